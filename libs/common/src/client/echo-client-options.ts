@@ -1,0 +1,17 @@
+import type { TcpClientOptions } from '@nestjs/microservices';
+
+export interface EchoClientOptions {
+  host: string;
+  port: number;
+  /** Default timeout of every call, in milliseconds. */
+  timeoutMs?: number;
+  /** Extra options of Nest's TCP transport (framing limits, TLS, socket class). */
+  transport?: Omit<NonNullable<TcpClientOptions['options']>, 'host' | 'port'>;
+}
+
+export interface CallOptions {
+  /** Overrides the client's default timeout for this call. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000;

@@ -1,0 +1,1 @@
+export const ECHO_CLIENT_OPTIONS = Symbol('ECHO_CLIENT_OPTIONS');

@@ -1,0 +1,90 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { catchError, from, lastValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import type { CommandRequest, CommandResponse } from '../contract/command.types';
+import type { EchoRequest, EchoResponse } from '../contract/echo.types';
+import type { HelloRequest, HelloResponse } from '../contract/hello.types';
+import type { NoteEvent } from '../contract/note.types';
+import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
+import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
+import { DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type EchoClientOptions } from './echo-client-options';
+import { RpcClientError } from './rpc-client.error';
+import { toRpcClientError } from './rpc-error-mapper';
+
+/**
+ * The typed client of the wire contract. Every call is checked by the compiler
+ * against `RequestContract`, carries a timeout, and rejects with `RpcClientError`.
+ */
+export class EchoClient implements OnApplicationShutdown {
+  private readonly defaultTimeoutMs: number;
+
+  constructor(
+    private readonly proxy: ClientProxy,
+    options: Pick<EchoClientOptions, 'timeoutMs'> = {},
+  ) {
+    this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  /** A client over Nest's TCP transport. It connects lazily, or on `connect()`. */
+  static create(options: EchoClientOptions): EchoClient {
+    const proxy = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { ...options.transport, host: options.host, port: options.port },
+    });
+    return new EchoClient(proxy, options);
+  }
+
+  hello(request: HelloRequest = {}, options?: CallOptions): Promise<HelloResponse> {
+    return this.send(Patterns.HELLO, request, options);
+  }
+
+  echo(request: EchoRequest, options?: CallOptions): Promise<EchoResponse> {
+    return this.send(Patterns.ECHO, request, options);
+  }
+
+  command(request: CommandRequest, options?: CallOptions): Promise<CommandResponse> {
+    return this.send(Patterns.COMMAND, request, options);
+  }
+
+  note(event: NoteEvent, options?: CallOptions): Promise<void> {
+    return this.emit(Events.NOTE, event, options);
+  }
+
+  /** Sends a request and resolves with its single reply. */
+  send<P extends RequestPattern>(pattern: P, request: RequestOf<P>, options?: CallOptions): Promise<ResponseOf<P>> {
+    return lastValueFrom(this.guard(pattern, this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options));
+  }
+
+  /** Sends an event; resolves once it is written to the connection. */
+  async emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
+    await lastValueFrom(this.guard(pattern, this.proxy.emit<unknown, EventOf<E>>(pattern, event), options), { defaultValue: undefined });
+  }
+
+  /** Opens the connection now instead of on the first call. */
+  async connect(options?: CallOptions): Promise<void> {
+    await lastValueFrom(this.guard('connect', from(this.proxy.connect()), options), { defaultValue: undefined });
+  }
+
+  async close(): Promise<void> {
+    await this.proxy.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Bounds a call by its timeout and maps every failure to `RpcClientError`. */
+  private guard<T>(pattern: string, source: Observable<T>, options: CallOptions | undefined): Observable<T> {
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    return source.pipe(
+      timeout({
+        first: timeoutMs,
+        with: () =>
+          throwError(
+            () => new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern }),
+          ),
+      }),
+      catchError((error: unknown) => throwError(() => toRpcClientError(error, pattern))),
+    );
+  }
+}

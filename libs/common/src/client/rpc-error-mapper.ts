@@ -1,0 +1,39 @@
+import { isRpcErrorEnvelope } from '../contract/error-envelope';
+import { RpcClientError } from './rpc-client.error';
+
+/** Nest's reply when no handler matches the pattern (ServerTCP's NO_MESSAGE_HANDLER). */
+const NO_MESSAGE_HANDLER_PREFIX = 'There is no matching message handler';
+const CONNECTION_FAILURE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+
+/** Turns whatever a Nest `ClientProxy` call failed with into an `RpcClientError`. */
+export function toRpcClientError(error: unknown, pattern: string): RpcClientError {
+  if (error instanceof RpcClientError) {
+    return error;
+  }
+  if (isRpcErrorEnvelope(error)) {
+    return new RpcClientError({ code: error.code, message: error.message, pattern, envelope: error });
+  }
+  if (typeof error === 'string' && error.startsWith(NO_MESSAGE_HANDLER_PREFIX)) {
+    return new RpcClientError({ code: 'UNKNOWN_PATTERN', message: `${error} (pattern "${pattern}")`, pattern, cause: error });
+  }
+  if (error instanceof Error) {
+    const systemCode = (error as NodeJS.ErrnoException).code;
+    if (systemCode !== undefined && CONNECTION_FAILURE_CODES.has(systemCode)) {
+      return new RpcClientError({ code: 'CONNECTION_FAILED', message: `${systemCode}: ${error.message}`, pattern, cause: error });
+    }
+    if (error.message === 'Connection closed') {
+      return new RpcClientError({ code: 'CONNECTION_CLOSED', message: 'connection closed while the call was in flight', pattern, cause: error });
+    }
+  }
+  return new RpcClientError({ code: 'REMOTE_ERROR', message: describe(error), pattern, cause: error });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}

@@ -1,0 +1,4 @@
+export interface NoteEvent {
+  text: string;
+  author?: string;
+}

@@ -1,0 +1,17 @@
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import type { CommandRequest } from '../contract/command.types';
+import { COMMAND_NAME_PATTERN, WireLimits } from '../contract/wire-limits';
+
+export class CommandDto implements CommandRequest {
+  @IsString()
+  @MaxLength(WireLimits.commandNameMaxLength)
+  @Matches(COMMAND_NAME_PATTERN, { message: 'name must be a lower-case command name such as "upper"' })
+  name!: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(WireLimits.commandArgsMaxCount)
+  @IsString({ each: true })
+  @MaxLength(WireLimits.commandArgMaxLength, { each: true })
+  args?: string[];
+}
