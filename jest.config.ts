@@ -9,7 +9,13 @@ const moduleNameMapper: Config['moduleNameMapper'] = {
   '^@echo-pair/(common|echo-server|client-worker)$': ['<rootDir>/libs/$1/src/index.ts', '<rootDir>/services/$1/src/index.ts'],
 };
 
-const shared = { testEnvironment: 'node', transform, moduleNameMapper, moduleFileExtensions: ['ts', 'js', 'json'] };
+const shared = {
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['reflect-metadata'],
+};
 
 const config: Config = {
   projects: [

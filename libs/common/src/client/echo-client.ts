@@ -52,11 +52,17 @@ export class EchoClient implements OnApplicationShutdown {
 
   /** Sends a request and resolves with its single reply. */
   send<P extends RequestPattern>(pattern: P, request: RequestOf<P>, options?: CallOptions): Promise<ResponseOf<P>> {
+    if (request === null || request === undefined) {
+      return Promise.reject(notSent(pattern));
+    }
     return lastValueFrom(this.guard(pattern, this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options));
   }
 
   /** Sends an event; resolves once it is written to the connection. */
   async emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
+    if (event === null || event === undefined) {
+      throw notSent(pattern);
+    }
     await lastValueFrom(this.guard(pattern, this.proxy.emit<unknown, EventOf<E>>(pattern, event), options), { defaultValue: undefined });
   }
 
@@ -87,4 +93,9 @@ export class EchoClient implements OnApplicationShutdown {
       catchError((error: unknown) => throwError(() => toRpcClientError(error, pattern))),
     );
   }
+}
+
+/** Nest's transport refuses null payloads; say so in the client's own terms. */
+function notSent(pattern: string): RpcClientError {
+  return new RpcClientError({ code: 'NOT_SENT', message: `not sent: "${pattern}" needs a payload object, got null or undefined`, pattern });
 }

@@ -10,6 +10,8 @@ export const ClientErrorCodes = {
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   /** The connection closed while the call was in flight. */
   CONNECTION_CLOSED: 'CONNECTION_CLOSED',
+  /** The client refused to send the call (for example a null payload). */
+  NOT_SENT: 'NOT_SENT',
   /** The server replied with an error this contract does not describe. */
   REMOTE_ERROR: 'REMOTE_ERROR',
 } as const;

@@ -1,19 +1,26 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 
 /**
- * Validates raw environment variables against a class-validator class, for
- * `ConfigModule.forRoot({ validate })`. Unknown variables are ignored; values are
- * converted with the decorators' types (`@Type(() => Number)` and friends).
- * Throws one error that lists every bad variable.
+ * Validates raw environment variables against a class-validator class.
+ * Values are converted by the class's class-transformer decorators
+ * (`@Type(() => Number)`), missing ones take the class's defaults, and only the
+ * class's own properties are returned. Throws one error listing every bad variable.
  */
 export function validateEnvironment<T extends object>(schema: ClassConstructor<T>, raw: Record<string, unknown>): T {
-  const config = plainToInstance(schema, raw, { exposeDefaultValues: true });
-  const errors = validateSync(config, { skipMissingProperties: false, forbidUnknownValues: true });
+  const declared = declaredProperties(schema);
+  const relevant = Object.fromEntries(Object.entries(raw).filter(([key, value]) => declared.has(key) && value !== undefined));
+  const config = plainToInstance(schema, relevant, { exposeDefaultValues: true });
+  const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new Error(`Invalid configuration:\n${errors.map(describeViolation).join('\n')}`);
   }
   return config;
+}
+
+function declaredProperties(schema: ClassConstructor<object>): Set<string> {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(schema, '', true, false);
+  return new Set(metadata.map((entry) => entry.propertyName));
 }
 
 function describeViolation(error: ValidationError): string {

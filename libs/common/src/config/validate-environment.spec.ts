@@ -1,0 +1,40 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
+import { validateEnvironment } from './validate-environment';
+
+class SampleEnvironment {
+  @IsString()
+  HOST = 'localhost';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsIn(['text', 'json'])
+  FORMAT: 'text' | 'json' = 'text';
+}
+
+describe('validateEnvironment', () => {
+  it('fills defaults for missing variables', () => {
+    expect(validateEnvironment(SampleEnvironment, {})).toEqual(Object.assign(new SampleEnvironment(), {}));
+  });
+
+  it('converts numeric strings and keeps only declared variables', () => {
+    const config = validateEnvironment(SampleEnvironment, { PORT: '4000', PATH: '/usr/bin', HOST: 'example' });
+    expect(config.PORT).toBe(4000);
+    expect(config.HOST).toBe('example');
+    expect(config).not.toHaveProperty('PATH');
+  });
+
+  it('lists every invalid variable in one error', () => {
+    expect(() => validateEnvironment(SampleEnvironment, { PORT: '70000', FORMAT: 'xml' })).toThrow(
+      /Invalid configuration:\n {2}- PORT=70000: PORT must not be greater than 65535\n {2}- FORMAT="xml": FORMAT must be one of the following values: text, json/,
+    );
+  });
+
+  it('rejects a number that is not an integer', () => {
+    expect(() => validateEnvironment(SampleEnvironment, { PORT: 'abc' })).toThrow(/PORT=null|PORT=NaN|PORT must be an integer/);
+  });
+});

@@ -1,0 +1,29 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { CommandDto, Patterns, type CommandResponse, type ServerContract } from '@echo-pair/common';
+import { StatsService } from '../stats/stats.service';
+import { CommandRegistry } from './command-registry.service';
+
+@Controller()
+export class CommandController implements Pick<ServerContract, typeof Patterns.COMMAND> {
+  constructor(
+    private readonly registry: CommandRegistry,
+    private readonly stats: StatsService,
+  ) {}
+
+  @MessagePattern(Patterns.COMMAND)
+  async command(@Payload() request: CommandDto): Promise<CommandResponse> {
+    const args = request.args ?? [];
+    const startedAt = new Date();
+    const started = performance.now();
+    const output = await this.registry.execute(request.name, args);
+    this.stats.recordCommand(request.name);
+    return {
+      name: request.name,
+      args,
+      output,
+      startedAt: startedAt.toISOString(),
+      durationMs: Number((performance.now() - started).toFixed(3)),
+    };
+  }
+}

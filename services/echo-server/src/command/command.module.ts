@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { StatsModule } from '../stats/stats.module';
+import { CommandController } from './command.controller';
+import { CommandRegistry } from './command-registry.service';
+import { HelpCommand } from './handlers/help.command';
+import { LowerCommand } from './handlers/lower.command';
+import { ReverseCommand } from './handlers/reverse.command';
+import { SleepCommand } from './handlers/sleep.command';
+import { StatsCommand } from './handlers/stats.command';
+import { TimeCommand } from './handlers/time.command';
+import { UpperCommand } from './handlers/upper.command';
+import { UptimeCommand } from './handlers/uptime.command';
+
+/** The allowlist: a command exists only if its class is listed here. */
+export const COMMAND_HANDLERS = [UpperCommand, LowerCommand, ReverseCommand, TimeCommand, UptimeCommand, StatsCommand, SleepCommand, HelpCommand];
+
+@Module({
+  imports: [DiscoveryModule, StatsModule],
+  controllers: [CommandController],
+  providers: [CommandRegistry, ...COMMAND_HANDLERS],
+  exports: [CommandRegistry],
+})
+export class CommandModule {}

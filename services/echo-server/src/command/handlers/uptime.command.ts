@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import { StatsService } from '../../stats/stats.service';
+import { Command } from '../command.decorator';
+import type { CommandHandler } from '../command-handler';
+
+@Injectable()
+@Command({ name: 'uptime', usage: 'uptime', description: 'how long the server has been running', maxArgs: 0 })
+export class UptimeCommand implements CommandHandler {
+  constructor(private readonly stats: StatsService) {}
+
+  execute(): string {
+    return formatUptime(this.stats.uptimeSeconds());
+  }
+}
+
+/** `up 1d 02:03:04 (93784.500 s)` */
+export function formatUptime(seconds: number): string {
+  const whole = Math.floor(seconds);
+  const days = Math.floor(whole / 86_400);
+  const clock = [Math.floor((whole % 86_400) / 3600), Math.floor((whole % 3600) / 60), whole % 60]
+    .map((part) => String(part).padStart(2, '0'))
+    .join(':');
+  return `up ${days}d ${clock} (${seconds.toFixed(3)} s)`;
+}

@@ -1,0 +1,53 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** Environment variables of the echo server, with their defaults. */
+export class EchoServerEnvironment {
+  /** Address to listen on. Nest's TCP transport defaults to `localhost`, which no other container can reach. */
+  @IsString()
+  @IsNotEmpty()
+  ECHO_HOST = '0.0.0.0';
+
+  /** Port to listen on; 0 picks a free one (used by tests). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  ECHO_PORT = 3000;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  SERVER_NAME = 'echo-server';
+
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'text';
+
+  /** The most verbose level that is printed. */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+
+  /** Largest frame accepted, in UTF-16 code units of its JSON (the framing's unit). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(512 * 1024 * 1024)
+  MAX_MESSAGE_LENGTH = 8 * 1024 * 1024;
+
+  /** A connection whose frame stays incomplete this long is closed; 0 disables. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  INCOMPLETE_MESSAGE_TIMEOUT_MS = 10_000;
+
+  /** Upper bound of the `sleep` command. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SLEEP_MAX_MS = 10_000;
+}

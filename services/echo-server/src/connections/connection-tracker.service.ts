@@ -1,0 +1,31 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Socket } from 'node:net';
+import { StatsService } from '../stats/stats.service';
+
+/** Logs each connection's open and close with the peer address, and counts them. */
+@Injectable()
+export class ConnectionTracker {
+  private readonly logger = new Logger(ConnectionTracker.name);
+
+  constructor(private readonly stats: StatsService) {}
+
+  track(socket: Socket): void {
+    const id = this.stats.connectionOpened();
+    const peer = formatPeer(socket);
+    const openedAt = performance.now();
+    this.logger.log(`connection #${id} opened from ${peer} (${this.stats.openConnections} open)`);
+    socket.once('close', (hadError: boolean) => {
+      this.stats.connectionClosed();
+      const seconds = ((performance.now() - openedAt) / 1000).toFixed(3);
+      const outcome = hadError ? 'closed with an error' : 'closed';
+      this.logger.log(
+        `connection #${id} from ${peer} ${outcome} after ${seconds} s, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out (${this.stats.openConnections} open)`,
+      );
+    });
+  }
+}
+
+function formatPeer(socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown';
+  return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
+}

@@ -1,0 +1,51 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
+import { RpcException, type TcpContext } from '@nestjs/microservices';
+import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
+import { throwError, type Observable } from 'rxjs';
+import { StatsService } from '../stats/stats.service';
+
+/**
+ * Replies to every failed request with the contract's error envelope, counts
+ * it, and logs it. Errors the contract does not describe become
+ * `INTERNAL_ERROR` without leaking their message; their stack goes to the log.
+ */
+@Catch()
+export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
+  private readonly logger = new Logger('RpcErrors');
+
+  constructor(private readonly stats: StatsService) {}
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> {
+    const envelope = this.toEnvelope(exception);
+    this.stats.recordError(envelope.code);
+    const where = describeCall(host);
+    if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
+      this.logger.error(`${where}: ${String(exception)}`, exception instanceof Error ? exception.stack : undefined);
+    } else {
+      this.logger.warn(`${where}: ${envelope.code} ${envelope.message}`);
+    }
+    return throwError(() => envelope);
+  }
+
+  private toEnvelope(exception: unknown): RpcErrorEnvelope {
+    const payload = exception instanceof RpcException ? exception.getError() : undefined;
+    if (isRpcErrorEnvelope(payload)) {
+      return payload;
+    }
+    // Nest's built-in pipes (ParseIntPipe and the like) throw HTTP-flavoured exceptions.
+    if (exception instanceof HttpException) {
+      return { code: ErrorCodes.VALIDATION_FAILED, message: exception.message, details: { violations: [] } };
+    }
+    return { code: ErrorCodes.INTERNAL_ERROR, message: 'internal server error', details: {} };
+  }
+}
+
+function describeCall(host: ArgumentsHost): string {
+  const context = host.switchToRpc().getContext<TcpContext | undefined>();
+  if (!context || typeof context.getPattern !== 'function') {
+    return 'unknown call';
+  }
+  const socket = context.getSocketRef()?.netSocket;
+  const peer = socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown peer';
+  return `"${context.getPattern()}" from ${peer}`;
+}

@@ -1,0 +1,52 @@
+import { Controller, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  EVENT_PATTERNS,
+  HelloDto,
+  Patterns,
+  REQUEST_PATTERNS,
+  WireLimits,
+  type HelloResponse,
+  type ServerContract,
+  type ServerLimits,
+} from '@echo-pair/common';
+import { CommandRegistry } from '../command/command-registry.service';
+import type { EchoServerEnvironment } from '../config/echo-server-environment';
+import { SERVER_INSTANCE, SERVER_VERSION } from './server-info';
+
+@Controller()
+export class HelloController implements Pick<ServerContract, typeof Patterns.HELLO> {
+  private readonly logger = new Logger(HelloController.name);
+  private readonly serverName: string;
+  private readonly limits: ServerLimits;
+
+  constructor(
+    private readonly registry: CommandRegistry,
+    config: ConfigService<EchoServerEnvironment, true>,
+  ) {
+    this.serverName = config.get('SERVER_NAME', { infer: true });
+    this.limits = {
+      ...WireLimits,
+      maxMessageLength: config.get('MAX_MESSAGE_LENGTH', { infer: true }),
+      incompleteMessageTimeoutMs: config.get('INCOMPLETE_MESSAGE_TIMEOUT_MS', { infer: true }),
+      sleepMaxMs: config.get('SLEEP_MAX_MS', { infer: true }),
+    };
+  }
+
+  @MessagePattern(Patterns.HELLO)
+  hello(@Payload() request: HelloDto): HelloResponse {
+    this.logger.log(`hello from ${request.client ?? 'an unnamed client'}`);
+    const commands = this.registry.describe();
+    return {
+      welcome: `Welcome to ${this.serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Send "echo" with any text or "command" with one of: ${commands.map((command) => command.name).join(', ')}.`,
+      server: this.serverName,
+      version: SERVER_VERSION,
+      instance: SERVER_INSTANCE,
+      serverTime: new Date().toISOString(),
+      patterns: { requests: [...REQUEST_PATTERNS], events: [...EVENT_PATTERNS] },
+      commands,
+      limits: this.limits,
+    };
+  }
+}

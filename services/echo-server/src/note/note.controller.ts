@@ -1,0 +1,14 @@
+import { Controller, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { Events, NoteDto, type ServerContract } from '@echo-pair/common';
+
+/** The fire-and-forget event: logged, counted by the stats interceptor, never answered. */
+@Controller()
+export class NoteController implements Pick<ServerContract, typeof Events.NOTE> {
+  private readonly logger = new Logger(NoteController.name);
+
+  @EventPattern(Events.NOTE)
+  note(@Payload() event: NoteDto): void {
+    this.logger.log(`note from ${event.author ?? 'anonymous'}: ${JSON.stringify(event.text)}`);
+  }
+}
