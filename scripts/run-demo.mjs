@@ -1,0 +1,67 @@
+// `npm run demo`: the echo server and a demo worker as two local processes on 127.0.0.1.
+// Hand-written rather than `concurrently` because it must hand a free port to both
+// processes, exit with the worker's status, and stop the server within a bound.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const HOST = '127.0.0.1';
+const SERVER_STOP_TIMEOUT_MS = 5_000;
+
+async function freePort() {
+  const probe = createServer();
+  probe.listen(0, HOST);
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+function prefixLines(stream, prefix, target) {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop();
+    for (const line of lines) target.write(`${prefix}${line}\n`);
+  });
+  stream.on('end', () => pending && target.write(`${prefix}${pending}\n`));
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), SERVER_STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+const port = Number(process.env.ECHO_PORT ?? (await freePort()));
+console.log(`demo: echo-server and client-worker on ${HOST}:${port}`);
+
+const server = spawn(process.execPath, [join(root, 'services/echo-server/dist/main.js')], {
+  env: { ...process.env, ECHO_HOST: HOST, ECHO_PORT: String(port) },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+prefixLines(server.stdout, '[echo-server] ', process.stderr);
+prefixLines(server.stderr, '[echo-server] ', process.stderr);
+
+const worker = spawn(process.execPath, [join(root, 'services/client-worker/dist/main.js'), 'demo'], {
+  env: { ...process.env, ECHO_SERVER_HOST: HOST, ECHO_SERVER_PORT: String(port) },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => worker.kill(signal));
+}
+
+const [workerCode, workerSignal] = await once(worker, 'exit');
+await stop(server);
+const status = workerCode ?? 1;
+console.log(`demo: client-worker ${workerSignal ? `stopped by ${workerSignal}` : `exited with ${workerCode}`}; echo-server stopped`);
+process.exit(status);
