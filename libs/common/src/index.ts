@@ -18,3 +18,4 @@ export * from './client/echo-client';
 export * from './client/echo-client.module';
 export type * from './contract/server-stats.types';
 export * from './config/validate-environment';
+export * from './config/to-integer.decorator';

@@ -1,12 +1,12 @@
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
+import { ToInteger } from './to-integer.decorator';
 import { validateEnvironment } from './validate-environment';
 
 class SampleEnvironment {
   @IsString()
   HOST = 'localhost';
 
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -34,7 +34,11 @@ describe('validateEnvironment', () => {
     );
   });
 
-  it('rejects a number that is not an integer', () => {
-    expect(() => validateEnvironment(SampleEnvironment, { PORT: 'abc' })).toThrow(/PORT=null|PORT=NaN|PORT must be an integer/);
+  it.each(['abc', '0x10', '1e3', '80.5'])('rejects the non-integer %j, quoting it as written', (port) => {
+    expect(() => validateEnvironment(SampleEnvironment, { PORT: port })).toThrow(`PORT=${JSON.stringify(port)}: PORT must be an integer number`);
+  });
+
+  it.each(['', '  '])('treats the blank value %j as unset', (port) => {
+    expect(validateEnvironment(SampleEnvironment, { PORT: port }).PORT).toBe(3000);
   });
 });

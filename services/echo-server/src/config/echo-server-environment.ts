@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ToInteger } from '@echo-pair/common';
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -12,7 +12,7 @@ export class EchoServerEnvironment {
   ECHO_HOST = '0.0.0.0';
 
   /** Port to listen on; 0 picks a free one (used by tests). */
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(0)
   @Max(65535)
@@ -31,21 +31,21 @@ export class EchoServerEnvironment {
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
 
   /** Largest frame accepted, in UTF-16 code units of its JSON (the framing's unit). */
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(1024)
   @Max(512 * 1024 * 1024)
   MAX_MESSAGE_LENGTH = 8 * 1024 * 1024;
 
   /** A connection whose frame stays incomplete this long is closed; 0 disables. */
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(0)
   @Max(3_600_000)
   INCOMPLETE_MESSAGE_TIMEOUT_MS = 10_000;
 
   /** Upper bound of the `sleep` command. */
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(0)
   @Max(600_000)

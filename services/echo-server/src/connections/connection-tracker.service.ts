@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'node:net';
 import { StatsService } from '../stats/stats.service';
+import { formatPeer } from './format-peer';
 
 /** Logs each connection's open and close with the peer address, and counts them. */
 @Injectable()
@@ -23,9 +24,4 @@ export class ConnectionTracker {
       );
     });
   }
-}
-
-function formatPeer(socket: Socket): string {
-  const address = socket.remoteAddress ?? 'unknown';
-  return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
 }

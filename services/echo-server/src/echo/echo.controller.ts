@@ -19,7 +19,7 @@ export class EchoController implements Pick<ServerContract, typeof Patterns.ECHO
 
 function countCodePoints(text: string): number {
   let count = 0;
-  for (const _ of text) {
+  for (const _codePoint of text) {
     count += 1;
   }
   return count;

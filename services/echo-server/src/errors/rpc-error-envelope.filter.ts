@@ -1,7 +1,9 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { RpcException, type TcpContext } from '@nestjs/microservices';
 import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
+import { inspect } from 'node:util';
 import { throwError, type Observable } from 'rxjs';
+import { formatPeer } from '../connections/format-peer';
 import { StatsService } from '../stats/stats.service';
 
 /**
@@ -20,7 +22,7 @@ export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
     this.stats.recordError(envelope.code);
     const where = describeCall(host);
     if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
-      this.logger.error(`${where}: ${String(exception)}`, exception instanceof Error ? exception.stack : undefined);
+      this.logger.error(`${where}: ${describeThrown(exception)}`, exception instanceof Error ? exception.stack : undefined);
     } else {
       this.logger.warn(`${where}: ${envelope.code} ${envelope.message}`);
     }
@@ -40,12 +42,16 @@ export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
   }
 }
 
+function describeThrown(exception: unknown): string {
+  return typeof exception === 'object' && exception !== null && !(exception instanceof Error) ? inspect(exception) : String(exception);
+}
+
 function describeCall(host: ArgumentsHost): string {
   const context = host.switchToRpc().getContext<TcpContext | undefined>();
   if (!context || typeof context.getPattern !== 'function') {
     return 'unknown call';
   }
   const socket = context.getSocketRef()?.netSocket;
-  const peer = socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown peer';
+  const peer = socket ? formatPeer(socket) : 'unknown peer';
   return `"${context.getPattern()}" from ${peer}`;
 }

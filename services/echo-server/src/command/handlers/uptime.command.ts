@@ -15,10 +15,12 @@ export class UptimeCommand implements CommandHandler {
 
 /** `up 1d 02:03:04 (93784.500 s)` */
 export function formatUptime(seconds: number): string {
-  const whole = Math.floor(seconds);
+  const shown = seconds.toFixed(3);
+  // Derive the clock from the rounded value so that both parts agree (59.9996 s is 00:01:00).
+  const whole = Math.floor(Number(shown));
   const days = Math.floor(whole / 86_400);
   const clock = [Math.floor((whole % 86_400) / 3600), Math.floor((whole % 3600) / 60), whole % 60]
     .map((part) => String(part).padStart(2, '0'))
     .join(':');
-  return `up ${days}d ${clock} (${seconds.toFixed(3)} s)`;
+  return `up ${days}d ${clock} (${shown} s)`;
 }

@@ -1,0 +1,51 @@
+import type { ServerStats } from '@echo-pair/common';
+import { StatsService } from '../../stats/stats.service';
+import { StatsCommand } from './stats.command';
+
+describe('StatsCommand', () => {
+  let stats: StatsService;
+  let command: StatsCommand;
+
+  beforeEach(() => {
+    stats = new StatsService();
+    jest.spyOn(stats, 'uptimeSeconds').mockReturnValue(12.3456);
+    command = new StatsCommand(stats);
+  });
+
+  it('outputs the snapshot of a fresh server as JSON', () => {
+    const output = command.execute();
+
+    expect(output).toBe(JSON.stringify(stats.snapshot()));
+    expect(JSON.parse(output)).toEqual<ServerStats>({
+      uptimeSeconds: 12.346,
+      connections: { open: 0, total: 0 },
+      messages: { hello: 0, echo: 0, command: 0 },
+      events: { note: 0 },
+      commands: {},
+      errors: { total: 0, byCode: {} },
+    });
+  });
+
+  it('reflects every counter recorded so far', () => {
+    stats.connectionOpened();
+    stats.connectionOpened();
+    stats.connectionClosed();
+    stats.recordMessage('echo');
+    stats.recordMessage('command');
+    stats.recordEvent('note');
+    stats.recordCommand('upper');
+    stats.recordError('UNKNOWN_COMMAND');
+
+    const output = command.execute();
+
+    expect(JSON.parse(output)).toEqual(stats.snapshot());
+    expect(JSON.parse(output)).toEqual<ServerStats>({
+      uptimeSeconds: 12.346,
+      connections: { open: 1, total: 2 },
+      messages: { hello: 0, echo: 1, command: 1 },
+      events: { note: 1 },
+      commands: { upper: 1 },
+      errors: { total: 1, byCode: { UNKNOWN_COMMAND: 1 } },
+    });
+  });
+});

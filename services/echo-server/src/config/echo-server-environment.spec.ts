@@ -1,0 +1,86 @@
+import { validateEnvironment } from '@echo-pair/common';
+import { EchoServerEnvironment, LOG_LEVELS } from './echo-server-environment';
+
+describe('EchoServerEnvironment', () => {
+  it('fills every default from an empty environment', () => {
+    const config = validateEnvironment(EchoServerEnvironment, {});
+
+    expect(config).toBeInstanceOf(EchoServerEnvironment);
+    expect({ ...config }).toEqual({
+      ECHO_HOST: '0.0.0.0',
+      ECHO_PORT: 3000,
+      SERVER_NAME: 'echo-server',
+      LOG_FORMAT: 'text',
+      LOG_LEVEL: 'log',
+      MAX_MESSAGE_LENGTH: 8 * 1024 * 1024,
+      INCOMPLETE_MESSAGE_TIMEOUT_MS: 10_000,
+      SLEEP_MAX_MS: 10_000,
+    });
+  });
+
+  it('ignores variables it does not declare and ones that are undefined', () => {
+    const config = validateEnvironment(EchoServerEnvironment, { PATH: '/usr/bin', HOME: '/root', ECHO_PORT: undefined });
+
+    expect(config).not.toHaveProperty('PATH');
+    expect(config).not.toHaveProperty('HOME');
+    expect(config.ECHO_PORT).toBe(3000);
+  });
+
+  it.each([
+    { env: { ECHO_PORT: '0' }, key: 'ECHO_PORT', value: 0 },
+    { env: { ECHO_PORT: '65535' }, key: 'ECHO_PORT', value: 65_535 },
+    { env: { ECHO_PORT: '4000' }, key: 'ECHO_PORT', value: 4000 },
+    { env: { ECHO_HOST: '127.0.0.1' }, key: 'ECHO_HOST', value: '127.0.0.1' },
+    { env: { ECHO_HOST: '::' }, key: 'ECHO_HOST', value: '::' },
+    { env: { SERVER_NAME: 'echo-eu-1' }, key: 'SERVER_NAME', value: 'echo-eu-1' },
+    { env: { LOG_FORMAT: 'json' }, key: 'LOG_FORMAT', value: 'json' },
+    { env: { MAX_MESSAGE_LENGTH: '1024' }, key: 'MAX_MESSAGE_LENGTH', value: 1024 },
+    { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '0' }, key: 'INCOMPLETE_MESSAGE_TIMEOUT_MS', value: 0 },
+    { env: { SLEEP_MAX_MS: '600000' }, key: 'SLEEP_MAX_MS', value: 600_000 },
+  ])('accepts $env', ({ env, key, value }) => {
+    expect(validateEnvironment(EchoServerEnvironment, env)).toHaveProperty(key, value);
+  });
+
+  it.each(LOG_LEVELS)('accepts LOG_LEVEL=%s', (level) => {
+    expect(validateEnvironment(EchoServerEnvironment, { LOG_LEVEL: level }).LOG_LEVEL).toBe(level);
+  });
+
+  it.each([
+    { env: { ECHO_PORT: '70000' }, error: 'ECHO_PORT=70000: ECHO_PORT must not be greater than 65535' },
+    { env: { ECHO_PORT: '-1' }, error: 'ECHO_PORT=-1: ECHO_PORT must not be less than 0' },
+    { env: { ECHO_PORT: '3000.5' }, error: 'ECHO_PORT="3000.5": ECHO_PORT must be an integer number' },
+    { env: { ECHO_PORT: 'abc' }, error: 'ECHO_PORT="abc": ECHO_PORT must be an integer number' },
+    { env: { ECHO_PORT: '0x10' }, error: 'ECHO_PORT="0x10": ECHO_PORT must be an integer number' },
+    { env: { SERVER_NAME: 'n'.repeat(65) }, error: 'SERVER_NAME must be shorter than or equal to 64 characters' },
+    { env: { LOG_FORMAT: 'xml' }, error: 'LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: text, json' },
+    { env: { LOG_LEVEL: 'info' }, error: 'LOG_LEVEL="info": LOG_LEVEL must be one of the following values: fatal, error, warn, log, debug, verbose' },
+    { env: { LOG_LEVEL: 'LOG' }, error: 'LOG_LEVEL="LOG": LOG_LEVEL must be one of the following values' },
+    { env: { MAX_MESSAGE_LENGTH: '1023' }, error: 'MAX_MESSAGE_LENGTH=1023: MAX_MESSAGE_LENGTH must not be less than 1024' },
+    { env: { MAX_MESSAGE_LENGTH: String(512 * 1024 * 1024 + 1) }, error: 'MAX_MESSAGE_LENGTH must not be greater than 536870912' },
+    { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '3600001' }, error: 'INCOMPLETE_MESSAGE_TIMEOUT_MS must not be greater than 3600000' },
+    { env: { SLEEP_MAX_MS: '600001' }, error: 'SLEEP_MAX_MS=600001: SLEEP_MAX_MS must not be greater than 600000' },
+    { env: { SLEEP_MAX_MS: '-5' }, error: 'SLEEP_MAX_MS=-5: SLEEP_MAX_MS must not be less than 0' },
+  ])('rejects $env', ({ env, error }) => {
+    expect(() => validateEnvironment(EchoServerEnvironment, env)).toThrow(error);
+  });
+
+  it('lists every bad variable in one error', () => {
+    expect(() => validateEnvironment(EchoServerEnvironment, { ECHO_PORT: '70000', LOG_FORMAT: 'xml', ECHO_HOST: 'ok' })).toThrow(
+      'Invalid configuration:\n' +
+        '  - ECHO_PORT=70000: ECHO_PORT must not be greater than 65535\n' +
+        '  - LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: text, json',
+    );
+  });
+
+  // A blank variable (`ECHO_PORT=`, as compose writes an unset `${ECHO_PORT}`) means unset,
+  // never 0: a blank port must not listen on a random one, a blank timeout must not disable it.
+  it.each([
+    { env: { ECHO_PORT: '' }, key: 'ECHO_PORT', expected: 3000 },
+    { env: { ECHO_PORT: ' ' }, key: 'ECHO_PORT', expected: 3000 },
+    { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '' }, key: 'INCOMPLETE_MESSAGE_TIMEOUT_MS', expected: 10_000 },
+    { env: { SLEEP_MAX_MS: '' }, key: 'SLEEP_MAX_MS', expected: 10_000 },
+    { env: { SERVER_NAME: '' }, key: 'SERVER_NAME', expected: 'echo-server' },
+  ])('takes the default for the blank variable $env', ({ env, key, expected }) => {
+    expect(validateEnvironment(EchoServerEnvironment, env)[key as keyof EchoServerEnvironment]).toBe(expected);
+  });
+});

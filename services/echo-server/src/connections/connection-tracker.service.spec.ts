@@ -1,0 +1,93 @@
+import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { StatsService } from '../stats/stats.service';
+import { ConnectionTracker } from './connection-tracker.service';
+
+interface FakeSocket extends EventEmitter {
+  remoteAddress?: string;
+  remotePort?: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+function fakeSocket(remoteAddress: string | undefined, remotePort: number | undefined): FakeSocket {
+  return Object.assign(new EventEmitter(), { remoteAddress, remotePort, bytesRead: 0, bytesWritten: 0 });
+}
+
+describe('ConnectionTracker', () => {
+  let stats: StatsService;
+  let tracker: ConnectionTracker;
+  let log: jest.SpyInstance;
+
+  beforeEach(() => {
+    stats = new StatsService();
+    tracker = new ConnectionTracker(stats);
+    log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('counts an opened connection and logs its number, peer and the open count', () => {
+    tracker.track(fakeSocket('127.0.0.1', 40_000) as unknown as Socket);
+
+    expect(stats.snapshot().connections).toEqual({ open: 1, total: 1 });
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(log).toHaveBeenCalledWith('connection #1 opened from 127.0.0.1:40000 (1 open)');
+  });
+
+  it('counts the close once and logs the duration and the bytes moved', () => {
+    const now = jest.spyOn(performance, 'now').mockReturnValue(1_000);
+    const socket = fakeSocket('10.0.0.7', 51_234);
+    tracker.track(socket as unknown as Socket);
+    socket.bytesRead = 120;
+    socket.bytesWritten = 345;
+    now.mockReturnValue(3_750);
+
+    socket.emit('close', false);
+    socket.emit('close', false);
+
+    expect(stats.snapshot().connections).toEqual({ open: 0, total: 1 });
+    expect(log).toHaveBeenCalledTimes(2);
+    expect(log).toHaveBeenLastCalledWith('connection #1 from 10.0.0.7:51234 closed after 2.750 s, 120 bytes in, 345 bytes out (0 open)');
+  });
+
+  it('says when a connection closed with an error', () => {
+    const socket = fakeSocket('10.0.0.7', 51_234);
+    tracker.track(socket as unknown as Socket);
+
+    socket.emit('close', true);
+
+    expect(log).toHaveBeenLastCalledWith(expect.stringContaining('connection #1 from 10.0.0.7:51234 closed with an error after '));
+  });
+
+  it('numbers connections and keeps the open count across several sockets', () => {
+    const [a, b, c] = [fakeSocket('127.0.0.1', 1), fakeSocket('127.0.0.1', 2), fakeSocket('127.0.0.1', 3)];
+    tracker.track(a as unknown as Socket);
+    tracker.track(b as unknown as Socket);
+    b.emit('close', false);
+    tracker.track(c as unknown as Socket);
+
+    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3 });
+    expect(log).toHaveBeenCalledWith('connection #2 opened from 127.0.0.1:2 (2 open)');
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/^connection #2 from 127\.0\.0\.1:2 closed after .* \(1 open\)$/));
+    expect(log).toHaveBeenCalledWith('connection #3 opened from 127.0.0.1:3 (2 open)');
+  });
+
+  it.each([
+    { address: '192.168.1.20', port: 5000, peer: '192.168.1.20:5000' },
+    { address: '::1', port: 5000, peer: '[::1]:5000' },
+    { address: '::ffff:127.0.0.1', port: 6001, peer: '[::ffff:127.0.0.1]:6001' },
+    { address: 'fe80::1%eth0', port: 7, peer: '[fe80::1%eth0]:7' },
+    { address: undefined, port: 5000, peer: 'unknown:5000' },
+  ])('formats the peer $address as $peer', ({ address, port, peer }) => {
+    const socket = fakeSocket(address, port);
+    tracker.track(socket as unknown as Socket);
+    socket.emit('close', false);
+
+    expect(log).toHaveBeenNthCalledWith(1, `connection #1 opened from ${peer} (1 open)`);
+    expect(log).toHaveBeenNthCalledWith(2, expect.stringContaining(`connection #1 from ${peer} closed after `));
+  });
+});

@@ -1,0 +1,131 @@
+import { LOG_LEVELS, type EchoServerEnvironment } from '../config/echo-server-environment';
+import { createLogger } from './create-logger';
+
+type LoggerConfig = Pick<EchoServerEnvironment, 'LOG_FORMAT' | 'LOG_LEVEL' | 'SERVER_NAME'>;
+
+/** Starts every ANSI colour sequence. */
+const ESC = '\u001b[';
+
+describe('createLogger', () => {
+  let stdout: jest.SpyInstance;
+  let stderr: jest.SpyInstance;
+  const savedNoColor = process.env.NO_COLOR;
+  const savedIsTty = process.stdout.isTTY;
+
+  /** What the logger wrote, one string per write, per stream. */
+  const written = (spy: jest.SpyInstance): string[] => spy.mock.calls.map(([chunk]) => String(chunk));
+
+  beforeEach(() => {
+    stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    process.env.NO_COLOR = '1';
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (savedNoColor === undefined) {
+      delete process.env.NO_COLOR;
+    } else {
+      process.env.NO_COLOR = savedNoColor;
+    }
+    process.stdout.isTTY = savedIsTty;
+  });
+
+  it.each(LOG_LEVELS.map((level, index) => ({ level, enabled: LOG_LEVELS.slice(0, index + 1) })))(
+    'LOG_LEVEL=$level enables $enabled',
+    ({ level, enabled }) => {
+      const logger = createLogger({ LOG_FORMAT: 'text', LOG_LEVEL: level, SERVER_NAME: 'unit-echo' });
+
+      for (const candidate of LOG_LEVELS) {
+        expect([candidate, logger.isLevelEnabled(candidate)]).toEqual([candidate, enabled.includes(candidate)]);
+      }
+    },
+  );
+
+  it('writes one JSON object per line in json format', () => {
+    const logger = createLogger({ LOG_FORMAT: 'json', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+
+    logger.log('listening', 'EchoServer');
+    logger.error('it broke', undefined, 'RpcErrors');
+
+    const [out] = written(stdout);
+    expect(written(stdout)).toHaveLength(1);
+    expect(out.endsWith('\n')).toBe(true);
+    expect(out.trimEnd()).not.toContain('\n');
+    expect(JSON.parse(out)).toEqual({ level: 'log', pid: process.pid, timestamp: expect.any(Number) as unknown, message: 'listening', context: 'EchoServer' });
+    const [err] = written(stderr);
+    expect(JSON.parse(err)).toMatchObject({ level: 'error', message: 'it broke', context: 'RpcErrors' });
+  });
+
+  it('never colours json output, even on a terminal', () => {
+    delete process.env.NO_COLOR;
+    process.stdout.isTTY = true;
+    const logger = createLogger({ LOG_FORMAT: 'json', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+
+    logger.log('plain', 'Ctx');
+
+    expect(written(stdout).join('')).not.toContain(ESC);
+  });
+
+  it('writes readable lines prefixed with the server name in text format', () => {
+    const logger = createLogger({ LOG_FORMAT: 'text', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+
+    logger.log('listening', 'EchoServer');
+    logger.warn('careful', 'RpcErrors');
+
+    const lines = written(stdout);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^\\[unit-echo\\] ${process.pid} {2}- .+ {5}LOG \\[EchoServer\\] listening\\n$`));
+    expect(lines[1]).toMatch(/ {4}WARN \[RpcErrors\] careful\n$/);
+    expect(lines.join('')).not.toContain(ESC);
+    expect(() => JSON.parse(lines[0]) as unknown).toThrow();
+  });
+
+  it.each([
+    { label: 'on a terminal without NO_COLOR', isTty: true, noColor: undefined, coloured: true },
+    { label: 'on a terminal with NO_COLOR', isTty: true, noColor: '1', coloured: false },
+    { label: 'when piped', isTty: false, noColor: undefined, coloured: false },
+  ])('colours text output only $label', ({ isTty, noColor, coloured }) => {
+    process.stdout.isTTY = isTty;
+    if (noColor === undefined) {
+      delete process.env.NO_COLOR;
+    } else {
+      process.env.NO_COLOR = noColor;
+    }
+    const logger = createLogger({ LOG_FORMAT: 'text', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+
+    logger.log('hello', 'Ctx');
+
+    expect(written(stdout).join('').includes(ESC)).toBe(coloured);
+  });
+
+  it.each<{ config: LoggerConfig }>([
+    { config: { LOG_FORMAT: 'text', LOG_LEVEL: 'warn', SERVER_NAME: 'unit-echo' } },
+    { config: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn', SERVER_NAME: 'unit-echo' } },
+  ])('drops messages below LOG_LEVEL=warn in $config.LOG_FORMAT format', ({ config }) => {
+    const logger = createLogger(config);
+
+    logger.verbose('v');
+    logger.debug('d');
+    logger.log('l');
+    expect(stdout).not.toHaveBeenCalled();
+
+    logger.warn('w');
+    logger.error('e');
+    logger.fatal('f');
+    expect(written(stdout)).toHaveLength(1);
+    expect(written(stdout)[0]).toContain('w');
+    expect(written(stderr)).toHaveLength(2);
+  });
+
+  it('prints everything at LOG_LEVEL=verbose', () => {
+    const logger = createLogger({ LOG_FORMAT: 'json', LOG_LEVEL: 'verbose', SERVER_NAME: 'unit-echo' });
+
+    logger.verbose('v');
+    logger.debug('d');
+    logger.log('l');
+    logger.warn('w');
+
+    expect(written(stdout).map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['verbose', 'debug', 'log', 'warn']);
+  });
+});

@@ -1,0 +1,116 @@
+import type { ServerStats } from '@echo-pair/common';
+import { StatsService } from './stats.service';
+
+const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
+  connections: { open: 0, total: 0 },
+  messages: { hello: 0, echo: 0, command: 0 },
+  events: { note: 0 },
+  commands: {},
+  errors: { total: 0, byCode: {} },
+};
+
+describe('StatsService', () => {
+  let stats: StatsService;
+
+  beforeEach(() => {
+    stats = new StatsService();
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('starts with every counter at zero', () => {
+    expect(stats.snapshot()).toEqual({ ...EMPTY, uptimeSeconds: expect.any(Number) as unknown });
+    expect(stats.openConnections).toBe(0);
+  });
+
+  it('numbers connections and tracks how many are open', () => {
+    expect(stats.connectionOpened()).toBe(1);
+    expect(stats.connectionOpened()).toBe(2);
+    expect(stats.openConnections).toBe(2);
+
+    stats.connectionClosed();
+    expect(stats.openConnections).toBe(1);
+    expect(stats.connectionOpened()).toBe(3);
+
+    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3 });
+  });
+
+  it('counts messages and events per pattern', () => {
+    stats.recordMessage('hello');
+    stats.recordMessage('echo');
+    stats.recordMessage('echo');
+    stats.recordMessage('command');
+    stats.recordEvent('note');
+    stats.recordEvent('note');
+
+    const snapshot = stats.snapshot();
+    expect(snapshot.messages).toEqual({ hello: 1, echo: 2, command: 1 });
+    expect(snapshot.events).toEqual({ note: 2 });
+  });
+
+  it('counts commands per name', () => {
+    stats.recordCommand('upper');
+    stats.recordCommand('my-command');
+    stats.recordCommand('upper');
+
+    expect(stats.snapshot().commands).toEqual({ upper: 2, 'my-command': 1 });
+  });
+
+  it('counts errors in total and per code', () => {
+    stats.recordError('VALIDATION_FAILED');
+    stats.recordError('UNKNOWN_COMMAND');
+    stats.recordError('VALIDATION_FAILED');
+
+    expect(stats.snapshot().errors).toEqual({ total: 3, byCode: { VALIDATION_FAILED: 2, UNKNOWN_COMMAND: 1 } });
+  });
+
+  it('measures uptime from its creation, rounded to milliseconds in the snapshot', () => {
+    const now = jest.spyOn(performance, 'now').mockReturnValue(1_000);
+    const timed = new StatsService();
+
+    now.mockReturnValue(63_345.4321);
+    expect(timed.uptimeSeconds()).toBeCloseTo(62.3454321, 9);
+    expect(timed.snapshot().uptimeSeconds).toBe(62.345);
+
+    now.mockReturnValue(1_000);
+    expect(timed.snapshot().uptimeSeconds).toBe(0);
+  });
+
+  it('hands out a copy that changes neither the service nor later snapshots', () => {
+    stats.recordMessage('echo');
+    stats.recordCommand('upper');
+    stats.recordError('INTERNAL_ERROR');
+    stats.connectionOpened();
+
+    const first = stats.snapshot();
+    first.connections.open = 99;
+    first.messages.echo = 99;
+    first.events.note = 99;
+    first.commands.upper = 99;
+    first.commands.injected = 1;
+    first.errors.total = 99;
+    first.errors.byCode.INTERNAL_ERROR = 99;
+
+    const second = stats.snapshot();
+    expect(second).toEqual({
+      uptimeSeconds: expect.any(Number) as unknown,
+      connections: { open: 1, total: 1 },
+      messages: { hello: 0, echo: 1, command: 0 },
+      events: { note: 0 },
+      commands: { upper: 1 },
+      errors: { total: 1, byCode: { INTERNAL_ERROR: 1 } },
+    });
+    expect(stats.openConnections).toBe(1);
+  });
+
+  it('keeps earlier snapshots unchanged as counters move on', () => {
+    const before = stats.snapshot();
+    stats.recordMessage('hello');
+    stats.recordCommand('time');
+    stats.recordError('UNKNOWN_COMMAND');
+
+    expect(before).toEqual({ ...EMPTY, uptimeSeconds: before.uptimeSeconds });
+  });
+});
