@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import { LOG_FORMATS, LOG_LEVELS, ToInteger, WireLimits, type LogFormat, type LogLevelName } from '@echo-pair/common';
+import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import { WORKER_MODES, type WorkerMode } from './worker-mode';
+
+/** Environment variables of the client worker, with their defaults. */
+export class WorkerEnvironment {
+  @IsString()
+  @IsNotEmpty()
+  ECHO_SERVER_HOST = '127.0.0.1';
+
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  ECHO_SERVER_PORT = 3000;
+
+  /** Used when no mode is given on the command line. */
+  @IsIn(WORKER_MODES)
+  WORKER_MODE: WorkerMode = 'demo';
+
+  /** Sent in `hello`, so the server's log can tell workers apart. */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(WireLimits.clientNameMaxLength)
+  WORKER_NAME = hostname().slice(0, WireLimits.clientNameMaxLength);
+
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  CALL_TIMEOUT_MS = 5_000;
+
+  /** Calls of `hello` before giving up on the server; 1 means no retry. */
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  CONNECT_ATTEMPTS = 10;
+
+  /** Wait after the first failed attempt; doubled after each further one. */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  CONNECT_BACKOFF_MS = 200;
+
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  CONNECT_BACKOFF_MAX_MS = 3_000;
+
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: LogFormat = 'text';
+
+  /** The most verbose level of the operational log (stderr). */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelName = 'log';
+
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  LOAD_REQUESTS = 10_000;
+
+  /** Requests in flight at once, over all connections. */
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  LOAD_CONCURRENCY = 64;
+
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  LOAD_CONNECTIONS = 4;
+
+  /** Length of each echoed text, in characters (ASCII, so also bytes). */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(WireLimits.echoTextMaxLength)
+  LOAD_TEXT_LENGTH = 64;
+
+  /** No request is issued after this many seconds, whatever LOAD_REQUESTS says. */
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOAD_MAX_SECONDS = 60;
+}

@@ -1,0 +1,83 @@
+import { Patterns, type CommandResponse, type EchoRequest } from '@echo-pair/common';
+import {
+  countsEverythingSent,
+  echoes,
+  isIsoTimestamp,
+  isWelcome,
+  listsKnownCommands,
+  mentionsEveryCommand,
+  namesField,
+  outputIs,
+  outputStartsWith,
+  quote,
+  sleptFor,
+} from './demo-checks';
+import { expectRejection, expectReply, type DemoStep, type StepContext, type Verdict } from './demo-step';
+import { buildMixedScriptText, shortSha256 } from './mixed-script-text';
+
+const MIB = 1024 * 1024;
+
+function echo(what: string, text: string): DemoStep {
+  const shown = text.length <= 60 ? quote(text) : `(${Buffer.byteLength(text, 'utf8')} bytes, sha256 ${shortSha256(text)})`;
+  return expectReply({ label: `echo ${what} ${shown}`, pattern: 'echo', call: (client) => client.echo({ text }), check: echoes(text) });
+}
+
+function command(name: string, args: string[], check: (reply: CommandResponse, context: StepContext) => Verdict): DemoStep {
+  return expectReply({
+    label: `command ${name} ${JSON.stringify(args)}`,
+    pattern: 'command',
+    command: name,
+    call: (client) => client.command({ name, args }),
+    check,
+  });
+}
+
+function note(text: string): DemoStep {
+  return expectReply({
+    label: `note ${quote(text)}`,
+    pattern: 'note',
+    call: (client) => client.note({ text, author: 'client-worker demo' }),
+    check: () => ({ ok: true, detail: 'sent (events get no reply; stats counts it below)' }),
+  });
+}
+
+/**
+ * The demo session, in order. Each step says what it sends and what it expects back.
+ * `stats` comes last, so that the note and every echo are surely counted by then.
+ */
+export function buildDemoScript(): DemoStep[] {
+  return [
+    expectReply({ label: 'hello', pattern: 'hello', call: (client) => client.hello({ client: 'client-worker demo' }), check: isWelcome }),
+    echo('ASCII', 'Hello, world!'),
+    echo('Chinese', '你好，世界'),
+    echo('emoji', 'waves 👋🌍 and a ZWJ family 👨‍👩‍👧‍👦'),
+    echo('Arabic (right to left)', 'مرحبا بالعالم'),
+    echo('1 MiB mixed script', buildMixedScriptText(MIB)),
+    note('the demo was here'),
+    command('upper', ['hi'], outputIs('HI')),
+    command('lower', ['Hello', 'WORLD'], outputIs('hello world')),
+    command('reverse', ['abc 你好'], outputIs('好你 cba')),
+    command('reverse', ['family', '👨‍👩‍👧‍👦', 'stays'], outputIs('syats 👨‍👩‍👧‍👦 ylimaf')),
+    command('time', [], isIsoTimestamp),
+    command('uptime', [], outputStartsWith('up ')),
+    command('sleep', ['100'], sleptFor(100)),
+    command('help', [], mentionsEveryCommand),
+    expectRejection({
+      label: 'echo with a number for text',
+      pattern: 'echo',
+      code: 'VALIDATION_FAILED',
+      call: (client) => client.send(Patterns.ECHO, { text: 42 } as unknown as EchoRequest),
+      check: namesField('text'),
+    }),
+    // A nod to the tutorials' remote shell, which this server never is.
+    expectRejection({
+      label: 'command rm ["-rf","/"]',
+      pattern: 'command',
+      code: 'UNKNOWN_COMMAND',
+      call: (client) => client.command({ name: 'rm', args: ['-rf', '/'] }),
+      check: listsKnownCommands,
+    }),
+    echo('on the same connection after the errors', 'still here ✔'),
+    command('stats', [], countsEverythingSent),
+  ];
+}

@@ -1,0 +1,132 @@
+import { performance } from 'node:perf_hooks';
+import { EchoClient, RpcClientError } from '@echo-pair/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { WorkerEnvironment } from '../config/worker-environment';
+import { formatCallError } from '../output/format';
+import { WorkerOutput } from '../output/worker-output.service';
+import type { WorkerModeRunner } from '../worker-mode-runner';
+import { ECHO_CLIENT_FACTORY, type EchoClientFactory } from '../worker.tokens';
+import { formatLoadReport, formatProgress, type LoadRun } from './load-report';
+import { LoadTally } from './load-tally';
+import { loadText } from './load-text';
+
+const PROGRESS_INTERVAL_MS = 1_000;
+
+interface LoadPlan {
+  requests: number;
+  concurrency: number;
+  textLength: number;
+  deadline: number;
+}
+
+/**
+ * Sends LOAD_REQUESTS echoes, LOAD_CONCURRENCY at a time spread over LOAD_CONNECTIONS
+ * connections, checks every reply, and reports throughput and latency. Bounded in
+ * count and in time: no request is issued after LOAD_MAX_SECONDS.
+ */
+@Injectable()
+export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly extraClients = new Set<EchoClient>();
+  private stopping = false;
+  private driving?: Promise<LoadRun>;
+
+  constructor(
+    private readonly client: EchoClient,
+    private readonly output: WorkerOutput,
+    private readonly config: ConfigService<WorkerEnvironment, true>,
+    @Inject(ECHO_CLIENT_FACTORY) private readonly createClient: EchoClientFactory,
+  ) {}
+
+  async run(): Promise<number> {
+    const requests = this.config.get('LOAD_REQUESTS', { infer: true });
+    const concurrency = this.config.get('LOAD_CONCURRENCY', { infer: true });
+    // A connection without a lane would sit idle.
+    const connections = Math.min(this.config.get('LOAD_CONNECTIONS', { infer: true }), concurrency, requests);
+    const textLength = this.config.get('LOAD_TEXT_LENGTH', { infer: true });
+    const maxSeconds = this.config.get('LOAD_MAX_SECONDS', { infer: true });
+    this.output.print(
+      '',
+      `load: ${requests} echoes of ${textLength} characters, ${concurrency} in flight over ${connections} connection${connections === 1 ? '' : 's'}, for at most ${maxSeconds} s`,
+    );
+    try {
+      const clients = [this.client, ...Array.from({ length: connections - 1 }, () => this.addClient())];
+      try {
+        // Connect up front so that connecting does not count as request latency.
+        await Promise.all(clients.map((client) => client.connect()));
+      } catch (error: unknown) {
+        this.output.print(...formatCallError(error), `could not open ${connections} connections`);
+        return 1;
+      }
+      const startedAt = performance.now();
+      this.driving = this.drive(clients, { requests, concurrency, textLength, deadline: startedAt + maxSeconds * 1000 });
+      const run = await this.driving;
+      if (run.tally.sent < requests) {
+        run.cutShort = this.stopping ? 'the worker is shutting down' : `the time limit of ${maxSeconds} s was reached`;
+      }
+      this.output.print(...formatLoadReport(run));
+      return run.tally.ok === requests ? 0 : 1;
+    } finally {
+      await this.closeExtraClients();
+    }
+  }
+
+  /** On SIGINT/SIGTERM: stop issuing, and let the requests in flight finish before the clients close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.driving;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.closeExtraClients();
+  }
+
+  private async drive(clients: readonly EchoClient[], plan: LoadPlan): Promise<LoadRun> {
+    const tally = new LoadTally(plan.requests);
+    const startedAt = performance.now();
+    const run: LoadRun = { tally, requested: plan.requests, durationMs: 0 };
+    let lastProgressAt = startedAt;
+
+    // Each lane keeps one request in flight on its connection until none is left to issue.
+    const lane = async (client: EchoClient): Promise<void> => {
+      while (tally.sent < plan.requests && !this.stopping && performance.now() < plan.deadline) {
+        const text = loadText(tally.sent, plan.textLength);
+        tally.sent += 1;
+        const sentAt = performance.now();
+        try {
+          const reply = await client.echo({ text });
+          if (reply.text === text) {
+            tally.succeeded(performance.now() - sentAt);
+          } else {
+            tally.failed('MISMATCH');
+          }
+        } catch (error: unknown) {
+          tally.failed(error instanceof RpcClientError ? error.code : 'UNEXPECTED');
+        }
+        const now = performance.now();
+        if (now - lastProgressAt >= PROGRESS_INTERVAL_MS && tally.sent < plan.requests && now < plan.deadline && !this.stopping) {
+          lastProgressAt = now;
+          run.durationMs = now - startedAt;
+          this.output.print(formatProgress(run));
+        }
+      }
+    };
+
+    const lanes = Math.min(plan.concurrency, plan.requests);
+    await Promise.all(Array.from({ length: lanes }, (_, index) => lane(clients[index % clients.length])));
+    run.durationMs = performance.now() - startedAt;
+    return run;
+  }
+
+  private addClient(): EchoClient {
+    const client = this.createClient();
+    this.extraClients.add(client);
+    return client;
+  }
+
+  private async closeExtraClients(): Promise<void> {
+    const clients = [...this.extraClients];
+    this.extraClients.clear();
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}

@@ -1,0 +1,177 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  RpcClientError,
+  type CommandRequest,
+  type CommandResponse,
+  type EchoClient,
+  type EchoRequest,
+  type EchoResponse,
+  type HelloRequest,
+  type HelloResponse,
+  type NoteEvent,
+  type RequestOf,
+  type RequestPattern,
+  type ResponseOf,
+  type RpcErrorEnvelope,
+} from '@echo-pair/common';
+
+type CommandImplementation = (args: string[]) => string | Promise<string>;
+
+/**
+ * An in-memory stand-in for `EchoClient` that answers like the echo server does.
+ * Tests replace `commands` entries or `echoText` to make it misbehave.
+ */
+export class FakeEchoClient {
+  readonly calls: Array<{ pattern: string; payload: unknown }> = [];
+  readonly startedAt = performance.now();
+  notes = 0;
+  echoes = 0;
+  closed = false;
+  /** Turns the text of an echo request into the text of its reply. */
+  echoText: (text: string) => string = (text) => text;
+
+  readonly commands: Record<string, CommandImplementation> = {
+    upper: (args) => joined(args).toUpperCase(),
+    lower: (args) => joined(args).toLowerCase(),
+    reverse: (args) =>
+      [...new Intl.Segmenter().segment(joined(args))]
+        .map((segment) => segment.segment)
+        .reverse()
+        .join(''),
+    time: () => new Date().toISOString(),
+    uptime: () => `up 0d 00:00:01 (${((performance.now() - this.startedAt) / 1000).toFixed(3)} s)`,
+    sleep: async ([ms]) => {
+      await sleep(Number(ms));
+      return `slept ${ms} ms`;
+    },
+    help: ([name]) =>
+      this.helloReply()
+        .commands.filter((command) => name === undefined || command.name === name)
+        .map((command) => `${command.usage}  ${command.description}`)
+        .join('\n'),
+    stats: () =>
+      JSON.stringify({
+        uptimeSeconds: 1,
+        connections: { open: 1, total: 1 },
+        messages: { hello: this.count('hello'), echo: this.count('echo'), command: this.count('command') },
+        events: { note: this.notes },
+        commands: {},
+        errors: { total: 0, byCode: {} },
+      }),
+  };
+
+  helloReply(): HelloResponse {
+    return {
+      welcome: 'Welcome to the fake echo server!',
+      server: 'fake-echo-server',
+      version: '0.0.0',
+      instance: 'test',
+      serverTime: new Date().toISOString(),
+      patterns: { requests: ['hello', 'echo', 'command'], events: ['note'] },
+      commands: Object.keys(this.commands).map((name) => ({ name, usage: `${name} [args...]`, description: `does ${name}` })),
+      limits: {
+        echoTextMaxLength: 4 * 1024 * 1024,
+        clientNameMaxLength: 64,
+        commandNameMaxLength: 32,
+        commandArgsMaxCount: 16,
+        commandArgMaxLength: 65536,
+        noteTextMaxLength: 4096,
+        maxMessageLength: 8 * 1024 * 1024,
+        incompleteMessageTimeoutMs: 10_000,
+        sleepMaxMs: 10_000,
+      },
+    };
+  }
+
+  asEchoClient(): EchoClient {
+    return this as unknown as EchoClient;
+  }
+
+  hello(request: HelloRequest = {}): Promise<HelloResponse> {
+    return this.send('hello', request);
+  }
+
+  echo(request: EchoRequest): Promise<EchoResponse> {
+    return this.send('echo', request);
+  }
+
+  command(request: CommandRequest): Promise<CommandResponse> {
+    return this.send('command', request);
+  }
+
+  async note(event: NoteEvent): Promise<void> {
+    this.calls.push({ pattern: 'note', payload: event });
+    this.notes += 1;
+    await Promise.resolve();
+  }
+
+  async send<P extends RequestPattern>(pattern: P, request: RequestOf<P>): Promise<ResponseOf<P>> {
+    this.calls.push({ pattern, payload: request });
+    return (await this.answer(pattern, request)) as ResponseOf<P>;
+  }
+
+  async connect(): Promise<void> {
+    await Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.resolve();
+  }
+
+  private count(pattern: RequestPattern): number {
+    return this.calls.filter((call) => call.pattern === pattern).length;
+  }
+
+  private async answer(pattern: RequestPattern, request: unknown): Promise<unknown> {
+    switch (pattern) {
+      case 'hello':
+        return this.helloReply();
+      case 'echo':
+        return this.answerEcho(request as EchoRequest);
+      case 'command':
+        return this.answerCommand(request as CommandRequest);
+    }
+  }
+
+  private answerEcho({ text }: EchoRequest): EchoResponse {
+    if (typeof text !== 'string') {
+      throw rejection('echo', {
+        code: 'VALIDATION_FAILED',
+        message: 'invalid echo request',
+        details: { violations: [{ field: 'text', constraints: { isString: 'text must be a string' } }] },
+      });
+    }
+    this.echoes += 1;
+    const reply = this.echoText(text);
+    return {
+      text: reply,
+      receivedAt: new Date().toISOString(),
+      bytes: Buffer.byteLength(reply, 'utf8'),
+      codeUnits: reply.length,
+      codePoints: [...reply].length,
+    };
+  }
+
+  private async answerCommand({ name, args = [] }: CommandRequest): Promise<CommandResponse> {
+    const implementation = this.commands[name];
+    if (!implementation) {
+      throw rejection('command', {
+        code: 'UNKNOWN_COMMAND',
+        message: `unknown command "${name}"`,
+        details: { command: name, knownCommands: Object.keys(this.commands) },
+      });
+    }
+    const startedAt = new Date().toISOString();
+    return { name, args, output: await implementation(args), startedAt, durationMs: 0 };
+  }
+}
+
+export function rejection(pattern: string, envelope: RpcErrorEnvelope): RpcClientError {
+  return new RpcClientError({ code: envelope.code, message: envelope.message, pattern, envelope });
+}
+
+function joined(args: string[]): string {
+  return args.join(' ');
+}
