@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RpcClientError, type EchoRequest, type RpcErrorEnvelope, type ServerStats } from '@echo-pair/common';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
-import { mixedScriptText } from './support/mixed-script-text';
+import { buildMixedScriptText } from '@echo-pair/client-worker';
 import { ClientPool, startTestServer } from './support/test-server';
 
 /** Every pattern through the typed client over real TCP on 127.0.0.1. */
@@ -36,7 +36,16 @@ describe('wire contract over TCP', () => {
   it('greets with the patterns, commands and limits it serves', async () => {
     const hello = await pool.create().hello({ client: 'e2e' });
     expect(hello.patterns).toEqual({ requests: ['hello', 'echo', 'command'], events: ['note'] });
-    expect(hello.commands.map((command) => command.name)).toEqual(['help', 'lower', 'reverse', 'sleep', 'stats', 'time', 'upper', 'uptime']);
+    expect(hello.commands.map((command) => command.name)).toEqual([
+      'help',
+      'lower',
+      'reverse',
+      'sleep',
+      'stats',
+      'time',
+      'upper',
+      'uptime',
+    ]);
     expect(hello.limits).toMatchObject({ echoTextMaxLength: 4 * 1024 * 1024, sleepMaxMs: 2000, maxMessageLength: 8 * 1024 * 1024 });
     expect(hello.welcome).toContain('Welcome to echo-server');
   });
@@ -56,7 +65,7 @@ describe('wire contract over TCP', () => {
   });
 
   it('echoes 1 MiB of mixed-script text byte-identical', async () => {
-    const text = mixedScriptText(1024 * 1024);
+    const text = buildMixedScriptText(1024 * 1024);
     const reply = await pool.create().echo({ text });
     expect(reply.bytes).toBe(Buffer.byteLength(text, 'utf8'));
     expect(reply.bytes).toBeGreaterThanOrEqual(1024 * 1024);

@@ -62,7 +62,13 @@ describe('client-worker process', () => {
 
   it('waits for a server that starts late, then completes the demo', async () => {
     const port = await freePort();
-    const env = { ...workerEnv, ECHO_SERVER_PORT: String(port), CONNECT_ATTEMPTS: '40', CONNECT_BACKOFF_MS: '100', CONNECT_BACKOFF_MAX_MS: '250' };
+    const env = {
+      ...workerEnv,
+      ECHO_SERVER_PORT: String(port),
+      CONNECT_ATTEMPTS: '40',
+      CONNECT_BACKOFF_MS: '100',
+      CONNECT_BACKOFF_MAX_MS: '250',
+    };
     const worker = runNode([compiled(WORKER), 'demo'], { env, timeoutMs: 60_000 });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const lateServer = await startTestServer({ ECHO_PORT: String(port) });
@@ -77,7 +83,13 @@ describe('client-worker process', () => {
 
   it('gives up with a clear message when no server ever answers', async () => {
     const port = await freePort();
-    const env = { ...workerEnv, ECHO_SERVER_PORT: String(port), CONNECT_ATTEMPTS: '2', CONNECT_BACKOFF_MS: '50', CONNECT_BACKOFF_MAX_MS: '50' };
+    const env = {
+      ...workerEnv,
+      ECHO_SERVER_PORT: String(port),
+      CONNECT_ATTEMPTS: '2',
+      CONNECT_BACKOFF_MS: '50',
+      CONNECT_BACKOFF_MAX_MS: '50',
+    };
     const result = await runNode([compiled(WORKER), 'demo'], { env, timeoutMs: 30_000 });
     expectExitCode(result, 1);
     expect(result.stdout + result.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}`));

@@ -19,3 +19,7 @@ export * from './client/echo-client.module';
 export type * from './contract/server-stats.types';
 export * from './config/validate-environment';
 export * from './config/to-integer.decorator';
+export * from './config/validated-config.module';
+export * from './logging/log-settings';
+export * from './logging/stderr-console-logger';
+export * from './logging/create-console-logger';

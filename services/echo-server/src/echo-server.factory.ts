@@ -1,12 +1,11 @@
 import { Logger, type INestMicroservice } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type TcpOptions } from '@nestjs/microservices';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import type { EchoServerEnvironment } from './config/echo-server-environment';
+import { createConsoleLogger, validateEnvironment } from '@echo-pair/common';
+import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
-import { EchoServerModule, type EchoServerModuleOptions } from './echo-server.module';
-import { createLogger } from './logging/create-logger';
+import { EchoServerModule } from './echo-server.module';
 
 export interface RunningEchoServer {
   app: INestMicroservice;
@@ -16,30 +15,28 @@ export interface RunningEchoServer {
   close(): Promise<void>;
 }
 
-/** Builds, configures and starts the echo server; used by `main.ts` and the tests alike. */
-export async function startEchoServer(options: EchoServerModuleOptions = {}): Promise<RunningEchoServer> {
-  const app = await NestFactory.createMicroservice(EchoServerModule.forRoot(options), {
-    bufferLogs: true,
+export interface StartEchoServerOptions {
+  /** Where configuration is read from; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Validates the configuration, then builds and starts the echo server; used by
+ * `main.ts` and the tests alike. Rejects with one message listing every bad variable.
+ */
+export async function startEchoServer({ env = process.env }: StartEchoServerOptions = {}): Promise<RunningEchoServer> {
+  const environment = validateEnvironment(EchoServerEnvironment, env);
+  const app = await NestFactory.createMicroservice<TcpOptions>(EchoServerModule.forRoot(environment), {
+    logger: createConsoleLogger({ format: environment.LOG_FORMAT, level: environment.LOG_LEVEL, name: environment.SERVER_NAME }),
     abortOnError: false,
-    inject: [ConfigService],
-    useFactory: (config: ConfigService<EchoServerEnvironment, true>): TcpOptions => ({
-      transport: Transport.TCP,
-      options: {
-        host: config.get('ECHO_HOST', { infer: true }),
-        port: config.get('ECHO_PORT', { infer: true }),
-        maxBufferSize: config.get('MAX_MESSAGE_LENGTH', { infer: true }),
-        incompleteMessageTimeout: config.get('INCOMPLETE_MESSAGE_TIMEOUT_MS', { infer: true }),
-      },
-    }),
+    transport: Transport.TCP,
+    options: {
+      host: environment.ECHO_HOST,
+      port: environment.ECHO_PORT,
+      maxBufferSize: environment.MAX_MESSAGE_LENGTH,
+      incompleteMessageTimeout: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
+    },
   });
-  const config = app.get<ConfigService<EchoServerEnvironment, true>>(ConfigService);
-  app.useLogger(
-    createLogger({
-      LOG_FORMAT: config.get('LOG_FORMAT', { infer: true }),
-      LOG_LEVEL: config.get('LOG_LEVEL', { infer: true }),
-      SERVER_NAME: config.get('SERVER_NAME', { infer: true }),
-    }),
-  );
   const tracker = app.get(ConnectionTracker);
   app.on('connection', (socket: Socket) => tracker.track(socket));
   await app.listen();

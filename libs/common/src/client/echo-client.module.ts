@@ -21,7 +21,11 @@ export class EchoClientModule {
       imports: options.imports ?? [],
       providers: [
         { provide: ECHO_CLIENT_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
-        { provide: EchoClient, inject: [ECHO_CLIENT_OPTIONS], useFactory: (clientOptions: EchoClientOptions) => EchoClient.create(clientOptions) },
+        {
+          provide: EchoClient,
+          inject: [ECHO_CLIENT_OPTIONS],
+          useFactory: (clientOptions: EchoClientOptions) => EchoClient.create(clientOptions),
+        },
       ],
       exports: [EchoClient, ECHO_CLIENT_OPTIONS],
     };

@@ -86,9 +86,7 @@ export class EchoClient implements OnApplicationShutdown {
       timeout({
         first: timeoutMs,
         with: () =>
-          throwError(
-            () => new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern }),
-          ),
+          throwError(() => new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern })),
       }),
       catchError((error: unknown) => throwError(() => toRpcClientError(error, pattern))),
     );

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { isRpcErrorEnvelope } from '../contract/error-envelope';
 import { RpcClientError } from './rpc-client.error';
 
@@ -16,20 +17,26 @@ export function toRpcClientError(error: unknown, pattern: string): RpcClientErro
   if (typeof error === 'string' && error.startsWith(NO_MESSAGE_HANDLER_PREFIX)) {
     return new RpcClientError({ code: 'UNKNOWN_PATTERN', message: `${error} (pattern "${pattern}")`, pattern, cause: error });
   }
-  if (error instanceof Error) {
+  // `isNativeError` rather than `instanceof Error`: socket errors may come from another realm (Jest's VM contexts).
+  if (types.isNativeError(error)) {
     const systemCode = (error as NodeJS.ErrnoException).code;
     if (systemCode !== undefined && CONNECTION_FAILURE_CODES.has(systemCode)) {
       return new RpcClientError({ code: 'CONNECTION_FAILED', message: `${systemCode}: ${error.message}`, pattern, cause: error });
     }
     if (error.message === 'Connection closed') {
-      return new RpcClientError({ code: 'CONNECTION_CLOSED', message: 'connection closed while the call was in flight', pattern, cause: error });
+      return new RpcClientError({
+        code: 'CONNECTION_CLOSED',
+        message: 'connection closed while the call was in flight',
+        pattern,
+        cause: error,
+      });
     }
   }
   return new RpcClientError({ code: 'REMOTE_ERROR', message: describe(error), pattern, cause: error });
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) {
+  if (types.isNativeError(error)) {
     return error.message;
   }
   if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {

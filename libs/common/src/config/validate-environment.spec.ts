@@ -35,7 +35,9 @@ describe('validateEnvironment', () => {
   });
 
   it.each(['abc', '0x10', '1e3', '80.5'])('rejects the non-integer %j, quoting it as written', (port) => {
-    expect(() => validateEnvironment(SampleEnvironment, { PORT: port })).toThrow(`PORT=${JSON.stringify(port)}: PORT must be an integer number`);
+    expect(() => validateEnvironment(SampleEnvironment, { PORT: port })).toThrow(
+      `PORT=${JSON.stringify(port)}: PORT must be an integer number`,
+    );
   });
 
   it.each(['', '  '])('treats the blank value %j as unset', (port) => {

@@ -14,9 +14,14 @@ export function validateEnvironment<T extends object>(schema: ClassConstructor<T
   const config = plainToInstance(schema, relevant, { exposeDefaultValues: true });
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {
-    throw new Error(`Invalid configuration:\n${errors.map(describeViolation).join('\n')}`);
+    throw new InvalidConfigurationError(`Invalid configuration:\n${errors.map(describeViolation).join('\n')}`);
   }
   return config;
+}
+
+/** The configuration a process was given is unusable; its message lists every bad variable. */
+export class InvalidConfigurationError extends Error {
+  override readonly name = 'InvalidConfigurationError';
 }
 
 function declaredProperties(schema: ClassConstructor<object>): Set<string> {

@@ -20,7 +20,10 @@ const config = ConfigModule.forRoot({
 });
 
 async function startModule(metadata: ModuleMetadata = {}): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({ ...metadata, imports: [config, CommandModule, ...(metadata.imports ?? [])] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    ...metadata,
+    imports: [config, CommandModule, ...(metadata.imports ?? [])],
+  }).compile();
   return moduleRef.init();
 }
 

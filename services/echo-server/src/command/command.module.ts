@@ -13,7 +13,16 @@ import { UpperCommand } from './handlers/upper.command';
 import { UptimeCommand } from './handlers/uptime.command';
 
 /** The allowlist: a command exists only if its class is listed here. */
-export const COMMAND_HANDLERS = [UpperCommand, LowerCommand, ReverseCommand, TimeCommand, UptimeCommand, StatsCommand, SleepCommand, HelpCommand];
+export const COMMAND_HANDLERS = [
+  UpperCommand,
+  LowerCommand,
+  ReverseCommand,
+  TimeCommand,
+  UptimeCommand,
+  StatsCommand,
+  SleepCommand,
+  HelpCommand,
+];
 
 @Module({
   imports: [DiscoveryModule, StatsModule],

@@ -1,5 +1,5 @@
-import { validateEnvironment } from '@echo-pair/common';
-import { EchoServerEnvironment, LOG_LEVELS } from './echo-server-environment';
+import { LOG_LEVELS, validateEnvironment } from '@echo-pair/common';
+import { EchoServerEnvironment } from './echo-server-environment';
 
 describe('EchoServerEnvironment', () => {
   it('fills every default from an empty environment', () => {
@@ -53,7 +53,10 @@ describe('EchoServerEnvironment', () => {
     { env: { ECHO_PORT: '0x10' }, error: 'ECHO_PORT="0x10": ECHO_PORT must be an integer number' },
     { env: { SERVER_NAME: 'n'.repeat(65) }, error: 'SERVER_NAME must be shorter than or equal to 64 characters' },
     { env: { LOG_FORMAT: 'xml' }, error: 'LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: text, json' },
-    { env: { LOG_LEVEL: 'info' }, error: 'LOG_LEVEL="info": LOG_LEVEL must be one of the following values: fatal, error, warn, log, debug, verbose' },
+    {
+      env: { LOG_LEVEL: 'info' },
+      error: 'LOG_LEVEL="info": LOG_LEVEL must be one of the following values: fatal, error, warn, log, debug, verbose',
+    },
     { env: { LOG_LEVEL: 'LOG' }, error: 'LOG_LEVEL="LOG": LOG_LEVEL must be one of the following values' },
     { env: { MAX_MESSAGE_LENGTH: '1023' }, error: 'MAX_MESSAGE_LENGTH=1023: MAX_MESSAGE_LENGTH must not be less than 1024' },
     { env: { MAX_MESSAGE_LENGTH: String(512 * 1024 * 1024 + 1) }, error: 'MAX_MESSAGE_LENGTH must not be greater than 536870912' },

@@ -1,8 +1,5 @@
 import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
-import { ToInteger } from '@echo-pair/common';
-
-export const LOG_FORMATS = ['text', 'json'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+import { LOG_FORMATS, LOG_LEVELS, ToInteger, type LogFormat, type LogLevelName } from '@echo-pair/common';
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment {
@@ -24,11 +21,11 @@ export class EchoServerEnvironment {
   SERVER_NAME = 'echo-server';
 
   @IsIn(LOG_FORMATS)
-  LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'text';
+  LOG_FORMAT: LogFormat = 'text';
 
   /** The most verbose level that is printed. */
   @IsIn(LOG_LEVELS)
-  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+  LOG_LEVEL: LogLevelName = 'log';
 
   /** Largest frame accepted, in UTF-16 code units of its JSON (the framing's unit). */
   @ToInteger()

@@ -4,7 +4,12 @@ import { RpcEnvelopeException } from './rpc-envelope.exception';
 import { createValidationException } from './validation-exception.factory';
 
 /** The pipe exactly as `EchoServerModule` provides it under APP_PIPE. */
-const pipe = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, exceptionFactory: createValidationException });
+const pipe = new ValidationPipe({
+  transform: true,
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  exceptionFactory: createValidationException,
+});
 
 /**
  * The metadata a pipe sees for an `@Payload()` parameter: Nest's `PipesConsumer`
@@ -34,7 +39,10 @@ describe('ValidationPipe as configured for the echo server', () => {
     { dto: CommandDto, value: { name: 'upper', args: ['a', 'b'] } },
     { dto: CommandDto, value: { name: 'time' } },
     { dto: CommandDto, value: { name: 'my-command2', args: [] } },
-    { dto: CommandDto, value: { name: 'x'.repeat(WireLimits.commandNameMaxLength), args: Array<string>(WireLimits.commandArgsMaxCount).fill('a') } },
+    {
+      dto: CommandDto,
+      value: { name: 'x'.repeat(WireLimits.commandNameMaxLength), args: Array<string>(WireLimits.commandArgsMaxCount).fill('a') },
+    },
     { dto: HelloDto, value: {} },
     { dto: HelloDto, value: { client: 'worker-1' } },
     { dto: NoteDto, value: { text: 'hi' } },
@@ -53,10 +61,25 @@ describe('ValidationPipe as configured for the echo server', () => {
     { label: 'a number payload', dto: EchoDto, value: 42, violations: { text: ['isString', 'maxLength'] } },
     { label: 'a string payload', dto: EchoDto, value: 'hello', violations: { text: ['isString', 'maxLength'] } },
     { label: 'no text', dto: EchoDto, value: {}, violations: { text: ['isString', 'maxLength'] } },
-    { label: 'text over the wire limit', dto: EchoDto, value: { text: 'a'.repeat(WireLimits.echoTextMaxLength + 1) }, violations: { text: ['maxLength'] } },
+    {
+      label: 'text over the wire limit',
+      dto: EchoDto,
+      value: { text: 'a'.repeat(WireLimits.echoTextMaxLength + 1) },
+      violations: { text: ['maxLength'] },
+    },
     { label: 'no name', dto: CommandDto, value: {}, violations: { name: ['isString', 'matches', 'maxLength'] } },
-    { label: 'args not an array', dto: CommandDto, value: { name: 'upper', args: 'hi' }, violations: { args: ['arrayMaxSize', 'isArray'] } },
-    { label: 'args with a non-string', dto: CommandDto, value: { name: 'upper', args: ['a', 1] }, violations: { args: ['isString', 'maxLength'] } },
+    {
+      label: 'args not an array',
+      dto: CommandDto,
+      value: { name: 'upper', args: 'hi' },
+      violations: { args: ['arrayMaxSize', 'isArray'] },
+    },
+    {
+      label: 'args with a non-string',
+      dto: CommandDto,
+      value: { name: 'upper', args: ['a', 1] },
+      violations: { args: ['isString', 'maxLength'] },
+    },
     {
       label: 'too many args',
       dto: CommandDto,
@@ -87,9 +110,19 @@ describe('ValidationPipe as configured for the echo server', () => {
     { label: 'a number as client', dto: HelloDto, value: { client: 7 }, violations: { client: ['isString', 'maxLength'] } },
     { label: 'an over-long client', dto: HelloDto, value: { client: 'c'.repeat(65) }, violations: { client: ['maxLength'] } },
     { label: 'an array hello payload', dto: HelloDto, value: ['client'], violations: { '0': ['whitelistValidation'] } },
-    { label: 'an unknown hello property', dto: HelloDto, value: { client: 'w', version: 2 }, violations: { version: ['whitelistValidation'] } },
+    {
+      label: 'an unknown hello property',
+      dto: HelloDto,
+      value: { client: 'w', version: 2 },
+      violations: { version: ['whitelistValidation'] },
+    },
     { label: 'an empty note', dto: NoteDto, value: { text: '' }, violations: { text: ['isNotEmpty'] } },
-    { label: 'a note over the limit', dto: NoteDto, value: { text: 'n'.repeat(WireLimits.noteTextMaxLength + 1) }, violations: { text: ['maxLength'] } },
+    {
+      label: 'a note over the limit',
+      dto: NoteDto,
+      value: { text: 'n'.repeat(WireLimits.noteTextMaxLength + 1) },
+      violations: { text: ['maxLength'] },
+    },
     { label: 'a number as author', dto: NoteDto, value: { text: 'hi', author: 5 }, violations: { author: ['isString', 'maxLength'] } },
     { label: 'a number note payload', dto: NoteDto, value: 5, violations: { text: ['isNotEmpty', 'isString', 'maxLength'] } },
   ])('rejects $label ($dto.name) as VALIDATION_FAILED', async ({ dto, value, violations }) => {
@@ -124,11 +157,14 @@ describe('ValidationPipe as configured for the echo server', () => {
 
   // HelloDto has no required field, so a non-object payload passes class-validator and is caught by
   // the pipe's own "object is expected" check, which names the parameter type ("body") as the field.
-  it.each([{ value: 42 }, { value: 'hi' }, { value: [] }, { value: true }])('rejects the non-object hello payload $value', async ({ value }) => {
-    await expect(rejectionOf(HelloDto, value)).resolves.toEqual({
-      code: ErrorCodes.VALIDATION_FAILED,
-      message: 'invalid request: body',
-      details: { violations: [{ field: 'body', constraints: { isObject: 'Validation failed (object is expected)' } }] },
-    });
-  });
+  it.each([{ value: 42 }, { value: 'hi' }, { value: [] }, { value: true }])(
+    'rejects the non-object hello payload $value',
+    async ({ value }) => {
+      await expect(rejectionOf(HelloDto, value)).resolves.toEqual({
+        code: ErrorCodes.VALIDATION_FAILED,
+        message: 'invalid request: body',
+        details: { violations: [{ field: 'body', constraints: { isObject: 'Validation failed (object is expected)' } }] },
+      });
+    },
+  );
 });

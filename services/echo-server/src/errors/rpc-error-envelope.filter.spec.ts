@@ -80,7 +80,10 @@ describe('RpcErrorEnvelopeFilter', () => {
     { label: 'a TypeError', exception: new TypeError("Cannot read properties of undefined (reading 'hunter2')") },
     { label: 'an RpcException with a string', exception: new RpcException('hunter2 leaked') },
     { label: 'an RpcException with an unknown code', exception: new RpcException({ code: 'SECRET', message: 'hunter2', details: {} }) },
-    { label: 'an RpcException with an envelope missing details', exception: new RpcException({ code: 'UNKNOWN_COMMAND', message: 'hunter2' }) },
+    {
+      label: 'an RpcException with an envelope missing details',
+      exception: new RpcException({ code: 'UNKNOWN_COMMAND', message: 'hunter2' }),
+    },
     { label: 'a thrown string', exception: 'hunter2' },
     { label: 'a thrown object', exception: { message: 'hunter2' } },
     { label: 'undefined', exception: undefined },

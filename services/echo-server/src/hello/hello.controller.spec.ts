@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { WireLimits, type HelloResponse } from '@echo-pair/common';
+import { validateEnvironment, WireLimits, type HelloResponse } from '@echo-pair/common';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { CommandRegistry } from '../command/command-registry.service';
+import { EchoServerEnvironment } from '../config/echo-server-environment';
 import { EchoServerModule } from '../echo-server.module';
 import { HelloController } from './hello.controller';
 
@@ -20,9 +21,14 @@ describe('HelloController', () => {
     // The real module, configured from an explicit environment instead of process.env.
     moduleRef = await Test.createTestingModule({
       imports: [
-        EchoServerModule.forRoot({
-          env: { SERVER_NAME: 'unit-echo', MAX_MESSAGE_LENGTH: '2048', INCOMPLETE_MESSAGE_TIMEOUT_MS: '1500', SLEEP_MAX_MS: '250' },
-        }),
+        EchoServerModule.forRoot(
+          validateEnvironment(EchoServerEnvironment, {
+            SERVER_NAME: 'unit-echo',
+            MAX_MESSAGE_LENGTH: '2048',
+            INCOMPLETE_MESSAGE_TIMEOUT_MS: '1500',
+            SLEEP_MAX_MS: '250',
+          }),
+        ),
       ],
     }).compile();
     await moduleRef.init();
@@ -102,7 +108,9 @@ describe('HelloController', () => {
 
 describe('HelloController with default configuration', () => {
   it('reports the default limits when the environment sets none', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [EchoServerModule.forRoot({ env: {} })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [EchoServerModule.forRoot(validateEnvironment(EchoServerEnvironment, {}))],
+    }).compile();
     try {
       await moduleRef.init();
       const response = moduleRef.get(HelloController).hello({});

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { EVENT_PATTERNS, REQUEST_PATTERNS, type ErrorCode, type EventPattern, type RequestPattern, type ServerStats } from '@echo-pair/common';
+import {
+  EVENT_PATTERNS,
+  REQUEST_PATTERNS,
+  type ErrorCode,
+  type EventPattern,
+  type RequestPattern,
+  type ServerStats,
+} from '@echo-pair/common';
 
 /** In-memory counters behind the `stats` command. */
 @Injectable()

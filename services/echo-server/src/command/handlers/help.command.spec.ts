@@ -8,16 +8,7 @@ import { CommandModule } from '../command.module';
 import { HelpCommand } from './help.command';
 
 /** Every command's usage, in the (sorted) order `help` lists them. */
-const USAGES = [
-  'help [command]',
-  'lower <text...>',
-  'reverse <text...>',
-  'sleep <ms>',
-  'stats',
-  'time',
-  'upper <text...>',
-  'uptime',
-];
+const USAGES = ['help [command]', 'lower <text...>', 'reverse <text...>', 'sleep <ms>', 'stats', 'time', 'upper <text...>', 'uptime'];
 
 describe('HelpCommand', () => {
   let moduleRef: TestingModule;
@@ -58,7 +49,9 @@ describe('HelpCommand', () => {
 
   it('rejects an unknown command with CommandArgumentsError naming the known ones', () => {
     expect(() => help.execute(['nope'])).toThrow(CommandArgumentsError);
-    expect(() => help.execute(['nope'])).toThrow('no command "nope"; known commands: help, lower, reverse, sleep, stats, time, upper, uptime');
+    expect(() => help.execute(['nope'])).toThrow(
+      'no command "nope"; known commands: help, lower, reverse, sleep, stats, time, upper, uptime',
+    );
   });
 
   it('reaches the client as INVALID_COMMAND_ARGS when run through the registry', async () => {

@@ -1,12 +1,10 @@
-import { LOG_LEVELS, type EchoServerEnvironment } from '../config/echo-server-environment';
-import { createLogger } from './create-logger';
-
-type LoggerConfig = Pick<EchoServerEnvironment, 'LOG_FORMAT' | 'LOG_LEVEL' | 'SERVER_NAME'>;
+import { createConsoleLogger, type ConsoleLoggerSettings } from './create-console-logger';
+import { LOG_LEVELS } from './log-settings';
 
 /** Starts every ANSI colour sequence. */
 const ESC = '\u001b[';
 
-describe('createLogger', () => {
+describe('createConsoleLogger', () => {
   let stdout: jest.SpyInstance;
   let stderr: jest.SpyInstance;
   const savedNoColor = process.env.NO_COLOR;
@@ -32,9 +30,9 @@ describe('createLogger', () => {
   });
 
   it.each(LOG_LEVELS.map((level, index) => ({ level, enabled: LOG_LEVELS.slice(0, index + 1) })))(
-    'LOG_LEVEL=$level enables $enabled',
+    'level $level enables $enabled',
     ({ level, enabled }) => {
-      const logger = createLogger({ LOG_FORMAT: 'text', LOG_LEVEL: level, SERVER_NAME: 'unit-echo' });
+      const logger = createConsoleLogger({ format: 'text', level: level, name: 'unit-echo' });
 
       for (const candidate of LOG_LEVELS) {
         expect([candidate, logger.isLevelEnabled(candidate)]).toEqual([candidate, enabled.includes(candidate)]);
@@ -43,7 +41,7 @@ describe('createLogger', () => {
   );
 
   it('writes one JSON object per line in json format', () => {
-    const logger = createLogger({ LOG_FORMAT: 'json', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+    const logger = createConsoleLogger({ format: 'json', level: 'log', name: 'unit-echo' });
 
     logger.log('listening', 'EchoServer');
     logger.error('it broke', undefined, 'RpcErrors');
@@ -52,7 +50,13 @@ describe('createLogger', () => {
     expect(written(stdout)).toHaveLength(1);
     expect(out.endsWith('\n')).toBe(true);
     expect(out.trimEnd()).not.toContain('\n');
-    expect(JSON.parse(out)).toEqual({ level: 'log', pid: process.pid, timestamp: expect.any(Number) as unknown, message: 'listening', context: 'EchoServer' });
+    expect(JSON.parse(out)).toEqual({
+      level: 'log',
+      pid: process.pid,
+      timestamp: expect.any(Number) as unknown,
+      message: 'listening',
+      context: 'EchoServer',
+    });
     const [err] = written(stderr);
     expect(JSON.parse(err)).toMatchObject({ level: 'error', message: 'it broke', context: 'RpcErrors' });
   });
@@ -60,7 +64,7 @@ describe('createLogger', () => {
   it('never colours json output, even on a terminal', () => {
     delete process.env.NO_COLOR;
     process.stdout.isTTY = true;
-    const logger = createLogger({ LOG_FORMAT: 'json', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+    const logger = createConsoleLogger({ format: 'json', level: 'log', name: 'unit-echo' });
 
     logger.log('plain', 'Ctx');
 
@@ -68,7 +72,7 @@ describe('createLogger', () => {
   });
 
   it('writes readable lines prefixed with the server name in text format', () => {
-    const logger = createLogger({ LOG_FORMAT: 'text', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+    const logger = createConsoleLogger({ format: 'text', level: 'log', name: 'unit-echo' });
 
     logger.log('listening', 'EchoServer');
     logger.warn('careful', 'RpcErrors');
@@ -92,18 +96,18 @@ describe('createLogger', () => {
     } else {
       process.env.NO_COLOR = noColor;
     }
-    const logger = createLogger({ LOG_FORMAT: 'text', LOG_LEVEL: 'log', SERVER_NAME: 'unit-echo' });
+    const logger = createConsoleLogger({ format: 'text', level: 'log', name: 'unit-echo' });
 
     logger.log('hello', 'Ctx');
 
     expect(written(stdout).join('').includes(ESC)).toBe(coloured);
   });
 
-  it.each<{ config: LoggerConfig }>([
-    { config: { LOG_FORMAT: 'text', LOG_LEVEL: 'warn', SERVER_NAME: 'unit-echo' } },
-    { config: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn', SERVER_NAME: 'unit-echo' } },
-  ])('drops messages below LOG_LEVEL=warn in $config.LOG_FORMAT format', ({ config }) => {
-    const logger = createLogger(config);
+  it.each<{ config: ConsoleLoggerSettings }>([
+    { config: { format: 'text', level: 'warn', name: 'unit-echo' } },
+    { config: { format: 'json', level: 'warn', name: 'unit-echo' } },
+  ])('drops messages below level warn in $config.format format', ({ config }) => {
+    const logger = createConsoleLogger(config);
 
     logger.verbose('v');
     logger.debug('d');
@@ -118,8 +122,8 @@ describe('createLogger', () => {
     expect(written(stderr)).toHaveLength(2);
   });
 
-  it('prints everything at LOG_LEVEL=verbose', () => {
-    const logger = createLogger({ LOG_FORMAT: 'json', LOG_LEVEL: 'verbose', SERVER_NAME: 'unit-echo' });
+  it('prints everything at level verbose', () => {
+    const logger = createConsoleLogger({ format: 'json', level: 'verbose', name: 'unit-echo' });
 
     logger.verbose('v');
     logger.debug('d');
@@ -127,5 +131,16 @@ describe('createLogger', () => {
     logger.warn('w');
 
     expect(written(stdout).map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['verbose', 'debug', 'log', 'warn']);
+  });
+
+  it('writes every level to stderr with streams: stderr, keeping stdout free', () => {
+    const logger = createConsoleLogger({ format: 'json', level: 'verbose', name: 'unit-worker', streams: 'stderr' });
+
+    logger.log('l');
+    logger.warn('w');
+    logger.error('e');
+
+    expect(stdout).not.toHaveBeenCalled();
+    expect(written(stderr).map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['log', 'warn', 'error']);
   });
 });

@@ -1,0 +1,25 @@
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { LOG_LEVELS, type LogFormat, type LogLevelName } from './log-settings';
+import { StderrConsoleLogger } from './stderr-console-logger';
+
+export interface ConsoleLoggerSettings {
+  format: LogFormat;
+  /** The most verbose level printed. */
+  level: LogLevelName;
+  /** Prefix of readable lines (the service's name). */
+  name: string;
+  /** `split` is Nest's default (errors to stderr, the rest to stdout); `stderr` keeps stdout free. */
+  streams?: 'split' | 'stderr';
+}
+
+/** Nest's console logger: one JSON object per line for `json`, readable lines otherwise, coloured only on a terminal. */
+export function createConsoleLogger({ format, level, name, streams = 'split' }: ConsoleLoggerSettings): ConsoleLogger {
+  const logLevels: LogLevel[] = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+  const Logger = streams === 'stderr' ? StderrConsoleLogger : ConsoleLogger;
+  if (format === 'json') {
+    return new Logger({ json: true, logLevels });
+  }
+  const terminal = streams === 'stderr' ? process.stderr : process.stdout;
+  const colors = Boolean(terminal.isTTY) && process.env.NO_COLOR === undefined;
+  return new Logger({ prefix: name, logLevels, colors });
+}
