@@ -21,17 +21,6 @@ async function freePort() {
   return port;
 }
 
-function prefixLines(stream, prefix, target) {
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop();
-    for (const line of lines) target.write(`${prefix}${line}\n`);
-  });
-  stream.on('end', () => pending && target.write(`${prefix}${pending}\n`));
-}
-
 async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -44,12 +33,11 @@ async function stop(child) {
 const port = Number(process.env.ECHO_PORT ?? (await freePort()));
 console.log(`demo: echo-server and client-worker on ${HOST}:${port}`);
 
+// The server's log goes to stderr, so that stdout carries the worker's transcript alone.
 const server = spawn(process.execPath, [join(root, 'services/echo-server/dist/main.js')], {
   env: { ...process.env, ECHO_HOST: HOST, ECHO_PORT: String(port) },
-  stdio: ['ignore', 'pipe', 'pipe'],
+  stdio: ['ignore', process.stderr, process.stderr],
 });
-prefixLines(server.stdout, '[echo-server] ', process.stderr);
-prefixLines(server.stderr, '[echo-server] ', process.stderr);
 
 const worker = spawn(process.execPath, [join(root, 'services/client-worker/dist/main.js'), 'demo'], {
   env: { ...process.env, ECHO_SERVER_HOST: HOST, ECHO_SERVER_PORT: String(port) },

@@ -10,6 +10,7 @@ export * from './dto/hello.dto';
 export * from './dto/echo.dto';
 export * from './dto/command.dto';
 export * from './dto/note.dto';
+export * from './transport/no-delay-json-socket';
 export * from './client/rpc-client.error';
 export * from './client/rpc-error-mapper';
 export * from './client/echo-client-options';

@@ -2,7 +2,7 @@ import { Logger, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type TcpOptions } from '@nestjs/microservices';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { createConsoleLogger, validateEnvironment } from '@echo-pair/common';
+import { createConsoleLogger, noDelayJsonSocket, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
@@ -33,8 +33,10 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
     options: {
       host: environment.ECHO_HOST,
       port: environment.ECHO_PORT,
-      maxBufferSize: environment.MAX_MESSAGE_LENGTH,
-      incompleteMessageTimeout: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
+      socketClass: noDelayJsonSocket({
+        maxBufferSize: environment.MAX_MESSAGE_LENGTH,
+        incompleteMessageTimeout: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
+      }),
     },
   });
   const tracker = app.get(ConnectionTracker);

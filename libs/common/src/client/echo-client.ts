@@ -10,6 +10,7 @@ import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type EchoClientOptions } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
+import { noDelayJsonSocket } from '../transport/no-delay-json-socket';
 
 /**
  * The typed client of the wire contract. Every call is checked by the compiler
@@ -27,9 +28,15 @@ export class EchoClient implements OnApplicationShutdown {
 
   /** A client over Nest's TCP transport. It connects lazily, or on `connect()`. */
   static create(options: EchoClientOptions): EchoClient {
+    const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
     const proxy = ClientProxyFactory.create({
       transport: Transport.TCP,
-      options: { ...options.transport, host: options.host, port: options.port },
+      options: {
+        socketClass: noDelayJsonSocket({ maxBufferSize, incompleteMessageTimeout, maxSendBufferSize }),
+        ...transport,
+        host: options.host,
+        port: options.port,
+      },
     });
     return new EchoClient(proxy, options);
   }

@@ -96,10 +96,10 @@ export function countsEverythingSent({ output }: CommandResponse, { sent }: Step
   const { echo } = stats.messages;
   const { note } = stats.events;
   if (note < Math.max(1, sent.note) || echo < sent.echo) {
-    return fail(`counted ${echo} echoes and ${note} notes, but the demo sent ${sent.echo} and ${sent.note}`);
+    return fail(`counts echo ${echo} and note ${note}, fewer than the demo sent (${sent.echo} and ${sent.note})`);
   }
   return pass(
-    `ServerStats with ${echo} echoes (demo sent ${sent.echo}), ${note} notes (demo sent ${sent.note}), ${stats.errors.total} errors`,
+    `ServerStats counts echo ${echo} (demo sent ${sent.echo}), note ${note} (demo sent ${sent.note}), errors ${stats.errors.total}`,
   );
 }
 
