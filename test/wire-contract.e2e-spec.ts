@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { RpcClientError, type EchoRequest, type RpcErrorEnvelope, type ServerStats } from '@echo-pair/common';
+import { buildMixedScriptText, RpcClientError, type EchoRequest, type RpcErrorEnvelope, type ServerStats } from '@echo-pair/common';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
-import { buildMixedScriptText } from '@echo-pair/client-worker';
 import { ClientPool, startTestServer } from './support/test-server';
 
 /** Every pattern through the typed client over real TCP on 127.0.0.1. */

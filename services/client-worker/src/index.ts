@@ -10,7 +10,6 @@ export * from './connection/server-unavailable.error';
 export * from './demo/demo-runner.service';
 export * from './demo/demo-script';
 export * from './demo/demo-step';
-export * from './demo/mixed-script-text';
 export * from './load/load-runner.service';
 export * from './load/percentile';
 export * from './output/worker-output.service';

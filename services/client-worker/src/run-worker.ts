@@ -1,4 +1,4 @@
-import { createConsoleLogger, validateEnvironment } from '@echo-pair/common';
+import { describeError, createConsoleLogger, validateEnvironment } from '@echo-pair/common';
 import { Logger, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkerEnvironment } from './config/worker-environment';
@@ -7,7 +7,6 @@ import { ServerConnector } from './connection/server-connector.service';
 import { ServerUnavailableError } from './connection/server-unavailable.error';
 import { DemoRunner } from './demo/demo-runner.service';
 import { LoadRunner } from './load/load-runner.service';
-import { describeFailure } from './output/format';
 import { WorkerOutput } from './output/worker-output.service';
 import { ReplRunner } from './repl/repl-runner.service';
 import type { WorkerModeRunner } from './worker-mode-runner';
@@ -47,7 +46,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
   try {
     environment = validateEnvironment(WorkerEnvironment, process.env);
   } catch (error: unknown) {
-    output.fail(`client-worker: ${describeFailure(error)}`);
+    output.fail(`client-worker: ${describeError(error)}`);
     return 2;
   }
   const mode = requested ?? environment.WORKER_MODE;
@@ -64,7 +63,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
       abortOnError: false,
     });
   } catch (error: unknown) {
-    output.fail(`client-worker failed to start: ${describeFailure(error)}`);
+    output.fail(`client-worker failed to start: ${describeError(error)}`);
     return 1;
   }
   app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
@@ -75,7 +74,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
     return await app.get(MODE_RUNNERS[mode]).run(hello);
   } catch (error: unknown) {
     output.fail(
-      error instanceof ServerUnavailableError ? `client-worker: ${error.message}` : `client-worker failed: ${describeFailure(error)}`,
+      error instanceof ServerUnavailableError ? `client-worker: ${error.message}` : `client-worker failed: ${describeError(error)}`,
     );
     return 1;
   } finally {

@@ -1,8 +1,9 @@
 import { Logger, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type TcpOptions } from '@nestjs/microservices';
-import type { AddressInfo, Server, Socket } from 'node:net';
-import { createConsoleLogger, noDelayJsonSocket, validateEnvironment } from '@echo-pair/common';
+import { once } from 'node:events';
+import type { AddressInfo, DropArgument, Server, Socket } from 'node:net';
+import { createConsoleLogger, describeError, noDelayJsonSocket, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
@@ -41,9 +42,29 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   });
   const tracker = app.get(ConnectionTracker);
   app.on('connection', (socket: Socket) => tracker.track(socket));
-  await app.listen();
+  app.on('drop', (peer: DropArgument) => tracker.dropped(peer, environment.MAX_CONNECTIONS));
+  const server = app.unwrap<Server>();
+  server.maxConnections = environment.MAX_CONNECTIONS;
+  await listenOrFail(app, server);
 
-  const { address, port } = app.unwrap<Server>().address() as AddressInfo;
+  const { address, port } = server.address() as AddressInfo;
   new Logger('EchoServer').log(`listening on ${address}:${port} (TCP, Nest JSON framing)`);
   return { app, host: address, port, close: () => app.close() };
+}
+
+/**
+ * `app.listen()` settles only on success or EADDRINUSE: any other bind error
+ * (a mistyped ECHO_HOST, EACCES, EADDRNOTAVAIL) would leave it pending forever.
+ */
+async function listenOrFail(app: INestMicroservice, server: Server): Promise<void> {
+  const bindError = once(server, 'error').then(([error]: unknown[]) => {
+    throw error;
+  });
+  bindError.catch(() => undefined); // observed by the race below; never unhandled
+  try {
+    await Promise.race([app.listen(), bindError]);
+  } catch (error) {
+    await app.close();
+    throw new Error(`cannot listen: ${describeError(error)}`, { cause: error });
+  }
 }

@@ -1,4 +1,4 @@
-import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { validatedConfigModule } from '@echo-pair/common';
 import { CommandModule } from './command/command.module';
@@ -6,7 +6,7 @@ import type { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoController } from './echo/echo.controller';
 import { RpcErrorEnvelopeFilter } from './errors/rpc-error-envelope.filter';
-import { createValidationException } from './errors/validation-exception.factory';
+import { ContractValidationPipe } from './errors/contract-validation.pipe';
 import { HelloController } from './hello/hello.controller';
 import { NoteController } from './note/note.controller';
 import { StatsInterceptor } from './stats/stats.interceptor';
@@ -24,16 +24,7 @@ export class EchoServerModule {
         ConnectionTracker,
         { provide: APP_INTERCEPTOR, useClass: StatsInterceptor },
         { provide: APP_FILTER, useClass: RpcErrorEnvelopeFilter },
-        {
-          provide: APP_PIPE,
-          useFactory: () =>
-            new ValidationPipe({
-              transform: true,
-              whitelist: true,
-              forbidNonWhitelisted: true,
-              exceptionFactory: createValidationException,
-            }),
-        },
+        { provide: APP_PIPE, useClass: ContractValidationPipe },
       ],
     };
   }

@@ -41,9 +41,4 @@ export class RpcClientError extends Error {
     this.pattern = init.pattern;
     this.envelope = init.envelope;
   }
-
-  /** Whether the server answered at all (as opposed to a transport failure). */
-  get isRemote(): boolean {
-    return this.envelope !== undefined || this.code === 'UNKNOWN_PATTERN' || this.code === 'REMOTE_ERROR';
-  }
 }

@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { isRpcErrorEnvelope } from '../contract/error-envelope';
+import { describeError } from './describe-error';
 import { RpcClientError } from './rpc-client.error';
 
 /** Nest's reply when no handler matches the pattern (ServerTCP's NO_MESSAGE_HANDLER). */
@@ -21,7 +22,7 @@ export function toRpcClientError(error: unknown, pattern: string): RpcClientErro
   if (types.isNativeError(error)) {
     const systemCode = (error as NodeJS.ErrnoException).code;
     if (systemCode !== undefined && CONNECTION_FAILURE_CODES.has(systemCode)) {
-      return new RpcClientError({ code: 'CONNECTION_FAILED', message: `${systemCode}: ${error.message}`, pattern, cause: error });
+      return new RpcClientError({ code: 'CONNECTION_FAILED', message: error.message, pattern, cause: error });
     }
     if (error.message === 'Connection closed') {
       return new RpcClientError({
@@ -32,15 +33,5 @@ export function toRpcClientError(error: unknown, pattern: string): RpcClientErro
       });
     }
   }
-  return new RpcClientError({ code: 'REMOTE_ERROR', message: describe(error), pattern, cause: error });
-}
-
-function describe(error: unknown): string {
-  if (types.isNativeError(error)) {
-    return error.message;
-  }
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return (error as { message: string }).message;
-  }
-  return typeof error === 'string' ? error : JSON.stringify(error);
+  return new RpcClientError({ code: 'REMOTE_ERROR', message: describeError(error), pattern, cause: error });
 }

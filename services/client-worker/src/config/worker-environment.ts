@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import { LOG_FORMATS, LOG_LEVELS, ToInteger, WireLimits, type LogFormat, type LogLevelName } from '@echo-pair/common';
+import { LoggingEnvironment, ToInteger, WireLimits } from '@echo-pair/common';
 import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
 import { WORKER_MODES, type WorkerMode } from './worker-mode';
 
 /** Environment variables of the client worker, with their defaults. */
-export class WorkerEnvironment {
+export class WorkerEnvironment extends LoggingEnvironment {
   @IsString()
   @IsNotEmpty()
   ECHO_SERVER_HOST = '127.0.0.1';
@@ -51,24 +51,17 @@ export class WorkerEnvironment {
   @Max(600_000)
   CONNECT_BACKOFF_MAX_MS = 3_000;
 
-  @IsIn(LOG_FORMATS)
-  LOG_FORMAT: LogFormat = 'text';
-
-  /** The most verbose level of the operational log (stderr). */
-  @IsIn(LOG_LEVELS)
-  LOG_LEVEL: LogLevelName = 'log';
-
   @ToInteger()
   @IsInt()
   @Min(1)
-  @Max(10_000_000)
+  @Max(1_000_000)
   LOAD_REQUESTS = 10_000;
 
   /** Requests in flight at once, over all connections. */
   @ToInteger()
   @IsInt()
   @Min(1)
-  @Max(10_000)
+  @Max(1024)
   LOAD_CONCURRENCY = 64;
 
   @ToInteger()
@@ -77,17 +70,17 @@ export class WorkerEnvironment {
   @Max(256)
   LOAD_CONNECTIONS = 4;
 
-  /** Length of each echoed text, in characters (ASCII, so also bytes). */
+  /** Length of each echoed text, in characters (ASCII, so also bytes); load measures throughput, not size. */
   @ToInteger()
   @IsInt()
   @Min(0)
-  @Max(WireLimits.echoTextMaxLength)
+  @Max(64 * 1024)
   LOAD_TEXT_LENGTH = 64;
 
   /** No request is issued after this many seconds, whatever LOAD_REQUESTS says. */
   @ToInteger()
   @IsInt()
   @Min(1)
-  @Max(86_400)
+  @Max(3600)
   LOAD_MAX_SECONDS = 60;
 }

@@ -1,9 +1,8 @@
-import { EchoClient, RpcClientError, type HelloResponse, type RpcClientErrorCode } from '@echo-pair/common';
+import { describeError, EchoClient, RpcClientError, type HelloResponse, type RpcClientErrorCode } from '@echo-pair/common';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { catchError, defer, lastValueFrom, retry, throwError, timer } from 'rxjs';
 import type { WorkerEnvironment } from '../config/worker-environment';
-import { describeFailure } from '../output/format';
 import { WorkerOutput } from '../output/worker-output.service';
 import { backoffDelayMs } from './backoff-delay';
 import { ServerUnavailableError } from './server-unavailable.error';
@@ -44,21 +43,21 @@ export class ServerConnector {
             }
             const waitMs = backoffDelayMs(failures, backoff);
             this.output.print(
-              `server ${server} not ready (${describeFailure(error)}), attempt ${failures}/${attempts}, retrying in ${waitMs} ms`,
+              `server ${server} not ready (${describeError(error)}), attempt ${failures}/${attempts}, retrying in ${waitMs} ms`,
             );
             return timer(waitMs);
           },
         }),
         catchError((error: unknown) => {
           if (!isTransient(error)) {
-            return throwError(() => new ServerUnavailableError(`the echo server at ${server} refused hello (${describeFailure(error)})`));
+            return throwError(() => new ServerUnavailableError(`the echo server at ${server} refused hello (${describeError(error)})`));
           }
-          this.output.print(`server ${server} not ready (${describeFailure(error)}), attempt ${attempt}/${attempts}, giving up`);
+          this.output.print(`server ${server} not ready (${describeError(error)}), attempt ${attempt}/${attempts}, giving up`);
           return throwError(
             () =>
               new ServerUnavailableError(
                 `no echo server answered at ${server} after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-                  `(last error ${describeFailure(error)}); is it running? check ECHO_SERVER_HOST and ECHO_SERVER_PORT`,
+                  `(last error ${describeError(error)}); is it running? check ECHO_SERVER_HOST and ECHO_SERVER_PORT`,
               ),
           );
         }),

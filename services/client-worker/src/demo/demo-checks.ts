@@ -1,4 +1,4 @@
-import type { CommandResponse, EchoResponse, HelloResponse, RpcErrorEnvelope } from '@echo-pair/common';
+import { measureText, type CommandResponse, type EchoResponse, type HelloResponse, type RpcErrorEnvelope } from '@echo-pair/common';
 import type { StepContext, Verdict } from './demo-step';
 import { isServerStats } from './server-stats.guard';
 
@@ -27,7 +27,7 @@ export function isWelcome(hello: HelloResponse): Verdict {
 
 /** The echo returned `text` unchanged, with its sizes counted the way the contract says. */
 export function echoes(text: string): (reply: EchoResponse) => Verdict {
-  const expected = { bytes: Buffer.byteLength(text, 'utf8'), codeUnits: text.length, codePoints: [...text].length };
+  const expected = measureText(text);
   return (reply) => {
     if (reply.text !== text) {
       return fail(`text differs: sent ${quote(text)}, got ${quote(reply.text)}`);

@@ -1,4 +1,4 @@
-import { Patterns, type CommandResponse, type EchoRequest } from '@echo-pair/common';
+import { buildMixedScriptText, Patterns, shortSha256, type CommandResponse, type EchoRequest } from '@echo-pair/common';
 import {
   countsEverythingSent,
   echoes,
@@ -13,7 +13,6 @@ import {
   sleptFor,
 } from './demo-checks';
 import { expectRejection, expectReply, type DemoStep, type StepContext, type Verdict } from './demo-step';
-import { buildMixedScriptText, shortSha256 } from './mixed-script-text';
 
 const MIB = 1024 * 1024;
 

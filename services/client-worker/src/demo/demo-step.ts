@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  describeError,
   RpcClientError,
   type EchoClient,
   type EventPattern,
@@ -8,7 +9,6 @@ import {
   type RpcClientErrorCode,
   type RpcErrorEnvelope,
 } from '@echo-pair/common';
-import { describeFailure } from '../output/format';
 
 export type MessagePattern = RequestPattern | EventPattern;
 
@@ -64,7 +64,7 @@ export function expectReply<R>(
       if (!outcome.ok) {
         return {
           ok: false,
-          detail: `expected a reply, got ${describeFailure(outcome.error)}`,
+          detail: `expected a reply, got ${describeError(outcome.error)}`,
           latencyMs,
           notes: envelopeNotes(outcome.error),
         };
@@ -94,7 +94,7 @@ export function expectRejection<C extends RpcClientErrorCode>(
       const notes = envelopeNotes(outcome.error);
       const error = outcome.error;
       if (!(error instanceof RpcClientError) || error.code !== definition.code || error.envelope === undefined) {
-        return { ok: false, detail: `expected ${definition.code}, got ${describeFailure(error)}`, latencyMs, notes };
+        return { ok: false, detail: `expected ${definition.code}, got ${describeError(error)}`, latencyMs, notes };
       }
       const verdict = definition.check(error.envelope as RpcErrorEnvelope<Extract<C, RpcErrorEnvelope['code']>>, { ...context, latencyMs });
       return { ok: verdict.ok, detail: `${definition.code}, ${verdict.detail}`, latencyMs, notes };

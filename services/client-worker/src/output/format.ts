@@ -1,21 +1,13 @@
-import { RpcClientError } from '@echo-pair/common';
+import { describeError, RpcClientError } from '@echo-pair/common';
 
 /** Milliseconds with one decimal, e.g. `12.3`. */
 export function formatMs(ms: number): string {
   return ms.toFixed(1);
 }
 
-/** `CODE: message` of any failure of a call. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof RpcClientError) {
-    return `${error.code}: ${error.message}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** `error CODE: message`, followed by indented lines for the envelope's details. */
 export function formatCallError(error: unknown): string[] {
-  const lines = [`error ${describeFailure(error)}`];
+  const lines = [`error ${describeError(error)}`];
   const envelope = error instanceof RpcClientError ? error.envelope : undefined;
   switch (envelope?.code) {
     case 'VALIDATION_FAILED':

@@ -1,4 +1,4 @@
-import { LOG_LEVELS, validateEnvironment } from '@echo-pair/common';
+import { LOG_LEVELS, MIN_FRAME_LENGTH, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './echo-server-environment';
 
 describe('EchoServerEnvironment', () => {
@@ -14,6 +14,7 @@ describe('EchoServerEnvironment', () => {
       LOG_LEVEL: 'log',
       MAX_MESSAGE_LENGTH: 8 * 1024 * 1024,
       INCOMPLETE_MESSAGE_TIMEOUT_MS: 10_000,
+      MAX_CONNECTIONS: 1000,
       SLEEP_MAX_MS: 10_000,
     });
   });
@@ -34,7 +35,8 @@ describe('EchoServerEnvironment', () => {
     { env: { ECHO_HOST: '::' }, key: 'ECHO_HOST', value: '::' },
     { env: { SERVER_NAME: 'echo-eu-1' }, key: 'SERVER_NAME', value: 'echo-eu-1' },
     { env: { LOG_FORMAT: 'json' }, key: 'LOG_FORMAT', value: 'json' },
-    { env: { MAX_MESSAGE_LENGTH: '1024' }, key: 'MAX_MESSAGE_LENGTH', value: 1024 },
+    { env: { MAX_MESSAGE_LENGTH: String(MIN_FRAME_LENGTH) }, key: 'MAX_MESSAGE_LENGTH', value: MIN_FRAME_LENGTH },
+    { env: { MAX_CONNECTIONS: '5' }, key: 'MAX_CONNECTIONS', value: 5 },
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '0' }, key: 'INCOMPLETE_MESSAGE_TIMEOUT_MS', value: 0 },
     { env: { SLEEP_MAX_MS: '600000' }, key: 'SLEEP_MAX_MS', value: 600_000 },
   ])('accepts $env', ({ env, key, value }) => {
@@ -58,7 +60,11 @@ describe('EchoServerEnvironment', () => {
       error: 'LOG_LEVEL="info": LOG_LEVEL must be one of the following values: fatal, error, warn, log, debug, verbose',
     },
     { env: { LOG_LEVEL: 'LOG' }, error: 'LOG_LEVEL="LOG": LOG_LEVEL must be one of the following values' },
-    { env: { MAX_MESSAGE_LENGTH: '1023' }, error: 'MAX_MESSAGE_LENGTH=1023: MAX_MESSAGE_LENGTH must not be less than 1024' },
+    {
+      env: { MAX_MESSAGE_LENGTH: String(MIN_FRAME_LENGTH - 1) },
+      error: `MAX_MESSAGE_LENGTH=${MIN_FRAME_LENGTH - 1}: MAX_MESSAGE_LENGTH must not be less than ${MIN_FRAME_LENGTH}`,
+    },
+    { env: { MAX_CONNECTIONS: '0' }, error: 'MAX_CONNECTIONS=0: MAX_CONNECTIONS must not be less than 1' },
     { env: { MAX_MESSAGE_LENGTH: String(512 * 1024 * 1024 + 1) }, error: 'MAX_MESSAGE_LENGTH must not be greater than 536870912' },
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '3600001' }, error: 'INCOMPLETE_MESSAGE_TIMEOUT_MS must not be greater than 3600000' },
     { env: { SLEEP_MAX_MS: '600001' }, error: 'SLEEP_MAX_MS=600001: SLEEP_MAX_MS must not be greater than 600000' },

@@ -33,7 +33,7 @@ describe('ConnectionTracker', () => {
   it('counts an opened connection and logs its number, peer and the open count', () => {
     tracker.track(fakeSocket('127.0.0.1', 40_000) as unknown as Socket);
 
-    expect(stats.snapshot().connections).toEqual({ open: 1, total: 1 });
+    expect(stats.snapshot().connections).toEqual({ open: 1, total: 1, rejected: 0 });
     expect(log).toHaveBeenCalledTimes(1);
     expect(log).toHaveBeenCalledWith('connection #1 opened from 127.0.0.1:40000 (1 open)');
   });
@@ -49,7 +49,7 @@ describe('ConnectionTracker', () => {
     socket.emit('close', false);
     socket.emit('close', false);
 
-    expect(stats.snapshot().connections).toEqual({ open: 0, total: 1 });
+    expect(stats.snapshot().connections).toEqual({ open: 0, total: 1, rejected: 0 });
     expect(log).toHaveBeenCalledTimes(2);
     expect(log).toHaveBeenLastCalledWith('connection #1 from 10.0.0.7:51234 closed after 2.750 s, 120 bytes in, 345 bytes out (0 open)');
   });
@@ -70,7 +70,7 @@ describe('ConnectionTracker', () => {
     b.emit('close', false);
     tracker.track(c as unknown as Socket);
 
-    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3 });
+    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0 });
     expect(log).toHaveBeenCalledWith('connection #2 opened from 127.0.0.1:2 (2 open)');
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^connection #2 from 127\.0\.0\.1:2 closed after .* \(1 open\)$/));
     expect(log).toHaveBeenCalledWith('connection #3 opened from 127.0.0.1:3 (2 open)');
@@ -89,5 +89,14 @@ describe('ConnectionTracker', () => {
 
     expect(log).toHaveBeenNthCalledWith(1, `connection #1 opened from ${peer} (1 open)`);
     expect(log).toHaveBeenNthCalledWith(2, expect.stringContaining(`connection #1 from ${peer} closed after `));
+  });
+
+  it('counts and warns about a connection refused because MAX_CONNECTIONS were open', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+    tracker.dropped({ localAddress: '127.0.0.1', localPort: 3000, remoteAddress: '::1', remotePort: 5050, remoteFamily: 'IPv6' }, 2);
+
+    expect(stats.snapshot().connections).toEqual({ open: 0, total: 0, rejected: 1 });
+    expect(warn).toHaveBeenCalledWith('connection from [::1]:5050 refused: 2 connections open (MAX_CONNECTIONS)');
   });
 });

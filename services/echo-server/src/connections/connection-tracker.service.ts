@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Socket } from 'node:net';
+import type { DropArgument, Socket } from 'node:net';
 import { StatsService } from '../stats/stats.service';
 import { formatPeer } from './format-peer';
 
@@ -23,5 +23,11 @@ export class ConnectionTracker {
         `connection #${id} from ${peer} ${outcome} after ${seconds} s, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out (${this.stats.openConnections} open)`,
       );
     });
+  }
+
+  /** A connection closed on arrival because MAX_CONNECTIONS were open. */
+  dropped(peer: DropArgument, maxConnections: number): void {
+    this.stats.connectionRejected();
+    this.logger.warn(`connection from ${formatPeer(peer)} refused: ${maxConnections} connections open (MAX_CONNECTIONS)`);
   }
 }

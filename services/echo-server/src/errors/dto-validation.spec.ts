@@ -1,15 +1,10 @@
-import { ValidationPipe, type ArgumentMetadata, type Type } from '@nestjs/common';
+import type { ArgumentMetadata, Type } from '@nestjs/common';
 import { CommandDto, EchoDto, ErrorCodes, HelloDto, NoteDto, WireLimits, type RpcErrorEnvelope } from '@echo-pair/common';
 import { RpcEnvelopeException } from './rpc-envelope.exception';
-import { createValidationException } from './validation-exception.factory';
+import { ContractValidationPipe } from './contract-validation.pipe';
 
-/** The pipe exactly as `EchoServerModule` provides it under APP_PIPE. */
-const pipe = new ValidationPipe({
-  transform: true,
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  exceptionFactory: createValidationException,
-});
+/** The pipe `EchoServerModule` provides under APP_PIPE. */
+const pipe = new ContractValidationPipe();
 
 /**
  * The metadata a pipe sees for an `@Payload()` parameter: Nest's `PipesConsumer`
@@ -31,7 +26,7 @@ async function rejectionOf(metatype: Type<unknown>, value: unknown): Promise<Rpc
   return (error as RpcEnvelopeException).envelope;
 }
 
-describe('ValidationPipe as configured for the echo server', () => {
+describe('ContractValidationPipe', () => {
   it.each([
     { dto: EchoDto, value: { text: 'hello' } },
     { dto: EchoDto, value: { text: '' } },
@@ -58,8 +53,6 @@ describe('ValidationPipe as configured for the echo server', () => {
     // label, DTO, payload, and the expected violations as field → constraint names
     { label: 'a number as text', dto: EchoDto, value: { text: 42 }, violations: { text: ['isString', 'maxLength'] } },
     { label: 'an unknown property', dto: EchoDto, value: { text: 'a', extra: 1 }, violations: { extra: ['whitelistValidation'] } },
-    { label: 'a number payload', dto: EchoDto, value: 42, violations: { text: ['isString', 'maxLength'] } },
-    { label: 'a string payload', dto: EchoDto, value: 'hello', violations: { text: ['isString', 'maxLength'] } },
     { label: 'no text', dto: EchoDto, value: {}, violations: { text: ['isString', 'maxLength'] } },
     {
       label: 'text over the wire limit',
@@ -109,7 +102,6 @@ describe('ValidationPipe as configured for the echo server', () => {
     },
     { label: 'a number as client', dto: HelloDto, value: { client: 7 }, violations: { client: ['isString', 'maxLength'] } },
     { label: 'an over-long client', dto: HelloDto, value: { client: 'c'.repeat(65) }, violations: { client: ['maxLength'] } },
-    { label: 'an array hello payload', dto: HelloDto, value: ['client'], violations: { '0': ['whitelistValidation'] } },
     {
       label: 'an unknown hello property',
       dto: HelloDto,
@@ -124,7 +116,6 @@ describe('ValidationPipe as configured for the echo server', () => {
       violations: { text: ['maxLength'] },
     },
     { label: 'a number as author', dto: NoteDto, value: { text: 'hi', author: 5 }, violations: { author: ['isString', 'maxLength'] } },
-    { label: 'a number note payload', dto: NoteDto, value: 5, violations: { text: ['isNotEmpty', 'isString', 'maxLength'] } },
   ])('rejects $label ($dto.name) as VALIDATION_FAILED', async ({ dto, value, violations }) => {
     const envelope = await rejectionOf(dto, value);
 
@@ -155,16 +146,34 @@ describe('ValidationPipe as configured for the echo server', () => {
     });
   });
 
-  // HelloDto has no required field, so a non-object payload passes class-validator and is caught by
-  // the pipe's own "object is expected" check, which names the parameter type ("body") as the field.
-  it.each([{ value: 42 }, { value: 'hi' }, { value: [] }, { value: true }])(
-    'rejects the non-object hello payload $value',
-    async ({ value }) => {
-      await expect(rejectionOf(HelloDto, value)).resolves.toEqual({
-        code: ErrorCodes.VALIDATION_FAILED,
-        message: 'invalid request: body',
-        details: { violations: [{ field: 'body', constraints: { isObject: 'Validation failed (object is expected)' } }] },
-      });
-    },
-  );
+  it.each([
+    { dto: HelloDto, value: 42 },
+    { dto: EchoDto, value: 'hi' },
+    { dto: EchoDto, value: null },
+    { dto: CommandDto, value: ['upper'] },
+    { dto: NoteDto, value: true },
+  ])('rejects the non-object $dto.name payload $value before validating fields', async ({ dto, value }) => {
+    await expect(rejectionOf(dto, value)).resolves.toEqual({
+      code: ErrorCodes.VALIDATION_FAILED,
+      message: 'invalid request: the payload must be a JSON object',
+      details: { violations: [{ field: '(payload)', constraints: { isObject: 'the payload must be a JSON object' } }] },
+    });
+  });
+
+  it('rejects a payload with more keys than the wire limit before converting it', async () => {
+    const value = Object.fromEntries(Array.from({ length: WireLimits.payloadMaxKeys + 1 }, (_, index) => [`key${index}`, index]));
+
+    await expect(rejectionOf(EchoDto, value)).resolves.toEqual({
+      code: ErrorCodes.VALIDATION_FAILED,
+      message: `invalid request: the payload must have at most ${WireLimits.payloadMaxKeys} keys`,
+      details: {
+        violations: [{ field: '(payload)', constraints: { maxKeys: `the payload must have at most ${WireLimits.payloadMaxKeys} keys` } }],
+      },
+    });
+  });
+
+  it('leaves a context parameter alone', async () => {
+    const context = { not: 'a payload' };
+    await expect(pipe.transform(context, { type: 'custom', metatype: Object, data: undefined })).resolves.toBe(context);
+  });
 });

@@ -58,25 +58,38 @@ describe('RpcErrorEnvelopeFilter', () => {
 
       await expect(errorOf(reply)).resolves.toBe(envelope);
       expect(stats.snapshot().errors).toEqual({ total: 1, byCode: { UNKNOWN_COMMAND: 1 } });
-      expect(warn).toHaveBeenCalledWith(`"command" from 127.0.0.1:5050: UNKNOWN_COMMAND ${envelope.message}`);
+      expect(warn).toHaveBeenCalledWith(`"command" from 127.0.0.1:5050: UNKNOWN_COMMAND ${JSON.stringify(envelope.message)}`);
       expect(error).not.toHaveBeenCalled();
     });
   });
 
-  it.each([
-    { label: 'a BadRequestException', exception: new BadRequestException('Validation failed (numeric string is expected)') },
-    { label: 'a NotFoundException', exception: new NotFoundException('no such thing') },
-    { label: 'a bare HttpException', exception: new HttpException('teapot', 418) },
-  ])('turns $label into VALIDATION_FAILED with its message', async ({ exception }) => {
+  it("turns a BadRequestException (Nest's parsing pipes) into VALIDATION_FAILED with its message", async () => {
+    const exception = new BadRequestException('Validation failed (numeric string is expected)');
     const envelope = await errorOf(filter.catch(exception, tcpHost('echo')));
 
     expect(envelope).toEqual({ code: ErrorCodes.VALIDATION_FAILED, message: exception.message, details: { violations: [] } });
     expect(stats.snapshot().errors).toEqual({ total: 1, byCode: { VALIDATION_FAILED: 1 } });
-    expect(warn).toHaveBeenCalledWith(`"echo" from 127.0.0.1:5050: VALIDATION_FAILED ${exception.message}`);
+    expect(warn).toHaveBeenCalledWith(`"echo" from 127.0.0.1:5050: VALIDATION_FAILED ${JSON.stringify(exception.message)}`);
+  });
+
+  it('quotes a peer-chosen message in the log, so that it cannot forge a log line', async () => {
+    const message = 'unknown command "x\n[echo-server] FAKE"';
+    await errorOf(
+      filter.catch(
+        new RpcEnvelopeException({ code: 'UNKNOWN_COMMAND', message, details: { command: 'x', knownCommands: [] } }),
+        tcpHost('command'),
+      ),
+    );
+
+    const [line] = warn.mock.calls[0] as [string];
+    expect(line).not.toContain('\n');
+    expect(line).toContain(JSON.stringify(message));
   });
 
   it.each([
     { label: 'an Error', exception: new Error('db password is hunter2') },
+    { label: 'a NotFoundException', exception: new NotFoundException('hunter2 not found') },
+    { label: 'a bare HttpException', exception: new HttpException('hunter2 is a teapot', 418) },
     { label: 'a TypeError', exception: new TypeError("Cannot read properties of undefined (reading 'hunter2')") },
     { label: 'an RpcException with a string', exception: new RpcException('hunter2 leaked') },
     { label: 'an RpcException with an unknown code', exception: new RpcException({ code: 'SECRET', message: 'hunter2', details: {} }) },
@@ -102,19 +115,22 @@ describe('RpcErrorEnvelopeFilter', () => {
 
     await errorOf(filter.catch(exception, tcpHost('command', '10.1.2.3', 4242)));
 
-    expect(error).toHaveBeenCalledWith('"command" from 10.1.2.3:4242: Error: db password is hunter2', exception.stack);
+    expect(error).toHaveBeenCalledWith('"command" from 10.1.2.3:4242: db password is hunter2', exception.stack);
   });
 
-  it('logs a non-Error internal error without a stack', async () => {
-    await errorOf(filter.catch('plain string', tcpHost('echo')));
+  it.each([
+    { thrown: 'plain string', logged: 'plain string' },
+    { thrown: { reason: 'no message' }, logged: "{ reason: 'no message' }" },
+  ])('logs the non-Error $thrown readably, without a stack', async ({ thrown, logged }) => {
+    await errorOf(filter.catch(thrown, tcpHost('echo')));
 
-    expect(error).toHaveBeenCalledWith('"echo" from 127.0.0.1:5050: plain string', undefined);
+    expect(error).toHaveBeenCalledWith(`"echo" from 127.0.0.1:5050: ${logged}`, undefined);
   });
 
   it('says "unknown call" when there is no TCP context', async () => {
     await errorOf(filter.catch(new BadRequestException('bad'), hostWithoutContext()));
 
-    expect(warn).toHaveBeenCalledWith('unknown call: VALIDATION_FAILED bad');
+    expect(warn).toHaveBeenCalledWith('unknown call: VALIDATION_FAILED "bad"');
   });
 
   it('says "unknown peer" when the socket is gone', async () => {
@@ -123,7 +139,7 @@ describe('RpcErrorEnvelopeFilter', () => {
 
     await errorOf(filter.catch(new BadRequestException('bad'), host));
 
-    expect(warn).toHaveBeenCalledWith('"hello" from unknown peer: VALIDATION_FAILED bad');
+    expect(warn).toHaveBeenCalledWith('"hello" from unknown peer: VALIDATION_FAILED "bad"');
   });
 
   it('counts every failure by code', async () => {
@@ -137,6 +153,6 @@ describe('RpcErrorEnvelopeFilter', () => {
   it('writes an IPv6 peer in brackets, as the connection log does', async () => {
     await errorOf(filter.catch(new BadRequestException('bad'), tcpHost('echo', '::1', 5050)));
 
-    expect(warn).toHaveBeenCalledWith('"echo" from [::1]:5050: VALIDATION_FAILED bad');
+    expect(warn).toHaveBeenCalledWith('"echo" from [::1]:5050: VALIDATION_FAILED "bad"');
   });
 });

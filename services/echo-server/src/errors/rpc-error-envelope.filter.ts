@@ -1,7 +1,6 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
+import { BadRequestException, Catch, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { RpcException, type TcpContext } from '@nestjs/microservices';
-import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
-import { inspect } from 'node:util';
+import { describeError, ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
 import { throwError, type Observable } from 'rxjs';
 import { formatPeer } from '../connections/format-peer';
 import { StatsService } from '../stats/stats.service';
@@ -22,9 +21,10 @@ export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
     this.stats.recordError(envelope.code);
     const where = describeCall(host);
     if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
-      this.logger.error(`${where}: ${describeThrown(exception)}`, exception instanceof Error ? exception.stack : undefined);
+      this.logger.error(`${where}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
     } else {
-      this.logger.warn(`${where}: ${envelope.code} ${envelope.message}`);
+      // The message can quote what the peer sent: JSON-quoted, it cannot forge a log line.
+      this.logger.warn(`${where}: ${envelope.code} ${JSON.stringify(envelope.message)}`);
     }
     return throwError(() => envelope);
   }
@@ -34,16 +34,12 @@ export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
     if (isRpcErrorEnvelope(payload)) {
       return payload;
     }
-    // Nest's built-in pipes (ParseIntPipe and the like) throw HTTP-flavoured exceptions.
-    if (exception instanceof HttpException) {
+    // Nest's built-in parsing pipes (ParseIntPipe and the like) throw BadRequestException.
+    if (exception instanceof BadRequestException) {
       return { code: ErrorCodes.VALIDATION_FAILED, message: exception.message, details: { violations: [] } };
     }
     return { code: ErrorCodes.INTERNAL_ERROR, message: 'internal server error', details: {} };
   }
-}
-
-function describeThrown(exception: unknown): string {
-  return typeof exception === 'object' && exception !== null && !(exception instanceof Error) ? inspect(exception) : String(exception);
 }
 
 function describeCall(host: ArgumentsHost): string {
@@ -52,6 +48,5 @@ function describeCall(host: ArgumentsHost): string {
     return 'unknown call';
   }
   const socket = context.getSocketRef()?.netSocket;
-  const peer = socket ? formatPeer(socket) : 'unknown peer';
-  return `"${context.getPattern()}" from ${peer}`;
+  return `${JSON.stringify(context.getPattern())} from ${socket ? formatPeer(socket) : 'unknown peer'}`;
 }

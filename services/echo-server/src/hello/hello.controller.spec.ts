@@ -24,7 +24,7 @@ describe('HelloController', () => {
         EchoServerModule.forRoot(
           validateEnvironment(EchoServerEnvironment, {
             SERVER_NAME: 'unit-echo',
-            MAX_MESSAGE_LENGTH: '2048',
+            MAX_MESSAGE_LENGTH: '7000000',
             INCOMPLETE_MESSAGE_TIMEOUT_MS: '1500',
             SLEEP_MAX_MS: '250',
           }),
@@ -59,7 +59,7 @@ describe('HelloController', () => {
       serverTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) as string,
       patterns: { requests: ['hello', 'echo', 'command'], events: ['note'] },
       commands: moduleRef.get(CommandRegistry).describe(),
-      limits: { ...WireLimits, maxMessageLength: 2048, incompleteMessageTimeoutMs: 1500, sleepMaxMs: 250 },
+      limits: { ...WireLimits, maxMessageLength: 7_000_000, incompleteMessageTimeoutMs: 1500, sleepMaxMs: 250 },
     });
     expect(Date.parse(response.serverTime)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(response.serverTime)).toBeLessThanOrEqual(Date.now());
@@ -97,7 +97,7 @@ describe('HelloController', () => {
   });
 
   it.each([
-    { request: { client: 'worker-7' }, line: 'hello from worker-7' },
+    { request: { client: 'worker-7' }, line: 'hello from "worker-7"' },
     { request: {}, line: 'hello from an unnamed client' },
   ])('logs who said hello: "$line"', ({ request, line }) => {
     controller.hello(request);

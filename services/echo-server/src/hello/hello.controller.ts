@@ -36,7 +36,7 @@ export class HelloController implements Pick<ServerContract, typeof Patterns.HEL
 
   @MessagePattern(Patterns.HELLO)
   hello(@Payload() request: HelloDto): HelloResponse {
-    this.logger.log(`hello from ${request.client ?? 'an unnamed client'}`);
+    this.logger.log(`hello from ${request.client === undefined ? 'an unnamed client' : JSON.stringify(request.client)}`);
     const commands = this.registry.describe();
     return {
       welcome: `Welcome to ${this.serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Send "echo" with any text or "command" with one of: ${commands.map((command) => command.name).join(', ')}.`,

@@ -14,9 +14,9 @@ describe('NoteController', () => {
   });
 
   it.each([
-    { label: 'with an author', event: { text: 'deploy done', author: 'ci' }, line: 'note from ci: "deploy done"' },
+    { label: 'with an author', event: { text: 'deploy done', author: 'ci' }, line: 'note from "ci": "deploy done"' },
     { label: 'without an author', event: { text: 'hi' }, line: 'note from anonymous: "hi"' },
-    { label: 'with line breaks and quotes, escaped', event: { text: 'a\nb "c"', author: 'x' }, line: 'note from x: "a\\nb \\"c\\""' },
+    { label: 'with line breaks and quotes, escaped', event: { text: 'a\nb "c"', author: 'x' }, line: 'note from "x": "a\\nb \\"c\\""' },
     { label: 'with non-ASCII text', event: { text: '你好 👋' }, line: 'note from anonymous: "你好 👋"' },
   ])('logs a note $label and returns nothing', ({ event, line }) => {
     expect(controller.note(event)).toBeUndefined();

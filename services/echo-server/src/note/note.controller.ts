@@ -9,6 +9,6 @@ export class NoteController implements Pick<ServerContract, typeof Events.NOTE> 
 
   @EventPattern(Events.NOTE)
   note(@Payload() event: NoteDto): void {
-    this.logger.log(`note from ${event.author ?? 'anonymous'}: ${JSON.stringify(event.text)}`);
+    this.logger.log(`note from ${event.author === undefined ? 'anonymous' : JSON.stringify(event.author)}: ${JSON.stringify(event.text)}`);
   }
 }

@@ -2,7 +2,7 @@ import type { ServerStats } from '@echo-pair/common';
 import { StatsService } from './stats.service';
 
 const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
-  connections: { open: 0, total: 0 },
+  connections: { open: 0, total: 0, rejected: 0 },
   messages: { hello: 0, echo: 0, command: 0 },
   events: { note: 0 },
   commands: {},
@@ -34,7 +34,7 @@ describe('StatsService', () => {
     expect(stats.openConnections).toBe(1);
     expect(stats.connectionOpened()).toBe(3);
 
-    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3 });
+    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0 });
   });
 
   it('counts messages and events per pattern', () => {
@@ -96,7 +96,7 @@ describe('StatsService', () => {
     const second = stats.snapshot();
     expect(second).toEqual({
       uptimeSeconds: expect.any(Number) as unknown,
-      connections: { open: 1, total: 1 },
+      connections: { open: 1, total: 1, rejected: 0 },
       messages: { hello: 0, echo: 1, command: 0 },
       events: { note: 0 },
       commands: { upper: 1 },

@@ -14,6 +14,7 @@ export class StatsService {
   private readonly startedAt = performance.now();
   private open = 0;
   private totalConnections = 0;
+  private rejectedConnections = 0;
   private readonly messages = zeroCounts(REQUEST_PATTERNS);
   private readonly events = zeroCounts(EVENT_PATTERNS);
   private readonly commands: Record<string, number> = {};
@@ -38,6 +39,10 @@ export class StatsService {
     this.open -= 1;
   }
 
+  connectionRejected(): void {
+    this.rejectedConnections += 1;
+  }
+
   recordMessage(pattern: RequestPattern): void {
     this.messages[pattern] += 1;
   }
@@ -58,7 +63,7 @@ export class StatsService {
   snapshot(): ServerStats {
     return {
       uptimeSeconds: Number(this.uptimeSeconds().toFixed(3)),
-      connections: { open: this.open, total: this.totalConnections },
+      connections: { open: this.open, total: this.totalConnections, rejected: this.rejectedConnections },
       messages: { ...this.messages },
       events: { ...this.events },
       commands: { ...this.commands },

@@ -18,7 +18,7 @@ describe('StatsCommand', () => {
     expect(output).toBe(JSON.stringify(stats.snapshot()));
     expect(JSON.parse(output)).toEqual<ServerStats>({
       uptimeSeconds: 12.346,
-      connections: { open: 0, total: 0 },
+      connections: { open: 0, total: 0, rejected: 0 },
       messages: { hello: 0, echo: 0, command: 0 },
       events: { note: 0 },
       commands: {},
@@ -41,7 +41,7 @@ describe('StatsCommand', () => {
     expect(JSON.parse(output)).toEqual(stats.snapshot());
     expect(JSON.parse(output)).toEqual<ServerStats>({
       uptimeSeconds: 12.346,
-      connections: { open: 1, total: 2 },
+      connections: { open: 1, total: 2, rejected: 0 },
       messages: { hello: 0, echo: 1, command: 1 },
       events: { note: 1 },
       commands: { upper: 1 },
