@@ -15,3 +15,6 @@ export interface CallOptions {
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
+
+/** How long `close()` waits for the peer to close its side before destroying the socket. */
+export const CLOSE_GRACE_MS = 1_000;

@@ -1,5 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import type { Socket } from 'node:net';
 import { catchError, from, lastValueFrom, throwError, timeout, type Observable } from 'rxjs';
 import type { CommandRequest, CommandResponse } from '../contract/command.types';
 import type { EchoRequest, EchoResponse } from '../contract/echo.types';
@@ -7,7 +8,7 @@ import type { HelloRequest, HelloResponse } from '../contract/hello.types';
 import type { NoteEvent } from '../contract/note.types';
 import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
-import { DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type EchoClientOptions } from './echo-client-options';
+import { CLOSE_GRACE_MS, DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type EchoClientOptions } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
 import { noDelayJsonSocket } from '../transport/no-delay-json-socket';
@@ -65,7 +66,7 @@ export class EchoClient implements OnApplicationShutdown {
     return lastValueFrom(this.guard(pattern, this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options));
   }
 
-  /** Sends an event; resolves once it is written to the connection. */
+  /** Sends an event; resolves once it is handed to the connection (no reply, no delivery receipt). */
   async emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
     if (event === null || event === undefined) {
       throw notSent(pattern);
@@ -78,12 +79,29 @@ export class EchoClient implements OnApplicationShutdown {
     await lastValueFrom(this.guard('connect', from(this.proxy.connect()), options), { defaultValue: undefined });
   }
 
+  /**
+   * Ends the connection. A peer that never closes its side would keep the
+   * half-closed socket, and so the process, alive: it is destroyed after a grace period.
+   */
   async close(): Promise<void> {
+    const socket = this.currentSocket();
     await this.proxy.close();
+    if (socket && !socket.destroyed) {
+      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      socket.once('close', () => clearTimeout(timer));
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.close();
+  }
+
+  private currentSocket(): Socket | undefined {
+    try {
+      return this.proxy.unwrap<Socket>();
+    } catch {
+      return undefined; // never connected
+    }
   }
 
   /** Bounds a call by its timeout and maps every failure to `RpcClientError`. */
