@@ -36,7 +36,10 @@ fi
 
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
-tarball="$(cd "$workdir" && npm pack --silent "$pkg@$NODE_MAJOR" 2>/dev/null | tail -n1)"
+if ! tarball="$(cd "$workdir" && npm pack --silent "$pkg@$NODE_MAJOR" | tail -n1)" || [ ! -f "$workdir/$tarball" ]; then
+  log "could not fetch $pkg@$NODE_MAJOR from the npm registry (see npm's message above); install Node >= $MIN_NODE_VERSION by hand"
+  exit 1
+fi
 tar -xzf "$workdir/$tarball" -C "$workdir"
 mkdir -p "$PREFIX/bin"
 install -m 0755 "$workdir/package/bin/node" "$PREFIX/bin/node"

@@ -30,7 +30,9 @@ async function stop(child) {
   clearTimeout(timer);
 }
 
-const port = Number(process.env.ECHO_PORT ?? (await freePort()));
+// ECHO_PORT picks the port; unset, blank or 0 means a free one (the worker needs a real port).
+const requestedPort = Number(process.env.ECHO_PORT?.trim() || 0);
+const port = requestedPort > 0 ? requestedPort : await freePort();
 console.log(`demo: echo-server and client-worker on ${HOST}:${port}`);
 
 // The server's log goes to stderr, so that stdout carries the worker's transcript alone.
@@ -43,6 +45,18 @@ const worker = spawn(process.execPath, [join(root, 'services/client-worker/dist/
   env: { ...process.env, ECHO_SERVER_HOST: HOST, ECHO_SERVER_PORT: String(port) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
+
+for (const [name, child] of [
+  ['echo-server', server],
+  ['client-worker', worker],
+]) {
+  child.on('error', (error) => {
+    console.error(`demo: cannot start ${name}: ${error.message}`);
+    server.kill('SIGKILL');
+    worker.kill('SIGKILL');
+    process.exit(1);
+  });
+}
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => worker.kill(signal));

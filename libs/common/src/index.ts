@@ -24,7 +24,7 @@ export * from './config/to-integer.decorator';
 export * from './config/logging-environment';
 export * from './config/validated-config.module';
 export * from './logging/log-settings';
-export * from './logging/stderr-console-logger';
+export * from './logging/service-console-logger';
 export * from './logging/create-console-logger';
 export * from './text/text-measures';
 export * from './text/mixed-script-text';

@@ -9,7 +9,7 @@ export const ErrorCodes = {
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 export interface FieldViolation {
-  /** Path of the offending field, e.g. `text` or `args.0`. */
+  /** Path of the offending field, e.g. `text`, `args`, or `(payload)` for the payload as a whole. */
   field: string;
   /** Failed constraint name to human-readable message, as class-validator reports it. */
   constraints: Record<string, string>;

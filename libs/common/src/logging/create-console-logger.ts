@@ -1,12 +1,12 @@
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import type { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { LOG_LEVELS, type LogFormat, type LogLevelName } from './log-settings';
-import { StderrConsoleLogger } from './stderr-console-logger';
+import { ServiceConsoleLogger } from './service-console-logger';
 
 export interface ConsoleLoggerSettings {
   format: LogFormat;
   /** The most verbose level printed. */
   level: LogLevelName;
-  /** Prefix of readable lines (the service's name). */
+  /** The service's name: the prefix of readable lines, the `service` field of JSON records. */
   name: string;
   /** `split` is Nest's default (errors to stderr, the rest to stdout); `stderr` keeps stdout free. */
   streams?: 'split' | 'stderr';
@@ -15,11 +15,11 @@ export interface ConsoleLoggerSettings {
 /** Nest's console logger: one JSON object per line for `json`, readable lines otherwise, coloured only on a terminal. */
 export function createConsoleLogger({ format, level, name, streams = 'split' }: ConsoleLoggerSettings): ConsoleLogger {
   const logLevels: LogLevel[] = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
-  const Logger = streams === 'stderr' ? StderrConsoleLogger : ConsoleLogger;
+  const stderrOnly = streams === 'stderr';
   if (format === 'json') {
-    return new Logger({ json: true, logLevels });
+    return new ServiceConsoleLogger({ service: name, stderrOnly, json: true, logLevels });
   }
-  const terminal = streams === 'stderr' ? process.stderr : process.stdout;
+  const terminal = stderrOnly ? process.stderr : process.stdout;
   const colors = Boolean(terminal.isTTY) && process.env.NO_COLOR === undefined;
-  return new Logger({ prefix: name, logLevels, colors });
+  return new ServiceConsoleLogger({ service: name, stderrOnly, prefix: name, logLevels, colors });
 }

@@ -12,7 +12,10 @@ import { TimeCommand } from './handlers/time.command';
 import { UpperCommand } from './handlers/upper.command';
 import { UptimeCommand } from './handlers/uptime.command';
 
-/** The allowlist: a command exists only if its class is listed here. */
+/**
+ * The built-in commands. The registry serves every provider decorated with
+ * `@Command` (see command.decorator.ts): code, never text a peer sent, decides what runs.
+ */
 export const COMMAND_HANDLERS = [
   UpperCommand,
   LowerCommand,
