@@ -51,6 +51,7 @@ describe('createConsoleLogger', () => {
     expect(out.endsWith('\n')).toBe(true);
     expect(out.trimEnd()).not.toContain('\n');
     expect(JSON.parse(out)).toEqual({
+      service: 'unit-echo',
       level: 'log',
       pid: process.pid,
       timestamp: expect.any(Number) as unknown,
