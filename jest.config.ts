@@ -21,7 +21,16 @@ const config: Config = {
   reporters: ['default', '<rootDir>/scripts/plain-summary-reporter.cjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/services/*/src/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+    // Unit tests keep Jest's default timeout (5 s). Jest's runner ignores a project's
+    // `testTimeout`, so e2e-setup.ts sets the e2e one: above the longest process bound
+    // (MAX_PROCESS_MS in test/support/run-process.ts), and it kills processes a test left running.
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
+      slowTestThreshold: 30,
+    },
   ],
 };
 

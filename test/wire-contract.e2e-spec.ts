@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
-import { buildMixedScriptText, RpcClientError, type EchoRequest, type RpcErrorEnvelope, type ServerStats } from '@echo-pair/common';
+import {
+  buildMixedScriptText,
+  EVENT_PATTERNS,
+  REQUEST_PATTERNS,
+  WireLimits,
+  type CommandRequest,
+  type EchoRequest,
+  type RpcErrorEnvelope,
+  type ServerStats,
+} from '@echo-pair/common';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
+import type { Server } from '@nestjs/microservices';
+import { errorsAdded, readStats, rejection, statsWhen } from './support/client-calls';
 import { ClientPool, startTestServer } from './support/test-server';
 
 /** Every pattern through the typed client over real TCP on 127.0.0.1. */
@@ -18,18 +29,9 @@ describe('wire contract over TCP', () => {
     await server?.close();
   });
 
-  async function rejection(call: Promise<unknown>): Promise<RpcClientError> {
-    const error = await call.then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
-    expect(error).toBeInstanceOf(RpcClientError);
-    return error as RpcClientError;
-  }
-
-  async function stats(): Promise<ServerStats> {
-    const reply = await pool.create().command({ name: 'stats' });
-    return JSON.parse(reply.output) as ServerStats;
+  /** The stats, read over a connection of its own. */
+  function stats(): Promise<ServerStats> {
+    return readStats(pool.create());
   }
 
   it('greets with the patterns, commands and limits it serves', async () => {
@@ -45,7 +47,12 @@ describe('wire contract over TCP', () => {
       'upper',
       'uptime',
     ]);
-    expect(hello.limits).toMatchObject({ echoTextMaxLength: 4 * 1024 * 1024, sleepMaxMs: 2000, maxMessageLength: 8 * 1024 * 1024 });
+    expect(hello.limits).toEqual({
+      ...WireLimits,
+      maxMessageLength: 8 * 1024 * 1024,
+      incompleteMessageTimeoutMs: 10_000,
+      sleepMaxMs: 2000,
+    });
     expect(hello.welcome).toContain('Welcome to echo-server');
   });
 
@@ -97,13 +104,12 @@ describe('wire contract over TCP', () => {
   });
 
   it('counts a fire-and-forget note in stats', async () => {
-    const before = await stats();
+    const reader = pool.create();
+    const before = await readStats(reader);
     await pool.create().note({ text: 'remember the milk', author: 'e2e' });
-    let after = await stats();
-    for (let attempt = 0; attempt < 50 && after.events.note === before.events.note; attempt += 1) {
-      after = await stats();
-    }
+    const after = await statsWhen(reader, (current) => current.events.note > before.events.note);
     expect(after.events.note).toBe(before.events.note + 1);
+    expect(after.errors.total).toBe(before.errors.total);
   });
 
   it('replies to an invalid request with a VALIDATION_FAILED envelope naming each bad field', async () => {
@@ -164,10 +170,43 @@ describe('wire contract over TCP', () => {
     expect(after.connections.total - before.connections.total).toBe(2);
   });
 
-  it('counts errors by code', async () => {
-    const snapshot = await stats();
-    expect(snapshot.errors.byCode.VALIDATION_FAILED).toBeGreaterThanOrEqual(1);
-    expect(snapshot.errors.byCode.UNKNOWN_COMMAND).toBeGreaterThanOrEqual(1);
-    expect(snapshot.errors.total).toBe(Object.values(snapshot.errors.byCode).reduce((sum, count) => sum + count, 0));
+  it('counts the errors it replies with, by code', async () => {
+    const client = pool.create();
+    const before = await readStats(client);
+    const errors = await Promise.all(
+      [
+        client.send('echo', { text: 1 } as unknown as EchoRequest),
+        client.send('command', { name: 42 } as unknown as CommandRequest),
+        client.command({ name: 'format-disk' }),
+        client.command({ name: 'upper' }),
+        client.command({ name: 'sleep', args: ['forever'] }),
+        client.command({ name: 'help', args: ['nothing'] }),
+      ].map(rejection),
+    );
+    expect(errors.map((error) => error.code)).toEqual([
+      'VALIDATION_FAILED',
+      'VALIDATION_FAILED',
+      'UNKNOWN_COMMAND',
+      'INVALID_COMMAND_ARGS',
+      'INVALID_COMMAND_ARGS',
+      'INVALID_COMMAND_ARGS',
+    ]);
+    const after = await readStats(client);
+
+    expect(errorsAdded(before, after)).toEqual({ VALIDATION_FAILED: 2, UNKNOWN_COMMAND: 1, INVALID_COMMAND_ARGS: 3 });
+    expect(after.errors.total - before.errors.total).toBe(6);
+    expect(after.errors.total).toBe(Object.values(after.errors.byCode).reduce((sum, count) => sum + count, 0));
+  });
+
+  it('registers a handler for exactly the patterns of the contract, of the right kind', () => {
+    const transport = server.app.getTransportServer() as Server;
+    const handlers = [...transport.getHandlers()].map(([pattern, handler]) => ({ pattern, event: handler.isEventHandler === true }));
+
+    expect(handlers.sort((a, b) => a.pattern.localeCompare(b.pattern))).toEqual(
+      [
+        ...REQUEST_PATTERNS.map((pattern) => ({ pattern, event: false })),
+        ...EVENT_PATTERNS.map((pattern) => ({ pattern, event: true })),
+      ].sort((a, b) => a.pattern.localeCompare(b.pattern)),
+    );
   });
 });

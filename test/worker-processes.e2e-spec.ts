@@ -1,18 +1,22 @@
-import { createServer } from 'node:net';
-import { once } from 'node:events';
+import { buildDemoScript } from '@echo-pair/client-worker';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
-import { compiled, expectExitCode, runNode } from './support/run-process';
+import { freePort } from './support/loopback-port';
+import { compiled, expectExitCode, runNode, startNode, type ProcessResult } from './support/run-process';
 import { startTestServer } from './support/test-server';
 
 const WORKER = 'services/client-worker/dist/main.js';
+const DEMO_CALLS = buildDemoScript().length;
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
+/** What a demo run that passed every step prints, checked on specific lines (the labels alone prove nothing). */
+function expectPassingDemo(result: ProcessResult): void {
+  expectExitCode(result, 0);
+  const transcript = result.stdout;
+  expect(transcript).toMatch(new RegExp(`^summary: ${DEMO_CALLS} calls, ${DEMO_CALLS} passed, 0 failed, total \\d+\\.\\d ms$`, 'm'));
+  expect(transcript).toMatch(/^✔ +\d+\.\d ms {2}echo Chinese "你好，世界" — byte-identical, 15 bytes, 5 code units, 5 code points$/m);
+  expect(transcript).toMatch(/^✔ +\d+\.\d ms {2}echo with a number for text — VALIDATION_FAILED, names field "text"/m);
+  expect(transcript).toMatch(/^✔ +\d+\.\d ms {2}command rm \["-rf","\/"\] — UNKNOWN_COMMAND, lists the 8 known commands$/m);
+  expect(transcript.match(/^✔ /gm)).toHaveLength(DEMO_CALLS);
+  expect(transcript).not.toContain('✘');
 }
 
 /** The compiled worker as a real process against a live server on 127.0.0.1. */
@@ -31,33 +35,30 @@ describe('client-worker process', () => {
 
   it('runs the demo session and exits 0', async () => {
     const result = await runNode([compiled(WORKER), 'demo'], { env: workerEnv, timeoutMs: 60_000 });
-    expectExitCode(result, 0);
-    expect(result.stdout).toContain('你好');
-    expect(result.stdout).toMatch(/VALIDATION_FAILED/);
-    expect(result.stdout).toMatch(/UNKNOWN_COMMAND/);
-    expect(result.stdout).not.toContain('✘');
+    expectPassingDemo(result);
   });
 
   it('serves piped lines in repl mode until quit', async () => {
     const input = 'hello there\n/upper hi\n/reverse "abc 你好"\n/rm -rf /\nstill here\nquit\nnever sent\n';
     const result = await runNode([compiled(WORKER), 'repl'], { env: workerEnv, input, timeoutMs: 30_000 });
     expectExitCode(result, 0);
-    const lines = result.stdout;
-    expect(lines).toContain('hello there');
-    expect(lines).toContain('HI');
-    expect(lines).toContain('好你 cba');
-    expect(lines).toMatch(/error UNKNOWN_COMMAND/);
-    expect(lines).toContain('still here');
-    expect(lines).not.toContain('never sent');
+    const transcript = result.stdout;
+    expect(transcript).toMatch(/^< hello there {2}\(echo, 11 bytes, \d+\.\d ms\)$/m);
+    expect(transcript).toMatch(/^< HI {2}\(upper, \d+\.\d ms\)$/m);
+    expect(transcript).toMatch(/^< 好你 cba {2}\(reverse, \d+\.\d ms\)$/m);
+    expect(transcript).toMatch(/^error UNKNOWN_COMMAND: unknown command "rm"/m);
+    expect(transcript).toMatch(/^< still here {2}\(echo, 10 bytes, \d+\.\d ms\)$/m);
+    expect(transcript).toMatch(/^bye$/m);
+    expect(transcript).not.toContain('never sent');
   });
 
   it('runs a bounded load and reports its latency percentiles', async () => {
     const env = { ...workerEnv, LOAD_REQUESTS: '2000', LOAD_CONCURRENCY: '32', LOAD_CONNECTIONS: '4', LOAD_MAX_SECONDS: '30' };
     const result = await runNode([compiled(WORKER), 'load'], { env, timeoutMs: 60_000 });
     expectExitCode(result, 0);
-    expect(result.stdout).toMatch(/p50/);
-    expect(result.stdout).toMatch(/p99/);
-    expect(result.stdout).toMatch(/2000/);
+    expect(result.stdout).toMatch(/^summary: sent 2000, ok 2000, errors 0, duration \d+\.\d{3} s, \d+ req\/s$/m);
+    expect(result.stdout).toMatch(/^latency ms: p50 \d+\.\d, p90 \d+\.\d, p99 \d+\.\d, max \d+\.\d$/m);
+    expect(result.stdout).not.toMatch(/^(errors by code|stopped early)/m);
   });
 
   it('waits for a server that starts late, then completes the demo', async () => {
@@ -69,13 +70,14 @@ describe('client-worker process', () => {
       CONNECT_BACKOFF_MS: '100',
       CONNECT_BACKOFF_MAX_MS: '250',
     };
-    const worker = runNode([compiled(WORKER), 'demo'], { env, timeoutMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const worker = startNode([compiled(WORKER), 'demo'], { env, timeoutMs: 60_000 });
+    // The worker has tried and failed at least once: only now does the server start.
+    await worker.waitForOutput(new RegExp(`^server 127\\.0\\.0\\.1:${port} not ready \\(CONNECTION_FAILED: .*\\), attempt 1/40,`), 30_000);
     const lateServer = await startTestServer({ ECHO_PORT: String(port) });
     try {
-      const result = await worker;
-      expectExitCode(result, 0);
-      expect(result.stdout + result.stderr).toMatch(/not ready/);
+      const result = await worker.result;
+      expectPassingDemo(result);
+      expect(result.stdout).toMatch(new RegExp(`^connected to echo-server .* at 127\\.0\\.0\\.1:${port} after \\d+ attempts$`, 'm'));
     } finally {
       await lateServer.close();
     }
@@ -92,23 +94,23 @@ describe('client-worker process', () => {
     };
     const result = await runNode([compiled(WORKER), 'demo'], { env, timeoutMs: 30_000 });
     expectExitCode(result, 1);
-    expect(result.stdout + result.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}`));
+    expect(result.stderr).toMatch(new RegExp(`^client-worker: no echo server answered at 127\\.0\\.0\\.1:${port} after 2 attempts`, 'm'));
   });
 
-  it('rejects an unknown mode and invalid configuration with exit code 2', async () => {
-    const badMode = await runNode([compiled(WORKER), 'dance'], { env: workerEnv, timeoutMs: 30_000 });
-    expectExitCode(badMode, 2);
-    expect(badMode.stdout + badMode.stderr).toMatch(/demo.*repl.*load/s);
-    const badPort = await runNode([compiled(WORKER), 'demo'], { env: { ...workerEnv, ECHO_SERVER_PORT: 'ninety' }, timeoutMs: 30_000 });
-    expectExitCode(badPort, 2);
-    expect(badPort.stdout + badPort.stderr).toContain('ECHO_SERVER_PORT');
+  it.each<{ label: string; args: string[]; env: Record<string, string>; message: RegExp }>([
+    { label: 'an unknown mode', args: ['dance'], env: {}, message: /unknown mode "dance"; valid modes: demo, repl, load/ },
+    { label: 'an invalid port', args: ['demo'], env: { ECHO_SERVER_PORT: 'ninety' }, message: /ECHO_SERVER_PORT="ninety"/ },
+  ])('rejects $label with exit code 2', async ({ args, env, message }) => {
+    const result = await runNode([compiled(WORKER), ...args], { env: { ...workerEnv, ...env }, timeoutMs: 30_000 });
+    expectExitCode(result, 2);
+    expect(result.stderr).toMatch(message);
   });
 });
 
 describe('npm run demo', () => {
   it('runs the server and the demo worker as two processes and exits 0', async () => {
     const result = await runNode([compiled('scripts/run-demo.mjs')], { timeoutMs: 90_000 });
-    expectExitCode(result, 0);
+    expectPassingDemo(result);
     expect(result.stdout).toMatch(/client-worker exited with 0; echo-server stopped/);
     expect(result.stderr).toMatch(/\[echo-server\].*listening on 127\.0\.0\.1:\d+/);
   });

@@ -1,8 +1,12 @@
 import { createServer } from 'node:net';
+import { WorkerEnvironment } from './config/worker-environment';
 import { runWorker } from './run-worker';
 import { MemoryWritable } from './testing/memory-writable';
 
-/** A loopback port that nothing listens on. */
+/**
+ * A loopback port that nothing listens on. test/support/loopback-port.ts has the same
+ * for the e2e suites; a workspace's unit specs do not reach into the repository's test/.
+ */
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -11,19 +15,41 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Every variable the worker reads (all have defaults, so all are own properties). */
+const WORKER_VARIABLES = Object.keys(new WorkerEnvironment());
+
 describe('runWorker', () => {
-  const savedEnvironment = { ...process.env };
+  let savedEnvironment: NodeJS.ProcessEnv;
   let output: MemoryWritable;
   let errorOutput: MemoryWritable;
 
+  // runWorker reads process.env: none of the developer's settings (ECHO_SERVER_HOST, CONNECT_*,
+  // LOAD_*, WORKER_MODE, LOG_*) may leak in, and the server can only ever be 127.0.0.1.
   beforeEach(() => {
     output = new MemoryWritable();
     errorOutput = new MemoryWritable();
-    process.env = { ...savedEnvironment, LOG_LEVEL: 'error' };
+    savedEnvironment = process.env;
+    const isolated = { ...savedEnvironment };
+    WORKER_VARIABLES.forEach((name) => delete isolated[name]);
+    process.env = { ...isolated, ECHO_SERVER_HOST: '127.0.0.1', LOG_LEVEL: 'error' };
   });
 
-  afterAll(() => {
+  afterEach(() => {
     process.env = savedEnvironment;
+  });
+
+  it('knows the variables it isolates', () => {
+    expect(WORKER_VARIABLES).toEqual(
+      expect.arrayContaining([
+        'ECHO_SERVER_HOST',
+        'ECHO_SERVER_PORT',
+        'WORKER_MODE',
+        'CONNECT_ATTEMPTS',
+        'LOAD_REQUESTS',
+        'LOG_FORMAT',
+        'LOG_LEVEL',
+      ]),
+    );
   });
 
   it('rejects an unknown mode with exit code 2, naming the valid ones', async () => {

@@ -18,7 +18,9 @@ export class ServiceConsoleLogger extends ConsoleLogger {
     this.stderrOnly = stderrOnly;
   }
 
-  protected override getJsonLogObject(...args: Parameters<ConsoleLogger['getJsonLogObject']>): ReturnType<ConsoleLogger['getJsonLogObject']> {
+  protected override getJsonLogObject(
+    ...args: Parameters<ConsoleLogger['getJsonLogObject']>
+  ): ReturnType<ConsoleLogger['getJsonLogObject']> {
     return { service: this.service, ...super.getJsonLogObject(...args) };
   }
 

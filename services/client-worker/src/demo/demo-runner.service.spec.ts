@@ -9,8 +9,14 @@ describe('DemoRunner', () => {
 
   beforeEach(() => {
     client = new FakeEchoClient();
+    // The demo times each call; `sleep 100` moves this clock by 100 ms instead of waiting.
+    client.clock.install();
     output = new CapturedOutput();
     runner = new DemoRunner(client.asEchoClient(), output);
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
   });
 
   const stepLines = (): string[] => output.lines.filter((line) => /^[✔✘] /.test(line));
@@ -33,7 +39,9 @@ describe('DemoRunner', () => {
     expect(output.lines).toContainEqual(
       expect.stringMatching(/^✔ .* echo 1 MiB mixed script \(\d{7} bytes, sha256 [0-9a-f]{12}\) — byte-identical/),
     );
-    expect(output.lines).toContainEqual(expect.stringMatching(/^✔ .*command sleep \["100"\] — output "slept 100 ms", took ≥ 100 ms$/));
+    expect(output.lines).toContainEqual(
+      expect.stringMatching(/^✔ +100\.0 ms {2}command sleep \["100"\] — output "slept 100 ms", took ≥ 100 ms$/),
+    );
   });
 
   it('prints the envelopes of the expected errors', async () => {
@@ -84,7 +92,7 @@ describe('DemoRunner', () => {
 
     expect(await runner.run(client.helloReply())).toBe(1);
     expect(stepLines()).toContainEqual(
-      expect.stringMatching(/^✘ .*command sleep \["100"\] — replied after \d+\.\d ms, before 100 ms had passed$/),
+      expect.stringMatching(/^✘ +0\.0 ms {2}command sleep \["100"\] — replied after 0\.0 ms, before 100 ms had passed$/),
     );
   });
 

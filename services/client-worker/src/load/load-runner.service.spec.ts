@@ -1,8 +1,17 @@
-import { RpcClientError } from '@echo-pair/common';
+import { RpcClientError, type EchoRequest, type EchoResponse } from '@echo-pair/common';
 import { CapturedOutput } from '../testing/captured-output';
+import { deferred } from '../testing/deferred';
 import { FakeEchoClient } from '../testing/fake-echo-client';
+import { ManualClock } from '../testing/manual-clock';
 import { workerConfig } from '../testing/worker-config';
 import { LoadRunner } from './load-runner.service';
+
+function echoReply(text: string): EchoResponse {
+  return { text, receivedAt: '', bytes: text.length, codeUnits: text.length, codePoints: text.length };
+}
+
+/** Lets the other lanes run before this one goes on: requests overlap without any time passing. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('LoadRunner', () => {
   let clients: FakeEchoClient[];
@@ -12,6 +21,18 @@ describe('LoadRunner', () => {
     clients = [new FakeEchoClient()];
     output = new CapturedOutput();
   });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  /** Every echo takes `latencyMs` of the clock: the clock moves when the request is sent. */
+  function answerAfter(clock: ManualClock, latencyMs: number): void {
+    clients[0].echo = ({ text }: EchoRequest) => {
+      clock.advance(latencyMs);
+      return Promise.resolve(echoReply(text));
+    };
+  }
 
   function runner(environment: Record<string, string>): LoadRunner {
     const createClient = () => {
@@ -58,7 +79,7 @@ describe('LoadRunner', () => {
     const echo = clients[0].echo.bind(clients[0]);
     clients[0].echo = async (request) => {
       maxInFlight = Math.max(maxInFlight, ++inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await nextTurn();
       inFlight -= 1;
       return echo(request);
     };
@@ -86,57 +107,76 @@ describe('LoadRunner', () => {
     expect(output.lines).toContain('errors by code: TIMEOUT 10, MISMATCH 2');
   });
 
-  it('stops issuing requests once LOAD_MAX_SECONDS have passed', async () => {
-    clients[0].echo = async ({ text }) => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return { text, receivedAt: '', bytes: text.length, codeUnits: text.length, codePoints: text.length };
-    };
-    const startedAt = Date.now();
+  it('issues no request once LOAD_MAX_SECONDS have passed', async () => {
+    // 20 ms per request, one after another on the clock: 1 s has room for exactly 50.
+    answerAfter(new ManualClock().install(), 20);
 
-    const code = await runner({ LOAD_REQUESTS: '1000000', LOAD_CONCURRENCY: '2', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '1' }).run();
+    const code = await runner({ LOAD_REQUESTS: '10000', LOAD_CONCURRENCY: '2', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '1' }).run();
 
-    expect(Date.now() - startedAt).toBeLessThan(2_000);
     expect(code).toBe(1);
-    expect(output.lines).toContainEqual(
-      expect.stringMatching(/^stopped early: the time limit of 1 s was reached; \d+ of 1000000 requests sent$/),
-    );
-    expect(output.lines).toContainEqual(expect.stringMatching(/^summary: sent (\d+), ok \1, errors 0,/));
+    expect(summary()).toBe('summary: sent 50, ok 50, errors 0, duration 1.000 s, 50 req/s');
+    expect(output.lines).toContain('stopped early: the time limit of 1 s was reached; 50 of 10000 requests sent');
   });
 
-  it('prints progress at most once per second', async () => {
-    clients[0].echo = async ({ text }) => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return { text, receivedAt: '', bytes: text.length, codeUnits: text.length, codePoints: text.length };
-    };
+  it('prints progress once per second of the run, and none at its end', async () => {
+    answerAfter(new ManualClock().install(), 10);
 
-    await runner({ LOAD_REQUESTS: '1000000', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '2' }).run();
+    await runner({ LOAD_REQUESTS: '10000', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '3' }).run();
 
     const progress = output.lines.filter((line) => line.startsWith('progress:'));
-    expect(progress.length).toBeGreaterThanOrEqual(1);
-    expect(progress.length).toBeLessThanOrEqual(2);
-    expect(progress[0]).toMatch(/^progress: \d+\/1000000 sent, \d+ ok, 0 errors, \d+ req\/s$/);
+    expect(progress).toHaveLength(2);
+    // 10 ms per request: 100 were sent in each second; those in flight are not ok yet.
+    expect(progress).toEqual([
+      expect.stringMatching(/^progress: 100\/10000 sent, 9\d ok, 0 errors, 9\d req\/s$/),
+      expect.stringMatching(/^progress: 200\/10000 sent, 19\d ok, 0 errors, 9\d req\/s$/),
+    ]);
+    expect(summary()).toMatch(/^summary: sent 300, ok 300, errors 0, duration 3\.000 s, 100 req\/s$/);
+  });
+
+  it('measures the latency of each request on the clock', async () => {
+    answerAfter(new ManualClock().install(), 7);
+
+    expect(await runner({ LOAD_REQUESTS: '20', LOAD_CONCURRENCY: '1', LOAD_CONNECTIONS: '1' }).run()).toBe(0);
+
+    expect(output.lines).toContain('latency ms: p50 7.0, p90 7.0, p99 7.0, max 7.0');
+  });
+
+  it('does not print progress for a run shorter than a second', async () => {
+    answerAfter(new ManualClock().install(), 1);
+
+    expect(await runner({ LOAD_REQUESTS: '999', LOAD_CONCURRENCY: '1', LOAD_CONNECTIONS: '1' }).run()).toBe(0);
+
+    expect(output.lines.filter((line) => line.startsWith('progress:'))).toEqual([]);
+    expect(summary()).toBe('summary: sent 999, ok 999, errors 0, duration 0.999 s, 1000 req/s');
   });
 
   it('on shutdown stops issuing and lets the requests in flight finish', async () => {
+    const release = deferred();
+    const allInFlight = deferred();
     let inFlight = 0;
     clients[0].echo = async ({ text }) => {
-      inFlight += 1;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (++inFlight === 4) {
+        allInFlight.resolve();
+      }
+      await release.promise;
       inFlight -= 1;
-      return { text, receivedAt: '', bytes: text.length, codeUnits: text.length, codePoints: text.length };
+      return echoReply(text);
     };
     const load = runner({ LOAD_REQUESTS: '1000000', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '1' });
 
     const run = load.run();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await load.beforeApplicationShutdown();
+    await allInFlight.promise;
+    let shutDown = false;
+    const shutdown = load.beforeApplicationShutdown().then(() => (shutDown = true));
+    await nextTurn();
+    expect(shutDown).toBe(false); // it waits for the 4 requests in flight
+    release.resolve();
+    await shutdown;
 
     expect(inFlight).toBe(0);
     expect(await run).toBe(1);
-    expect(output.lines).toContainEqual(expect.stringMatching(/^summary: sent (\d+), ok \1, errors 0,/));
-    expect(output.lines).toContainEqual(
-      expect.stringMatching(/^stopped early: the worker is shutting down; \d+ of 1000000 requests sent$/),
-    );
+    expect(summary()).toMatch(/^summary: sent 4, ok 4, errors 0,/);
+    expect(output.lines).toContain('stopped early: the worker is shutting down; 4 of 1000000 requests sent');
   });
 
   it('reports a failure to connect instead of sending', async () => {

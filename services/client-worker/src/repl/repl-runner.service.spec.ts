@@ -63,7 +63,7 @@ describe('ReplRunner', () => {
     const echo = client.echo.bind(client);
     client.echo = async (request) => {
       maxInFlight = Math.max(maxInFlight, ++inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setImmediate(resolve)); // lets a second line in, if the REPL would take one
       inFlight -= 1;
       return echo(request);
     };

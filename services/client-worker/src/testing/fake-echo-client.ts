@@ -1,7 +1,6 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   RpcClientError,
+  WireLimits,
   type CommandRequest,
   type CommandResponse,
   type EchoClient,
@@ -14,17 +13,22 @@ import {
   type RequestPattern,
   type ResponseOf,
   type RpcErrorEnvelope,
+  type ServerStats,
 } from '@echo-pair/common';
+import { ManualClock } from './manual-clock';
 
 type CommandImplementation = (args: string[]) => string | Promise<string>;
 
 /**
  * An in-memory stand-in for `EchoClient` that answers like the echo server does.
  * Tests replace `commands` entries or `echoText` to make it misbehave.
+ * Its `sleep` and `uptime` run on `clock`: `sleep 100` moves it 100 ms at once, and a
+ * test that measures time installs it (`client.clock.install()`).
  */
 export class FakeEchoClient {
   readonly calls: Array<{ pattern: string; payload: unknown }> = [];
-  readonly startedAt = performance.now();
+  readonly clock = new ManualClock();
+  readonly startedAt = this.clock.now();
   notes = 0;
   echoes = 0;
   closed = false;
@@ -40,9 +44,10 @@ export class FakeEchoClient {
         .reverse()
         .join(''),
     time: () => new Date().toISOString(),
-    uptime: () => `up 0d 00:00:01 (${((performance.now() - this.startedAt) / 1000).toFixed(3)} s)`,
+    uptime: () => `up 0d 00:00:01 (${((this.clock.now() - this.startedAt) / 1000).toFixed(3)} s)`,
     sleep: async ([ms]) => {
-      await sleep(Number(ms));
+      this.clock.advance(Number(ms));
+      await Promise.resolve();
       return `slept ${ms} ms`;
     },
     help: ([name]) =>
@@ -50,16 +55,20 @@ export class FakeEchoClient {
         .commands.filter((command) => name === undefined || command.name === name)
         .map((command) => `${command.usage}  ${command.description}`)
         .join('\n'),
-    stats: () =>
-      JSON.stringify({
-        uptimeSeconds: 1,
-        connections: { open: 1, total: 1 },
-        messages: { hello: this.count('hello'), echo: this.count('echo'), command: this.count('command') },
-        events: { note: this.notes },
-        commands: {},
-        errors: { total: 0, byCode: {} },
-      }),
+    stats: () => JSON.stringify(this.statsReply()),
   };
+
+  /** What the server's `stats` command would count for the calls made so far. */
+  statsReply(): ServerStats {
+    return {
+      uptimeSeconds: 1,
+      connections: { open: 1, total: 1, rejected: 0 },
+      messages: { hello: this.count('hello'), echo: this.count('echo'), command: this.count('command') },
+      events: { note: this.notes },
+      commands: {},
+      errors: { total: 0, byCode: {} },
+    };
+  }
 
   helloReply(): HelloResponse {
     return {
@@ -70,17 +79,8 @@ export class FakeEchoClient {
       serverTime: new Date().toISOString(),
       patterns: { requests: ['hello', 'echo', 'command'], events: ['note'] },
       commands: Object.keys(this.commands).map((name) => ({ name, usage: `${name} [args...]`, description: `does ${name}` })),
-      limits: {
-        echoTextMaxLength: 4 * 1024 * 1024,
-        clientNameMaxLength: 64,
-        commandNameMaxLength: 32,
-        commandArgsMaxCount: 16,
-        commandArgMaxLength: 65536,
-        noteTextMaxLength: 4096,
-        maxMessageLength: 8 * 1024 * 1024,
-        incompleteMessageTimeoutMs: 10_000,
-        sleepMaxMs: 10_000,
-      },
+      // The real server's limits with its default configuration.
+      limits: { ...WireLimits, maxMessageLength: 8 * 1024 * 1024, incompleteMessageTimeoutMs: 10_000, sleepMaxMs: 10_000 },
     };
   }
 

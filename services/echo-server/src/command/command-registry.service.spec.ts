@@ -1,8 +1,8 @@
 import { Injectable, type ModuleMetadata } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { DiscoveryService } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { ErrorCodes, type RpcErrorEnvelope } from '@echo-pair/common';
+import { ErrorCodes, validatedConfigModule, validateEnvironment, type RpcErrorEnvelope } from '@echo-pair/common';
+import { EchoServerEnvironment } from '../config/echo-server-environment';
 import { RpcEnvelopeException } from '../errors/rpc-envelope.exception';
 import { CommandArgumentsError } from './command-arguments.error';
 import type { CommandHandler, CommandMetadata } from './command-handler';
@@ -12,12 +12,7 @@ import { CommandModule } from './command.module';
 
 const ALL_COMMANDS = ['help', 'lower', 'reverse', 'sleep', 'stats', 'time', 'upper', 'uptime'];
 
-const config = ConfigModule.forRoot({
-  isGlobal: true,
-  ignoreEnvFile: true,
-  skipProcessEnv: true,
-  load: [() => ({ SLEEP_MAX_MS: 1000 })],
-});
+const config = validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' }));
 
 async function startModule(metadata: ModuleMetadata = {}): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({

@@ -1,12 +1,21 @@
-import { ConfigModule } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { ErrorCodes } from '@echo-pair/common';
+import { ErrorCodes, validatedConfigModule, validateEnvironment } from '@echo-pair/common';
+import { EchoServerEnvironment } from '../config/echo-server-environment';
 import { StatsService } from '../stats/stats.service';
 import { CommandController } from './command.controller';
 import { CommandRegistry } from './command-registry.service';
 import { CommandModule } from './command.module';
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// `sleep` waits with node:timers/promises, which Jest's fake timers do not reach: here its
+// wait moves the fake clock instead, so that the time a command took is known exactly.
+jest.mock('node:timers/promises', () => ({
+  setTimeout: jest.fn((ms: number) => {
+    jest.advanceTimersByTime(ms);
+    return Promise.resolve();
+  }),
+}));
+
+const NOW = '2026-03-04T05:06:07.890Z';
 
 describe('CommandController', () => {
   let moduleRef: TestingModule;
@@ -15,10 +24,7 @@ describe('CommandController', () => {
 
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ SLEEP_MAX_MS: 1000 })] }),
-        CommandModule,
-      ],
+      imports: [validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' })), CommandModule],
     }).compile();
     await moduleRef.init();
     controller = moduleRef.get(CommandController);
@@ -26,24 +32,17 @@ describe('CommandController', () => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
     await moduleRef.close();
   });
 
   it('returns the name, the args, the output and when and how long it ran', async () => {
-    const before = Date.now();
+    jest.useFakeTimers({ now: new Date(NOW) });
+
     const response = await controller.command({ name: 'upper', args: ['hi', 'there'] });
 
-    expect(response).toEqual({
-      name: 'upper',
-      args: ['hi', 'there'],
-      output: 'HI THERE',
-      startedAt: expect.stringMatching(ISO_UTC) as unknown,
-      durationMs: expect.any(Number) as unknown,
-    });
-    expect(Date.parse(response.startedAt)).toBeGreaterThanOrEqual(before);
-    expect(Date.parse(response.startedAt)).toBeLessThanOrEqual(Date.now());
-    expect(response.durationMs).toBeGreaterThanOrEqual(0);
-    expect(response.durationMs).toBe(Number(response.durationMs.toFixed(3)));
+    expect(response).toEqual({ name: 'upper', args: ['hi', 'there'], output: 'HI THERE', startedAt: NOW, durationMs: 0 });
   });
 
   it('treats missing args as none', async () => {
@@ -53,12 +52,23 @@ describe('CommandController', () => {
     expect(JSON.parse(response.output)).toMatchObject({ messages: { command: 0 } });
   });
 
-  it('measures the time the command took', async () => {
+  it('measures the time the command took, from its start', async () => {
+    jest.useFakeTimers({ now: new Date(NOW) });
+
     const response = await controller.command({ name: 'sleep', args: ['20'] });
 
-    expect(response.output).toBe('slept 20 ms');
-    // Timers may fire a millisecond early; anything near 20 ms shows the wait was measured.
-    expect(response.durationMs).toBeGreaterThanOrEqual(18);
+    expect(response).toMatchObject({ output: 'slept 20 ms', startedAt: NOW, durationMs: 20 });
+  });
+
+  it('reports the duration in milliseconds rounded to 3 decimals', async () => {
+    let now = 1_000;
+    jest.spyOn(performance, 'now').mockImplementation(() => now);
+    jest.spyOn(moduleRef.get(CommandRegistry), 'execute').mockImplementation(() => {
+      now += 12.345_678;
+      return Promise.resolve('done');
+    });
+
+    expect((await controller.command({ name: 'upper', args: ['x'] })).durationMs).toBe(12.346);
   });
 
   it('counts each successful command by name', async () => {

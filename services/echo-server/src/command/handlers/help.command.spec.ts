@@ -1,6 +1,6 @@
-import { ConfigModule } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { ErrorCodes } from '@echo-pair/common';
+import { ErrorCodes, validatedConfigModule, validateEnvironment } from '@echo-pair/common';
+import { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { RpcEnvelopeException } from '../../errors/rpc-envelope.exception';
 import { CommandArgumentsError } from '../command-arguments.error';
 import { CommandRegistry } from '../command-registry.service';
@@ -17,10 +17,7 @@ describe('HelpCommand', () => {
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ SLEEP_MAX_MS: 1000 })] }),
-        CommandModule,
-      ],
+      imports: [validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' })), CommandModule],
     }).compile();
     await moduleRef.init();
     help = moduleRef.get(HelpCommand);

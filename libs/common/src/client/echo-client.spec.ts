@@ -1,0 +1,322 @@
+import { ClientProxyFactory, JsonSocket, Transport, type ClientProxy } from '@nestjs/microservices';
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { EMPTY, NEVER, of, throwError, type Observable } from 'rxjs';
+import type { RpcErrorEnvelope } from '../contract/error-envelope';
+import { CLOSE_GRACE_MS, DEFAULT_CALL_TIMEOUT_MS } from './echo-client-options';
+import { EchoClient } from './echo-client';
+import { RpcClientError } from './rpc-client.error';
+
+/** A socket as `close()` sees it: it can be destroyed, and it says when it has closed. */
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  readonly destroy = jest.fn(() => {
+    this.destroyed = true;
+    this.emit('close', false);
+    return this;
+  });
+}
+
+/**
+ * A stand-in for Nest's `ClientProxy`: `send` and `emit` answer with `reply(pattern, data)`.
+ * Like `ClientTCP`, it forgets its socket on `close()`, and `unwrap()` throws when there is none.
+ */
+class FakeProxy {
+  socket?: FakeSocket;
+  reply: (pattern: string, data: unknown) => Observable<unknown> = (pattern, data) => of({ pattern, data });
+  readonly send = jest.fn((pattern: string, data: unknown) => this.reply(pattern, data));
+  readonly emit = jest.fn((pattern: string, data: unknown) => this.reply(pattern, data));
+  readonly connect = jest.fn(() => Promise.resolve());
+  readonly close = jest.fn(() => {
+    this.socket = undefined;
+    return Promise.resolve();
+  });
+  readonly unwrap = jest.fn(() => {
+    if (!this.socket) {
+      throw new Error('Not initialized. Please call the "connect" method first.');
+    }
+    return this.socket;
+  });
+
+  asClientProxy(): ClientProxy {
+    return this as unknown as ClientProxy;
+  }
+}
+
+/** Resolves or rejects like `promise`, and says at once whether it has settled yet. */
+function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return { promise, settled: () => settled };
+}
+
+describe('EchoClient', () => {
+  let proxy: FakeProxy;
+  let client: EchoClient;
+
+  beforeEach(() => {
+    proxy = new FakeProxy();
+    client = new EchoClient(proxy.asClientProxy(), { timeoutMs: 1_000 });
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  describe('typed calls', () => {
+    it.each([
+      { method: 'hello', call: (c: EchoClient) => c.hello({ client: 'unit' }), pattern: 'hello', payload: { client: 'unit' } },
+      { method: 'hello without a request', call: (c: EchoClient) => c.hello(), pattern: 'hello', payload: {} },
+      { method: 'echo', call: (c: EchoClient) => c.echo({ text: '你好 👋' }), pattern: 'echo', payload: { text: '你好 👋' } },
+      {
+        method: 'command',
+        call: (c: EchoClient) => c.command({ name: 'upper', args: ['hi'] }),
+        pattern: 'command',
+        payload: { name: 'upper', args: ['hi'] },
+      },
+      { method: 'send', call: (c: EchoClient) => c.send('echo', { text: 'raw' }), pattern: 'echo', payload: { text: 'raw' } },
+    ])('$method sends its pattern and payload and resolves with the reply', async ({ call, pattern, payload }) => {
+      await expect(call(client)).resolves.toEqual({ pattern, data: payload });
+
+      expect(proxy.send).toHaveBeenCalledTimes(1);
+      expect(proxy.send).toHaveBeenCalledWith(pattern, payload);
+      expect(proxy.emit).not.toHaveBeenCalled();
+    });
+
+    it('note emits the note event and resolves with nothing, whatever the transport emitted', async () => {
+      await expect(client.note({ text: 'remember', author: 'unit' })).resolves.toBeUndefined();
+
+      expect(proxy.emit).toHaveBeenCalledWith('note', { text: 'remember', author: 'unit' });
+      expect(proxy.send).not.toHaveBeenCalled();
+    });
+
+    it('emit resolves once the transport completes without a value', async () => {
+      proxy.reply = () => EMPTY;
+
+      await expect(client.emit('note', { text: 'x' })).resolves.toBeUndefined();
+    });
+
+    it('connect opens the connection through the proxy', async () => {
+      await expect(client.connect()).resolves.toBeUndefined();
+
+      expect(proxy.connect).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('payloads', () => {
+    it.each([
+      { label: 'send with null', call: (c: EchoClient) => c.send('echo', null as never), pattern: 'echo' },
+      { label: 'send with undefined', call: (c: EchoClient) => c.send('command', undefined as never), pattern: 'command' },
+      { label: 'emit with null', call: (c: EchoClient) => c.emit('note', null as never), pattern: 'note' },
+      { label: 'note with undefined', call: (c: EchoClient) => c.note(undefined as never), pattern: 'note' },
+    ])('$label rejects with NOT_SENT and calls nothing', async ({ call, pattern }) => {
+      const error = await call(client).catch((reason: unknown) => reason);
+
+      expect(error).toBeInstanceOf(RpcClientError);
+      expect(error).toMatchObject({
+        code: 'NOT_SENT',
+        pattern,
+        message: `not sent: "${pattern}" needs a payload object, got null or undefined`,
+      });
+      expect(proxy.send).not.toHaveBeenCalled();
+      expect(proxy.emit).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('failures', () => {
+    it('rejects with the envelope when the server replies with one', async () => {
+      const envelope: RpcErrorEnvelope = {
+        code: 'VALIDATION_FAILED',
+        message: 'invalid request',
+        details: { violations: [{ field: 'text', constraints: { isString: 'text must be a string' } }] },
+      };
+      proxy.reply = () => throwError(() => envelope);
+
+      const error = await client.echo({ text: 'x' }).catch((reason: unknown) => reason);
+
+      expect(error).toBeInstanceOf(RpcClientError);
+      expect(error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'invalid request', pattern: 'echo' });
+      expect((error as RpcClientError).envelope).toEqual(envelope);
+    });
+
+    it.each([
+      {
+        label: 'a refused connection',
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        code: 'CONNECTION_FAILED',
+      },
+      { label: 'a closed connection', cause: new Error('Connection closed'), code: 'CONNECTION_CLOSED' },
+      {
+        label: 'an unknown pattern',
+        cause: 'There is no matching message handler defined in the remote service.',
+        code: 'UNKNOWN_PATTERN',
+      },
+    ])('maps $label to $code for requests and events', async ({ cause, code }) => {
+      proxy.reply = () => throwError(() => cause);
+
+      await expect(client.command({ name: 'time' })).rejects.toMatchObject({ code, pattern: 'command' });
+      await expect(client.note({ text: 'x' })).rejects.toMatchObject({ code, pattern: 'note' });
+    });
+
+    it('maps a failure to connect', async () => {
+      proxy.connect.mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+
+      await expect(client.connect()).rejects.toMatchObject({ code: 'CONNECTION_FAILED', pattern: 'connect' });
+    });
+  });
+
+  describe('timeouts', () => {
+    beforeEach(() => {
+      jest.useFakeTimers();
+      proxy.reply = () => NEVER;
+    });
+
+    it.each([
+      { label: "the client's default", options: undefined, timeoutMs: 1_000 },
+      { label: 'the per-call timeout', options: { timeoutMs: 50 }, timeoutMs: 50 },
+      { label: 'a per-call timeout longer than the default', options: { timeoutMs: 3_000 }, timeoutMs: 3_000 },
+    ])('rejects a request with TIMEOUT after $label', async ({ options, timeoutMs }) => {
+      const call = track(client.echo({ text: 'x' }, options));
+
+      await jest.advanceTimersByTimeAsync(timeoutMs - 1);
+      expect(call.settled()).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+
+      await expect(call.promise).rejects.toBeInstanceOf(RpcClientError);
+      await expect(call.promise).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        pattern: 'echo',
+        message: `no reply to "echo" within ${timeoutMs} ms`,
+      });
+    });
+
+    it('waits DEFAULT_CALL_TIMEOUT_MS when the client was given no timeout', async () => {
+      const call = track(new EchoClient(proxy.asClientProxy()).hello());
+
+      await jest.advanceTimersByTimeAsync(DEFAULT_CALL_TIMEOUT_MS - 1);
+      expect(call.settled()).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+
+      await expect(call.promise).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        message: `no reply to "hello" within ${DEFAULT_CALL_TIMEOUT_MS} ms`,
+      });
+    });
+
+    it.each([
+      {
+        label: 'an event the transport never hands over',
+        call: (c: EchoClient) => c.note({ text: 'x' }, { timeoutMs: 20 }),
+        pattern: 'note',
+      },
+      { label: 'a connection that never opens', call: (c: EchoClient) => c.connect({ timeoutMs: 20 }), pattern: 'connect' },
+    ])('bounds $label too', async ({ call, pattern }) => {
+      proxy.connect.mockReturnValue(new Promise(() => undefined));
+      const pending = track(call(client));
+
+      await jest.advanceTimersByTimeAsync(20);
+
+      await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT', pattern });
+    });
+
+    it('does not time out a reply that came in time', async () => {
+      proxy.reply = (pattern, data) => of({ pattern, data });
+
+      await expect(client.echo({ text: 'quick' }, { timeoutMs: 10 })).resolves.toEqual({ pattern: 'echo', data: { text: 'quick' } });
+      expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe('close', () => {
+    beforeEach(() => {
+      jest.useFakeTimers();
+    });
+
+    it('closes a client that never connected, leaving no timer', async () => {
+      await client.close();
+
+      expect(proxy.close).toHaveBeenCalledTimes(1);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('destroys the socket when the peer has not closed it after CLOSE_GRACE_MS', async () => {
+      const socket = (proxy.socket = new FakeSocket());
+
+      await client.close();
+      expect(proxy.close).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(CLOSE_GRACE_MS - 1);
+      expect(socket.destroy).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+
+      expect(socket.destroy).toHaveBeenCalledTimes(1);
+    });
+
+    it('leaves alone a socket that closed within CLOSE_GRACE_MS', async () => {
+      const socket = (proxy.socket = new FakeSocket());
+
+      await client.close();
+      socket.emit('close', false);
+      expect(jest.getTimerCount()).toBe(0);
+      jest.advanceTimersByTime(CLOSE_GRACE_MS * 2);
+
+      expect(socket.destroy).not.toHaveBeenCalled();
+    });
+
+    it('sets no timer for a socket destroyed already', async () => {
+      const socket = (proxy.socket = new FakeSocket());
+      socket.destroyed = true;
+
+      await client.close();
+
+      expect(jest.getTimerCount()).toBe(0);
+      expect(socket.destroy).not.toHaveBeenCalled();
+    });
+
+    it('closes on application shutdown', async () => {
+      const socket = (proxy.socket = new FakeSocket());
+
+      await client.onApplicationShutdown();
+      jest.advanceTimersByTime(CLOSE_GRACE_MS);
+
+      expect(proxy.close).toHaveBeenCalledTimes(1);
+      expect(socket.destroy).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('create', () => {
+    it("builds a TCP proxy for the host and port, with Nest's framing and the given limits on the socket", async () => {
+      const create = jest.spyOn(ClientProxyFactory, 'create').mockReturnValue(proxy.asClientProxy());
+
+      const created = EchoClient.create({
+        host: '127.0.0.1',
+        port: 4321,
+        timeoutMs: 250,
+        transport: { maxBufferSize: 1_000_000, incompleteMessageTimeout: 2_000 },
+      });
+
+      expect(created).toBeInstanceOf(EchoClient);
+      expect(create).toHaveBeenCalledTimes(1);
+      const [{ transport, options }] = create.mock.calls[0] as unknown as [{ transport: Transport; options: Record<string, unknown> }];
+      expect(transport).toBe(Transport.TCP);
+      expect(options).toEqual({ host: '127.0.0.1', port: 4321, socketClass: expect.any(Function) as unknown });
+      const SocketClass = options.socketClass as new (socket: Socket) => JsonSocket;
+      const netSocket = new Socket();
+      const framed = new SocketClass(netSocket);
+      expect(framed).toBeInstanceOf(JsonSocket);
+      expect(framed).toMatchObject({ maxBufferSize: 1_000_000, incompleteMessageTimeout: 2_000 });
+      netSocket.destroy();
+
+      // Calls go through the proxy it built, bounded by the timeout it was given.
+      await expect(created.echo({ text: 'via the factory' })).resolves.toEqual({ pattern: 'echo', data: { text: 'via the factory' } });
+      jest.useFakeTimers();
+      proxy.reply = () => NEVER;
+      const call = track(created.echo({ text: 'never answered' }));
+      await jest.advanceTimersByTimeAsync(250);
+      await expect(call.promise).rejects.toMatchObject({ code: 'TIMEOUT', message: 'no reply to "echo" within 250 ms' });
+    });
+  });
+});
