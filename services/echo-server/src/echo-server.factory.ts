@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type TcpOptions } from '@nestjs/microservices';
 import { once } from 'node:events';
 import type { AddressInfo, DropArgument, Server, Socket } from 'node:net';
-import { createConsoleLogger, describeError, noDelayJsonSocket, validateEnvironment } from '@echo-pair/common';
+import { createConsoleLogger, describeError, framedJsonSocket, validateEnvironment, type SocketRejection } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
@@ -34,21 +34,28 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
     options: {
       host: environment.ECHO_HOST,
       port: environment.ECHO_PORT,
-      socketClass: noDelayJsonSocket({
-        maxBufferSize: environment.MAX_MESSAGE_LENGTH,
-        incompleteMessageTimeout: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
+      socketClass: framedJsonSocket({
+        maxFrameLength: environment.MAX_MESSAGE_LENGTH,
+        incompleteFrameTimeoutMs: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
+        maxBufferedBytes: environment.MAX_BUFFERED_BYTES,
+        maxSendBufferBytes: environment.MAX_SEND_BUFFER_BYTES,
+        maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
+        requirePattern: true,
+        noDelay: environment.TCP_NO_DELAY,
+        // Rejections come from connections, so only after `app` exists and listens.
+        onRejection: (rejection: SocketRejection) => app.get(ConnectionTracker).rejected(rejection),
       }),
     },
   });
-  const tracker = app.get(ConnectionTracker);
-  app.on('connection', (socket: Socket) => tracker.track(socket));
-  app.on('drop', (peer: DropArgument) => tracker.dropped(peer, environment.MAX_CONNECTIONS));
+  const connections = app.get(ConnectionTracker);
+  app.on('connection', (socket: Socket) => connections.track(socket));
+  app.on('drop', (peer: DropArgument) => connections.dropped(peer, environment.MAX_CONNECTIONS));
   const server = app.unwrap<Server>();
   server.maxConnections = environment.MAX_CONNECTIONS;
   await listenOrFail(app, server);
 
   const { address, port } = server.address() as AddressInfo;
-  new Logger('EchoServer').log(`listening on ${address}:${port} (TCP, Nest JSON framing)`);
+  new Logger('EchoServer').log(`listening on ${address}:${port} (TCP, Nest JSON framing, framed socket)`);
   return { app, host: address, port, close: () => app.close() };
 }
 

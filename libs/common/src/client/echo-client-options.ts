@@ -5,7 +5,7 @@ export interface EchoClientOptions {
   port: number;
   /** Default timeout of every call, in milliseconds. */
   timeoutMs?: number;
-  /** Extra options of Nest's TCP transport (framing limits, TLS, socket class). */
+  /** Extra options of Nest's TCP transport: TLS, and the framing limits passed to the framed socket. */
   transport?: Omit<NonNullable<TcpClientOptions['options']>, 'host' | 'port'>;
 }
 

@@ -1,4 +1,4 @@
-import { ClientProxyFactory, JsonSocket, Transport, type ClientProxy } from '@nestjs/microservices';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { EMPTY, NEVER, of, throwError, type Observable } from 'rxjs';
@@ -6,6 +6,7 @@ import type { RpcErrorEnvelope } from '../contract/error-envelope';
 import { CLOSE_GRACE_MS, DEFAULT_CALL_TIMEOUT_MS } from './echo-client-options';
 import { EchoClient } from './echo-client';
 import { RpcClientError } from './rpc-client.error';
+import { FramedJsonSocket } from '../transport/framed-json-socket';
 
 /** A socket as `close()` sees it: it can be destroyed, and it says when it has closed. */
 class FakeSocket extends EventEmitter {
@@ -288,7 +289,7 @@ describe('EchoClient', () => {
   });
 
   describe('create', () => {
-    it("builds a TCP proxy for the host and port, with Nest's framing and the given limits on the socket", async () => {
+    it('builds a TCP proxy for the host and port, with the framed socket and the given limits on it', async () => {
       const create = jest.spyOn(ClientProxyFactory, 'create').mockReturnValue(proxy.asClientProxy());
 
       const created = EchoClient.create({
@@ -303,11 +304,11 @@ describe('EchoClient', () => {
       const [{ transport, options }] = create.mock.calls[0] as unknown as [{ transport: Transport; options: Record<string, unknown> }];
       expect(transport).toBe(Transport.TCP);
       expect(options).toEqual({ host: '127.0.0.1', port: 4321, socketClass: expect.any(Function) as unknown });
-      const SocketClass = options.socketClass as new (socket: Socket) => JsonSocket;
+      const SocketClass = options.socketClass as new (socket: Socket) => FramedJsonSocket;
       const netSocket = new Socket();
       const framed = new SocketClass(netSocket);
-      expect(framed).toBeInstanceOf(JsonSocket);
-      expect(framed).toMatchObject({ maxBufferSize: 1_000_000, incompleteMessageTimeout: 2_000 });
+      expect(framed).toBeInstanceOf(FramedJsonSocket);
+      expect(framed).toMatchObject({ settings: { maxFrameLength: 1_000_000, incompleteFrameTimeoutMs: 2_000, noDelay: true } });
       netSocket.destroy();
 
       // Calls go through the proxy it built, bounded by the timeout it was given.

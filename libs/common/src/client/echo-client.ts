@@ -11,7 +11,7 @@ import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { CLOSE_GRACE_MS, DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type EchoClientOptions } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
-import { noDelayJsonSocket } from '../transport/no-delay-json-socket';
+import { framedJsonSocket } from '../transport/framed-json-socket';
 
 /**
  * The typed client of the wire contract. Every call is checked by the compiler
@@ -27,13 +27,21 @@ export class EchoClient implements OnApplicationShutdown {
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   }
 
-  /** A client over Nest's TCP transport. It connects lazily, or on `connect()`. */
+  /**
+   * A client over Nest's TCP transport with the project's framed socket. Nest's
+   * framing options (`maxBufferSize`, `incompleteMessageTimeout`, `maxSendBufferSize`)
+   * set its frame limit, incomplete-frame timeout and send-buffer limit. It connects lazily, or on `connect()`.
+   */
   static create(options: EchoClientOptions): EchoClient {
     const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
     const proxy = ClientProxyFactory.create({
       transport: Transport.TCP,
       options: {
-        socketClass: noDelayJsonSocket({ maxBufferSize, incompleteMessageTimeout, maxSendBufferSize }),
+        socketClass: framedJsonSocket({
+          maxFrameLength: maxBufferSize,
+          incompleteFrameTimeoutMs: incompleteMessageTimeout,
+          maxSendBufferBytes: maxSendBufferSize,
+        }),
         ...transport,
         host: options.host,
         port: options.port,

@@ -1,5 +1,6 @@
 import type { ErrorCode } from './error-envelope';
 import type { EventPattern, RequestPattern } from './patterns';
+import type { SocketRejectionReason } from '../transport/socket-rejection';
 
 /** The JSON document that the `stats` command outputs. */
 export interface ServerStats {
@@ -13,4 +14,6 @@ export interface ServerStats {
   /** Successful runs per command name. */
   commands: Record<string, number>;
   errors: { total: number; byCode: Partial<Record<ErrorCode, number>> };
+  /** Connections closed by the server because the peer broke the framing or a per-connection limit, per reason. */
+  rejections: { total: number; byReason: Partial<Record<SocketRejectionReason, number>> };
 }

@@ -67,6 +67,7 @@ export class FakeEchoClient {
       events: { note: this.notes },
       commands: {},
       errors: { total: 0, byCode: {} },
+      rejections: { total: 0, byReason: {} },
     };
   }
 

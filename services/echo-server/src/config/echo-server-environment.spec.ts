@@ -15,6 +15,10 @@ describe('EchoServerEnvironment', () => {
       MAX_MESSAGE_LENGTH: 8 * 1024 * 1024,
       INCOMPLETE_MESSAGE_TIMEOUT_MS: 10_000,
       MAX_CONNECTIONS: 1000,
+      MAX_BUFFERED_BYTES: 0,
+      MAX_SEND_BUFFER_BYTES: 64 * 1024 * 1024,
+      MAX_IN_FLIGHT_PER_CONNECTION: 256,
+      TCP_NO_DELAY: true,
       SLEEP_MAX_MS: 10_000,
     });
   });
@@ -39,6 +43,11 @@ describe('EchoServerEnvironment', () => {
     { env: { MAX_CONNECTIONS: '5' }, key: 'MAX_CONNECTIONS', value: 5 },
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '0' }, key: 'INCOMPLETE_MESSAGE_TIMEOUT_MS', value: 0 },
     { env: { SLEEP_MAX_MS: '600000' }, key: 'SLEEP_MAX_MS', value: 600_000 },
+    { env: { MAX_BUFFERED_BYTES: '1048576' }, key: 'MAX_BUFFERED_BYTES', value: 1_048_576 },
+    { env: { MAX_SEND_BUFFER_BYTES: '0' }, key: 'MAX_SEND_BUFFER_BYTES', value: 0 },
+    { env: { MAX_IN_FLIGHT_PER_CONNECTION: '1' }, key: 'MAX_IN_FLIGHT_PER_CONNECTION', value: 1 },
+    { env: { TCP_NO_DELAY: 'false' }, key: 'TCP_NO_DELAY', value: false },
+    { env: { TCP_NO_DELAY: 'true' }, key: 'TCP_NO_DELAY', value: true },
   ])('accepts $env', ({ env, key, value }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)).toHaveProperty(key, value);
   });
@@ -69,6 +78,13 @@ describe('EchoServerEnvironment', () => {
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '3600001' }, error: 'INCOMPLETE_MESSAGE_TIMEOUT_MS must not be greater than 3600000' },
     { env: { SLEEP_MAX_MS: '600001' }, error: 'SLEEP_MAX_MS=600001: SLEEP_MAX_MS must not be greater than 600000' },
     { env: { SLEEP_MAX_MS: '-5' }, error: 'SLEEP_MAX_MS=-5: SLEEP_MAX_MS must not be less than 0' },
+    {
+      env: { MAX_IN_FLIGHT_PER_CONNECTION: '0' },
+      error: 'MAX_IN_FLIGHT_PER_CONNECTION=0: MAX_IN_FLIGHT_PER_CONNECTION must not be less than 1',
+    },
+    { env: { MAX_BUFFERED_BYTES: '-1' }, error: 'MAX_BUFFERED_BYTES=-1: MAX_BUFFERED_BYTES must not be less than 0' },
+    { env: { MAX_SEND_BUFFER_BYTES: 'lots' }, error: 'MAX_SEND_BUFFER_BYTES="lots": MAX_SEND_BUFFER_BYTES must be an integer number' },
+    { env: { TCP_NO_DELAY: 'yes' }, error: 'TCP_NO_DELAY="yes": TCP_NO_DELAY must be a boolean value' },
   ])('rejects $env', ({ env, error }) => {
     expect(() => validateEnvironment(EchoServerEnvironment, env)).toThrow(error);
   });

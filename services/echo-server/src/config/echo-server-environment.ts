@@ -1,5 +1,6 @@
-import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
-import { LoggingEnvironment, MIN_FRAME_LENGTH, ToInteger } from '@echo-pair/common';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import { LoggingEnvironment, MIN_FRAME_LENGTH, ToInteger, TransportDefaults } from '@echo-pair/common';
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment extends LoggingEnvironment {
@@ -28,14 +29,47 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @IsInt()
   @Min(MIN_FRAME_LENGTH)
   @Max(512 * 1024 * 1024)
-  MAX_MESSAGE_LENGTH = 8 * 1024 * 1024;
+  MAX_MESSAGE_LENGTH = TransportDefaults.maxFrameLength;
 
-  /** A connection that goes silent this long in the middle of a frame is closed; 0 disables. */
+  /**
+   * A connection whose frame is still incomplete this long after its first byte
+   * arrived is closed (a peer dripping bytes does not restart the clock); 0 disables.
+   */
   @ToInteger()
   @IsInt()
   @Min(0)
   @Max(3_600_000)
-  INCOMPLETE_MESSAGE_TIMEOUT_MS = 10_000;
+  INCOMPLETE_MESSAGE_TIMEOUT_MS = TransportDefaults.incompleteFrameTimeoutMs;
+
+  /**
+   * Most bytes held for one connection: the part of a frame received so far plus
+   * unread input. 0 derives it from the frame limit: 3 × MAX_MESSAGE_LENGTH + 64 KiB,
+   * as UTF-8 takes at most 3 bytes per UTF-16 code unit.
+   */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(2 * 1024 * 1024 * 1024)
+  MAX_BUFFERED_BYTES = 0;
+
+  /** Bytes of replies that may wait for a peer that does not read them before its connection is closed; 0 disables. */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(2 * 1024 * 1024 * 1024)
+  MAX_SEND_BUFFER_BYTES = TransportDefaults.maxSendBufferBytes;
+
+  /** Requests of one connection handled at once; the connection's further frames wait unread (TCP flow control). */
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65_536)
+  MAX_IN_FLIGHT_PER_CONNECTION = TransportDefaults.maxInFlightPerConnection;
+
+  /** Nagle's algorithm off (`true`): small replies leave at once instead of waiting for the peer's delayed ACK. */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  TCP_NO_DELAY = true;
 
   /** Connections served at once; further ones are closed on arrival and counted. */
   @ToInteger()

@@ -91,6 +91,15 @@ describe('ConnectionTracker', () => {
     expect(log).toHaveBeenNthCalledWith(2, expect.stringContaining(`connection #1 from ${peer} closed after `));
   });
 
+  it('counts and warns about a connection rejected by the framed socket, with its reason and peer', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+    tracker.rejected({ reason: 'FRAME_TOO_LONG', peer: '127.0.0.1:5050', detail: 'announced length reaches 99999999' });
+
+    expect(stats.snapshot().rejections).toEqual({ total: 1, byReason: { FRAME_TOO_LONG: 1 } });
+    expect(warn).toHaveBeenCalledWith('connection from 127.0.0.1:5050 rejected: FRAME_TOO_LONG (announced length reaches 99999999)');
+  });
+
   it('counts and warns about a connection refused because MAX_CONNECTIONS were open', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 

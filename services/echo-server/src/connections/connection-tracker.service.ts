@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { DropArgument, Socket } from 'node:net';
+import type { SocketRejection } from '@echo-pair/common';
 import { StatsService } from '../stats/stats.service';
 import { formatPeer } from './format-peer';
 
@@ -23,6 +24,12 @@ export class ConnectionTracker {
         `connection #${id} from ${peer} ${outcome} after ${seconds} s, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out (${this.stats.openConnections} open)`,
       );
     });
+  }
+
+  /** A connection the framed socket closed because its peer broke the framing or a limit. */
+  rejected({ reason, peer, detail }: SocketRejection): void {
+    this.stats.recordRejection(reason);
+    this.logger.warn(`connection from ${peer} rejected: ${reason} (${detail})`);
   }
 
   /** A connection closed on arrival because MAX_CONNECTIONS were open. */

@@ -7,6 +7,7 @@ const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
   events: { note: 0 },
   commands: {},
   errors: { total: 0, byCode: {} },
+  rejections: { total: 0, byReason: {} },
 };
 
 describe('StatsService', () => {
@@ -66,6 +67,14 @@ describe('StatsService', () => {
     expect(stats.snapshot().errors).toEqual({ total: 3, byCode: { VALIDATION_FAILED: 2, UNKNOWN_COMMAND: 1 } });
   });
 
+  it('counts rejected connections in total and per reason', () => {
+    stats.recordRejection('BAD_HEADER');
+    stats.recordRejection('FRAME_TOO_LONG');
+    stats.recordRejection('BAD_HEADER');
+
+    expect(stats.snapshot().rejections).toEqual({ total: 3, byReason: { BAD_HEADER: 2, FRAME_TOO_LONG: 1 } });
+  });
+
   it('measures uptime from its creation, rounded to milliseconds in the snapshot', () => {
     const now = jest.spyOn(performance, 'now').mockReturnValue(1_000);
     const timed = new StatsService();
@@ -83,6 +92,7 @@ describe('StatsService', () => {
     stats.recordCommand('upper');
     stats.recordError('INTERNAL_ERROR');
     stats.connectionOpened();
+    stats.recordRejection('BAD_HEADER');
 
     const first = stats.snapshot();
     first.connections.open = 99;
@@ -92,6 +102,7 @@ describe('StatsService', () => {
     first.commands.injected = 1;
     first.errors.total = 99;
     first.errors.byCode.INTERNAL_ERROR = 99;
+    first.rejections.byReason.BAD_HEADER = 99;
 
     const second = stats.snapshot();
     expect(second).toEqual({
@@ -101,6 +112,7 @@ describe('StatsService', () => {
       events: { note: 0 },
       commands: { upper: 1 },
       errors: { total: 1, byCode: { INTERNAL_ERROR: 1 } },
+      rejections: { total: 1, byReason: { BAD_HEADER: 1 } },
     });
     expect(stats.openConnections).toBe(1);
   });

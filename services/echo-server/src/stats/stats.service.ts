@@ -6,6 +6,7 @@ import {
   type EventPattern,
   type RequestPattern,
   type ServerStats,
+  type SocketRejectionReason,
 } from '@echo-pair/common';
 
 /** In-memory counters behind the `stats` command. */
@@ -20,6 +21,8 @@ export class StatsService {
   private readonly commands: Record<string, number> = {};
   private readonly errorsByCode: Partial<Record<ErrorCode, number>> = {};
   private totalErrors = 0;
+  private readonly rejectionsByReason: Partial<Record<SocketRejectionReason, number>> = {};
+  private totalRejections = 0;
 
   uptimeSeconds(): number {
     return (performance.now() - this.startedAt) / 1000;
@@ -60,6 +63,11 @@ export class StatsService {
     this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
   }
 
+  recordRejection(reason: SocketRejectionReason): void {
+    this.totalRejections += 1;
+    this.rejectionsByReason[reason] = (this.rejectionsByReason[reason] ?? 0) + 1;
+  }
+
   snapshot(): ServerStats {
     return {
       uptimeSeconds: Number(this.uptimeSeconds().toFixed(3)),
@@ -68,6 +76,7 @@ export class StatsService {
       events: { ...this.events },
       commands: { ...this.commands },
       errors: { total: this.totalErrors, byCode: { ...this.errorsByCode } },
+      rejections: { total: this.totalRejections, byReason: { ...this.rejectionsByReason } },
     };
   }
 }

@@ -23,6 +23,7 @@ describe('StatsCommand', () => {
       events: { note: 0 },
       commands: {},
       errors: { total: 0, byCode: {} },
+      rejections: { total: 0, byReason: {} },
     });
   });
 
@@ -46,6 +47,7 @@ describe('StatsCommand', () => {
       events: { note: 1 },
       commands: { upper: 1 },
       errors: { total: 1, byCode: { UNKNOWN_COMMAND: 1 } },
+      rejections: { total: 0, byReason: {} },
     });
   });
 });

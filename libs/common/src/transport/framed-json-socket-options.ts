@@ -1,0 +1,51 @@
+import { Logger } from '@nestjs/common';
+import { defaultMaxBufferedBytes, TransportDefaults } from '../contract/wire-limits';
+import type { SocketRejection } from './socket-rejection';
+
+export interface FramedJsonSocketOptions {
+  /** Largest announced frame length, in UTF-16 code units of the JSON text. */
+  maxFrameLength?: number;
+  /** Most bytes held for a connection (partial frame plus unread input); defaults to 3 × maxFrameLength + 64 KiB. */
+  maxBufferedBytes?: number;
+  /** A frame still incomplete this long after it began closes the connection; 0 disables. */
+  incompleteFrameTimeoutMs?: number;
+  /** Bytes of outgoing frames that may wait for the peer before the connection is closed; 0 disables. */
+  maxSendBufferBytes?: number;
+  /**
+   * Requests (frames with an `id`) of one connection that may await their final
+   * reply; further frames are left unread until one completes. 0 disables; set it
+   * on the server side only.
+   */
+  maxInFlight?: number;
+  /**
+   * Rejects frames without a `pattern` (string, number or object). Nest's server
+   * would treat such a frame as an event with no handler and never answer it, id or not. Server side only.
+   */
+  requirePattern?: boolean;
+  /** Turns Nagle's algorithm off (the default): small replies leave at once instead of waiting for the peer's delayed ACK. */
+  noDelay?: boolean;
+  /** Called once for every connection the socket closes because of the peer; logs a warning by default. */
+  onRejection?: (rejection: SocketRejection) => void;
+}
+
+export type FramedJsonSocketSettings = Required<FramedJsonSocketOptions>;
+
+const logger = new Logger('FramedJsonSocket');
+
+export function logRejection({ reason, peer, detail }: SocketRejection): void {
+  logger.warn(`connection from ${peer} rejected: ${reason} (${detail})`);
+}
+
+export function resolveFramedJsonSocketOptions(options: FramedJsonSocketOptions = {}): FramedJsonSocketSettings {
+  const maxFrameLength = options.maxFrameLength ?? TransportDefaults.maxFrameLength;
+  return {
+    maxFrameLength,
+    maxBufferedBytes: options.maxBufferedBytes || defaultMaxBufferedBytes(maxFrameLength),
+    incompleteFrameTimeoutMs: options.incompleteFrameTimeoutMs ?? TransportDefaults.incompleteFrameTimeoutMs,
+    maxSendBufferBytes: options.maxSendBufferBytes ?? TransportDefaults.maxSendBufferBytes,
+    maxInFlight: options.maxInFlight ?? 0,
+    requirePattern: options.requirePattern ?? false,
+    noDelay: options.noDelay ?? true,
+    onRejection: options.onRejection ?? logRejection,
+  };
+}

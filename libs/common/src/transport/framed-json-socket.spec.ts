@@ -1,0 +1,219 @@
+import { TcpSocket } from '@nestjs/microservices';
+import { FakeNetSocket } from './fake-net-socket';
+import { framedJsonSocket, FramedJsonSocket } from './framed-json-socket';
+import type { FramedJsonSocketOptions } from './framed-json-socket-options';
+import type { SocketRejection } from './socket-rejection';
+
+function frame(message: unknown): Buffer {
+  const json = JSON.stringify(message);
+  return Buffer.from(`${json.length}#${json}`);
+}
+
+function setUp(options: FramedJsonSocketOptions = {}) {
+  const raw = new FakeNetSocket();
+  const rejections: SocketRejection[] = [];
+  const socket = new (framedJsonSocket({ incompleteFrameTimeoutMs: 0, ...options, onRejection: (r) => rejections.push(r) }))(
+    raw.asSocket(),
+  );
+  const messages: Array<Record<string, unknown>> = [];
+  raw.on('message', (message: Record<string, unknown>) => messages.push(message));
+  return { raw, socket, rejections, messages };
+}
+
+const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+describe('FramedJsonSocket', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it("is a TcpSocket of Nest's transport, over the socket it wraps, with Nagle's algorithm off by default", () => {
+    const { raw, socket } = setUp();
+
+    expect(socket).toBeInstanceOf(TcpSocket);
+    expect(socket).toBeInstanceOf(FramedJsonSocket);
+    expect(socket.netSocket).toBe(raw);
+    expect(raw.noDelay).toBe(true);
+    expect(setUp({ noDelay: false }).raw.noDelay).toBe(false);
+  });
+
+  it('writes every frame sent within one tick in a single write, in stock framing', async () => {
+    const { raw, socket } = setUp();
+    const callback = jest.fn();
+
+    socket.sendMessage({ id: '1', response: 'é' });
+    socket.sendMessage({ id: '2', response: '😀' }, callback);
+    expect(raw.written).toHaveLength(0);
+    await tick();
+
+    expect(raw.written).toHaveLength(1);
+    const first = JSON.stringify({ id: '1', response: 'é' });
+    const second = JSON.stringify({ id: '2', response: '😀' });
+    expect(raw.output().toString()).toBe(`${first.length}#${first}${second.length}#${second}`);
+    expect(callback).toHaveBeenCalledWith(undefined);
+  });
+
+  it('throws, as JsonSocket does, for a message that has no JSON text', () => {
+    expect(() => setUp().socket.sendMessage(undefined)).toThrow(TypeError);
+  });
+
+  it('emits each frame as a message on the wrapped socket', () => {
+    const { raw, messages } = setUp();
+
+    raw.emit('data', Buffer.concat([frame({ pattern: 'echo', data: { text: '你好' }, id: '1' }), frame({ pattern: 'note', data: {} })]));
+
+    expect(messages).toEqual([
+      { pattern: 'echo', data: { text: '你好' }, id: '1' },
+      { pattern: 'note', data: {} },
+    ]);
+  });
+
+  it('leaves frames unread while maxInFlight requests await their final reply, and reads on once one is answered', async () => {
+    const { raw, socket, messages } = setUp({ maxInFlight: 2 });
+
+    raw.emit('data', Buffer.concat([1, 2, 3, 4].map((id) => frame({ pattern: 'echo', data: {}, id: String(id) }))));
+    expect(messages.map((m) => m.id)).toEqual(['1', '2']);
+    expect(raw.paused).toBe(true);
+
+    socket.sendMessage({ id: '1', response: 'partial', isDisposed: false });
+    await tick();
+    expect(messages).toHaveLength(2);
+
+    socket.sendMessage({ id: '1', isDisposed: true });
+    await tick();
+    expect(messages.map((m) => m.id)).toEqual(['1', '2', '3']);
+
+    socket.sendMessage({ id: '2', err: 'failed' });
+    await tick();
+    expect(messages.map((m) => m.id)).toEqual(['1', '2', '3', '4']);
+    expect(raw.paused).toBe(true); // 3 and 4 are in flight
+
+    socket.sendMessage({ id: '3', isDisposed: true });
+    await tick();
+    expect(raw.paused).toBe(false);
+  });
+
+  it('does not count events (frames without an id) as in flight', () => {
+    const { raw, messages } = setUp({ maxInFlight: 1 });
+
+    raw.emit('data', Buffer.concat([frame({ pattern: 'note', data: {} }), frame({ pattern: 'note', data: {} })]));
+
+    expect(messages).toHaveLength(2);
+    expect(raw.paused).toBe(false);
+  });
+
+  it('rejects a frame without a pattern when the pattern is required (server side), and lets it through otherwise', () => {
+    const server = setUp({ requirePattern: true });
+    server.raw.emit(
+      'data',
+      Buffer.concat([frame({ pattern: { cmd: 'x' }, id: '1' }), frame({ pattern: 7 }), frame({ id: '2', data: {} })]),
+    );
+    expect(server.messages).toHaveLength(2);
+    expect(server.rejections).toMatchObject([{ reason: 'NO_PATTERN' }]);
+
+    const client = setUp();
+    client.raw.emit('data', frame({ id: '2', response: {}, isDisposed: true }));
+    expect(client.messages).toHaveLength(1);
+    expect(client.rejections).toHaveLength(0);
+  });
+
+  it('rejects a request reusing the id of one still in flight', () => {
+    const { raw, rejections } = setUp({ maxInFlight: 8 });
+
+    raw.emit('data', Buffer.concat([frame({ pattern: 'echo', id: 'same' }), frame({ pattern: 'echo', id: 'same' })]));
+
+    expect(rejections).toMatchObject([{ reason: 'DUPLICATE_REQUEST_ID' }]);
+  });
+
+  it('stops reading while the peer does not read its replies, and goes on after "drain"', async () => {
+    const { raw, socket, messages } = setUp();
+    raw.writeResult = false;
+
+    raw.emit('data', frame({ pattern: 'echo', id: '1' }));
+    socket.sendMessage({ id: '1', response: 'x', isDisposed: true });
+    await tick();
+    raw.emit('data', frame({ pattern: 'echo', id: '2' }));
+    expect(raw.paused).toBe(true);
+    expect(messages).toHaveLength(1);
+
+    raw.writeResult = true;
+    raw.emit('drain');
+
+    expect(messages).toHaveLength(2);
+    expect(raw.paused).toBe(false);
+  });
+
+  it('destroys the connection when more than maxSendBufferBytes wait for the peer', async () => {
+    const { raw, socket, rejections } = setUp({ maxSendBufferBytes: 100 });
+    raw.writableLength = 101;
+
+    socket.sendMessage({ id: '1', response: 'x' });
+    await tick();
+
+    expect(rejections).toMatchObject([{ reason: 'SEND_BUFFER_LIMIT', peer: '127.0.0.1:40000' }]);
+    expect(raw.destroyed).toBe(true);
+  });
+
+  it.each([
+    { input: 'x#{}', reason: 'BAD_HEADER' },
+    { input: '99999999999#', reason: 'FRAME_TOO_LONG' },
+    { input: '3#abc', reason: 'INVALID_JSON' },
+    { input: '4#null', reason: 'NOT_AN_OBJECT' },
+    { input: '2#42', reason: 'NOT_AN_OBJECT' },
+    { input: '2#[]', reason: 'NOT_AN_OBJECT' },
+  ])('ends the connection once for $input: $reason, still sending the replies already produced', async ({ input, reason }) => {
+    const { raw, socket, rejections } = setUp();
+    socket.sendMessage({ id: '0', response: 'earlier', isDisposed: true });
+
+    raw.emit('data', Buffer.from(input));
+    raw.emit('data', Buffer.from('x#'));
+
+    expect(rejections).toEqual([{ reason, peer: '127.0.0.1:40000', detail: expect.any(String) as unknown }]);
+    expect(raw.ended).toBe(true);
+    expect(raw.output().toString()).toContain('"earlier"');
+    const late = jest.fn();
+    socket.sendMessage({ id: '1', response: 'late' }, late);
+    await tick();
+    expect(late).toHaveBeenCalledWith(expect.any(Error));
+    expect(raw.output().toString()).not.toContain('late');
+  });
+
+  it('destroys a connection whose frame is still incomplete after the timeout, however slowly bytes keep coming', () => {
+    jest.useFakeTimers();
+    const { raw, rejections } = setUp({ incompleteFrameTimeoutMs: 1_000 });
+
+    raw.emit('data', Buffer.from('10#{"a'));
+    jest.advanceTimersByTime(600);
+    raw.emit('data', Buffer.from('b'));
+    jest.advanceTimersByTime(399);
+    expect(rejections).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+
+    expect(rejections).toMatchObject([{ reason: 'INCOMPLETE_FRAME_TIMEOUT' }]);
+    expect(raw.destroyed).toBe(true);
+  });
+
+  it('gives each new frame its own deadline and none when no frame is in progress', () => {
+    jest.useFakeTimers();
+    const { raw, rejections, messages } = setUp({ incompleteFrameTimeoutMs: 1_000 });
+
+    raw.emit('data', Buffer.from('2#{'));
+    jest.advanceTimersByTime(900);
+    raw.emit('data', Buffer.from('}2#{'));
+    jest.advanceTimersByTime(900);
+    raw.emit('data', Buffer.from('}'));
+    jest.advanceTimersByTime(5_000);
+
+    expect(messages).toEqual([{}, {}]);
+    expect(rejections).toHaveLength(0);
+  });
+
+  it('destroys at once when the buffered-bytes limit is passed', () => {
+    const { raw, rejections } = setUp({ maxBufferedBytes: 16 });
+
+    raw.emit('data', Buffer.from(`30#"${'x'.repeat(20)}`));
+
+    expect(rejections).toMatchObject([{ reason: 'BUFFER_LIMIT' }]);
+    expect(raw.destroyed).toBe(true);
+  });
+});
