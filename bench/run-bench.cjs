@@ -1,0 +1,194 @@
+// `npm run bench`: interleaved rounds (A B C A B C …) of this project's pair (A), a stock
+// NestJS TCP pair (B) and a plain `net` pair (C), fresh processes each; loopback only,
+// every phase bounded in time. Prints a table; writes JSON and an SVG chart under bench/results/.
+const { spawn } = require('node:child_process');
+const { readFileSync, mkdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
+const PHASE_LIMIT_MS = 90_000;
+const CLOCK_TICK_US = 1e6 / 100; // USER_HZ on Linux
+
+const PAIRS = {
+  A: { server: 'project-server.cjs', client: 'project', label: 'A this project (validation on)' },
+  B: { server: 'stock-nest-server.cjs', client: 'stock', label: 'B stock NestJS TCP' },
+  C: { server: 'plain-net-server.cjs', client: 'plain', label: 'C plain net' },
+  S: {
+    server: 'stock-nest-server.cjs',
+    client: 'project',
+    label: "B's bare handler with the framed socket, our client",
+    env: { BENCH_SOCKET: 'framed' },
+    phases: ['seq', '1x64', '16x16'],
+  },
+  N: { server: 'project-server.cjs', client: 'project-nagle', label: 'A with Nagle on', env: { TCP_NO_DELAY: 'false' }, phases: ['seq'] },
+};
+const PHASES = ['seq', '1x64', '16x16', 'mib'];
+/** BENCH_PAIRS=AB runs only those pairs (for a quick look); the default runs all. */
+const SELECTED = [...(process.env.BENCH_PAIRS ?? Object.keys(PAIRS).join(''))].filter((name) => name in PAIRS);
+
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
+}
+
+function start(script, args, env = {}) {
+  const child = spawn(process.execPath, [join(__dirname, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), PHASE_LIMIT_MS);
+  let out = '';
+  const firstLine = new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const newline = out.indexOf('\n');
+      if (newline >= 0) resolve(JSON.parse(out.slice(0, newline)));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited with ${code} before reporting`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve)).finally(() => clearTimeout(timer));
+  return { child, firstLine, exited };
+}
+
+async function stop(started) {
+  if (started.child.exitCode === null) started.child.kill('SIGTERM');
+  await started.exited;
+}
+
+/** Waits until the process stops using CPU (two quiet samples), at most `limitMs`. */
+async function settle(pid, limitMs) {
+  const deadline = Date.now() + limitMs;
+  let last = cpuMicros(pid);
+  let quiet = 0;
+  while (quiet < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = cpuMicros(pid);
+    quiet = now - last < 2 * CLOCK_TICK_US ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+async function runPair(name) {
+  const pair = PAIRS[name];
+  const server = start(join('servers', pair.server), [], pair.env);
+  const result = {};
+  try {
+    const { port } = await server.firstLine;
+    for (const phase of pair.phases ?? PHASES) {
+      const before = cpuMicros(server.child.pid);
+      const client = start('load-client.cjs', [pair.client, String(port), phase]);
+      const measured = await client.firstLine;
+      await client.exited;
+      const serverCpuUs = cpuMicros(server.child.pid) - before;
+      result[phase] = { ...measured, serverCpuUsPerRequest: serverCpuUs / measured.requests };
+    }
+    if (name === 'A' || name === 'B') {
+      const before = cpuMicros(server.child.pid);
+      const client = start('load-client.cjs', [pair.client, String(port), 'garbage']);
+      const sent = await client.firstLine;
+      await settle(server.child.pid, 60_000);
+      result.garbage = { ...sent, serverCpuSeconds: (cpuMicros(server.child.pid) - before) / 1e6 };
+      await stop(client);
+    }
+  } finally {
+    await stop(server);
+  }
+  return result;
+}
+
+const METRICS = [
+  { key: 'seq p50 (µs)', get: (r) => r.seq?.p50Us, lowerIsBetter: true },
+  { key: 'seq p99 (µs)', get: (r) => r.seq?.p99Us, lowerIsBetter: true },
+  { key: '1×64 req/s', get: (r) => r['1x64']?.reqPerSec },
+  { key: '16×16 req/s', get: (r) => r['16x16']?.reqPerSec },
+  { key: '1 MiB echo MiB/s', get: (r) => r.mib?.mibPerSec },
+  { key: 'server CPU µs/req (16×16)', get: (r) => r['16x16']?.serverCpuUsPerRequest, lowerIsBetter: true },
+  { key: '32 MiB garbage: server CPU s', get: (r) => r.garbage?.serverCpuSeconds, lowerIsBetter: true },
+];
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const fmt = (value) =>
+  value === undefined ? '—' : value >= 100 ? Math.round(value).toLocaleString('en-US') : value >= 1 ? value.toFixed(1) : value.toFixed(3);
+
+function summarize(rounds) {
+  return METRICS.map((metric) => {
+    const row = { metric: metric.key, lowerIsBetter: Boolean(metric.lowerIsBetter) };
+    for (const name of Object.keys(PAIRS)) {
+      const values = rounds.map((round) => (round[name] ? metric.get(round[name]) : undefined)).filter((value) => value !== undefined);
+      row[name] = values.length ? { median: median(values), min: Math.min(...values), max: Math.max(...values) } : undefined;
+    }
+    row.AoverB = row.A && row.B ? row.A.median / row.B.median : undefined;
+    row.AoverC = row.A && row.C ? row.A.median / row.C.median : undefined;
+    return row;
+  });
+}
+
+function table(summary) {
+  const cell = (s) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '—');
+  const lines = [
+    `| metric | A project | B stock Nest | C plain net | A/B | A/C | A, Nagle on | B handler, framed socket |`,
+    `|---|---|---|---|---|---|---|---|`,
+    ...summary.map(
+      (row) =>
+        `| ${row.metric} | ${cell(row.A)} | ${cell(row.B)} | ${cell(row.C)} | ${row.AoverB ? row.AoverB.toFixed(2) : '—'} | ${row.AoverC ? row.AoverC.toFixed(2) : '—'} | ${cell(row.N)} | ${cell(row.S)} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/** Bars of A, B and C per metric, each scaled to the metric's largest median. */
+function chart(summary) {
+  const colors = { A: '#2b7bb9', B: '#d9822b', C: '#6b8e23' };
+  const rows = summary.filter((row) => row.A || row.B || row.C);
+  const rowHeight = 70;
+  const width = 760;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${rows.length * rowHeight + 50}" font-family="sans-serif" font-size="12">`,
+    `<text x="10" y="20" font-size="14">Medians of ${ROUNDS} interleaved rounds (bar length relative per metric)</text>`,
+  ];
+  rows.forEach((row, index) => {
+    const top = 40 + index * rowHeight;
+    const largest = Math.max(...['A', 'B', 'C'].map((name) => row[name]?.median ?? 0));
+    parts.push(`<text x="10" y="${top + 12}">${row.metric}${row.lowerIsBetter ? ' (lower is better)' : ''}</text>`);
+    ['A', 'B', 'C'].forEach((name, bar) => {
+      const value = row[name]?.median;
+      if (value === undefined) return;
+      const length = largest > 0 ? Math.max(1, (value / largest) * 480) : 1;
+      const y = top + 18 + bar * 16;
+      parts.push(`<rect x="40" y="${y}" width="${length.toFixed(1)}" height="13" fill="${colors[name]}"/>`);
+      parts.push(`<text x="26" y="${y + 11}">${name}</text><text x="${(45 + length).toFixed(1)}" y="${y + 11}">${fmt(value)}</text>`);
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+(async () => {
+  const rounds = [];
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const results = {};
+    for (const name of SELECTED) {
+      process.stderr.write(`round ${round}/${ROUNDS}: ${PAIRS[name].label}…\n`);
+      results[name] = await runPair(name);
+    }
+    rounds.push(results);
+  }
+  const summary = summarize(rounds);
+  const out = join(__dirname, 'results');
+  mkdirSync(out, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const meta = { node: process.version, cpus: require('node:os').cpus().length, rounds: ROUNDS, pairs: PAIRS };
+  writeFileSync(join(out, `bench-${stamp}.json`), JSON.stringify({ meta, summary, rounds }, null, 2));
+  writeFileSync(join(out, `bench-${stamp}.svg`), chart(summary));
+  console.log(table(summary));
+  console.log(`\nresults: bench/results/bench-${stamp}.json, bench/results/bench-${stamp}.svg`);
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

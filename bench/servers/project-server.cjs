@@ -1,0 +1,16 @@
+// A: this project's echo server (framed socket, validation pipe on), on 127.0.0.1 and a free port.
+require('reflect-metadata');
+const { startEchoServer } = require('@echo-pair/echo-server');
+
+startEchoServer({
+  env: { ...process.env, ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', LOG_LEVEL: 'error' },
+}).then(
+  (server) => {
+    process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+    process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+  },
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
