@@ -31,6 +31,17 @@ const config: Config = {
       setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
       slowTestThreshold: 30,
     },
+    // Docker: the global setup checks the engine and builds both images once per run; the
+    // setup file sets this project's timeout and fails each suite in one line without an engine.
+    {
+      ...shared,
+      displayName: 'containers',
+      testMatch: ['<rootDir>/test/containers/**/*.container-spec.ts'],
+      globalSetup: '<rootDir>/test/containers/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/containers/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/containers/support/containers-setup.ts'],
+      slowTestThreshold: 60,
+    },
   ],
 };
 

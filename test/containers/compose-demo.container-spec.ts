@@ -1,0 +1,72 @@
+import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
+import { REPO_ROOT } from '../support/run-process';
+import { Cleanup } from './support/cleanup';
+import { waitForExit } from './support/container-exit';
+import { expectPassingDemo } from './support/demo-transcript';
+import { createClient, LOOPBACK } from './support/echo-containers';
+import { SERVER_PORT, uniqueName } from './support/test-run';
+
+const COMPOSE_FILE = 'docker-compose.yml';
+const STARTUP_MS = 180_000;
+
+/** The real docker-compose.yml, built by compose itself, under a project name of this run. */
+describe('docker-compose.yml', () => {
+  const cleanup = new Cleanup();
+  const projectName = uniqueName('compose');
+  // A free published port instead of 3000, and image tags of their own, so that the suite
+  // disturbs no `docker compose up` of the same checkout.
+  const environment = {
+    ECHO_PUBLISH_ADDRESS: LOOPBACK,
+    ECHO_PUBLISHED_PORT: '0',
+    ECHO_SERVER_IMAGE: 'echo-pair/echo-server:compose-test',
+    CLIENT_WORKER_IMAGE: 'echo-pair/client-worker:compose-test',
+  };
+  let server: StartedTestContainer;
+
+  beforeAll(async () => {
+    const { compose } = await getContainerRuntimeClient();
+    // Registered before `up`: the project goes also when `up` fails (a build error, an unhealthy server).
+    cleanup.add(`compose project ${projectName}`, () =>
+      compose.down({ filePath: REPO_ROOT, files: COMPOSE_FILE, projectName, environment }, { removeVolumes: true, timeout: 10_000 }),
+    );
+    const started = await new DockerComposeEnvironment(REPO_ROOT, COMPOSE_FILE)
+      .withProjectName(projectName)
+      .withEnvironment(environment)
+      .withBuild()
+      .withWaitStrategy('echo-server-1', Wait.forHealthCheck())
+      .withStartupTimeout(STARTUP_MS)
+      .up();
+    server = started.getContainer('echo-server-1');
+  });
+
+  afterAll(() => cleanup.run());
+
+  it('builds and starts the server, healthy by its own protocol-level healthcheck', async () => {
+    const { State, Config } = await (await getContainerRuntimeClient()).container.getById(server.getId()).inspect();
+
+    expect(Config.Image).toBe(environment.ECHO_SERVER_IMAGE);
+    expect(State.Health?.Status).toBe('healthy');
+    expect(State.Health?.Log.at(-1)).toMatchObject({
+      ExitCode: 0,
+      Output: expect.stringMatching(
+        new RegExp(`^healthy: 127\\.0\\.0\\.1:${SERVER_PORT} echo-server \\S+ \\(\\S+\\) answered hello`),
+      ) as string,
+    });
+    const hello = await createClient(cleanup, server.getMappedPort(SERVER_PORT)).hello({ client: 'compose-spec' });
+    expect(hello.server).toBe('echo-server');
+  });
+
+  it('runs the worker once the server is healthy, and its demo exits 0', async () => {
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const workers = await docker.listContainers({
+      all: true,
+      filters: { label: [`com.docker.compose.project=${projectName}`, 'com.docker.compose.service=client-worker'] },
+    });
+    expect(workers).toHaveLength(1);
+
+    const result = await waitForExit(workers[0].Id, 120_000);
+
+    expectPassingDemo(result);
+    expect(result.stdout).toMatch(new RegExp(`^connected to echo-server \\S+ \\(instance \\S+\\) at echo-server:${SERVER_PORT}$`, 'm'));
+  });
+});

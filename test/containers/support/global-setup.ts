@@ -1,0 +1,49 @@
+import { describeError } from '@echo-pair/common';
+import { performance } from 'node:perf_hooks';
+import { GenericContainer, type ContainerRuntimeClient } from 'testcontainers';
+import { REPO_ROOT } from '../../support/run-process';
+import { connectToEngine, configureTestcontainers } from './docker-engine';
+import { IMAGES, recordSetupFailure, startRun } from './test-run';
+
+/**
+ * The `containers` project's global setup: checks the engine and builds the two
+ * images once per run. It never throws (that would abort the other projects too):
+ * a failure is recorded, and every container suite then fails with its one line.
+ */
+export default async function globalSetup(): Promise<void> {
+  configureTestcontainers();
+  const engine = await connectToEngine();
+  if ('unavailable' in engine) {
+    recordSetupFailure(engine.unavailable);
+    return;
+  }
+  startRun();
+  for (const image of Object.values(IMAGES)) {
+    const startedAt = performance.now();
+    try {
+      await buildImage(engine.client, image);
+    } catch (error) {
+      recordSetupFailure(
+        `Building ${image.tag} (Dockerfile target ${image.target}) failed: ${describeError(error)}. ` +
+          `DEBUG=testcontainers:build shows the build output; "docker build --target ${image.target} ." too.`,
+      );
+      return;
+    }
+    process.stdout.write(`[containers] built ${image.tag} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`);
+  }
+}
+
+async function buildImage(client: ContainerRuntimeClient, image: { target: string; tag: string }): Promise<void> {
+  // testcontainers does not read the build's output: a failed build would leave an earlier
+  // image under the tag, and only a missing tag makes `build` reject. So the tag goes first.
+  await client.container.dockerode
+    .getImage(image.tag)
+    .remove()
+    .catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404) {
+        throw error;
+      }
+    });
+  // BuildKit: a failed step leaves no container behind, as the classic builder would.
+  await GenericContainer.fromDockerfile(REPO_ROOT).withTarget(image.target).withBuildkit().build(image.tag, { deleteOnExit: false });
+}
