@@ -1,23 +1,10 @@
-import { buildDemoScript } from '@echo-pair/client-worker';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
+import { expectPassingDemo } from './support/demo-transcript';
 import { freePort } from './support/loopback-port';
-import { compiled, expectExitCode, runNode, startNode, type ProcessResult } from './support/run-process';
+import { compiled, expectExitCode, runNode, startNode } from './support/run-process';
 import { startTestServer } from './support/test-server';
 
 const WORKER = 'services/client-worker/dist/main.js';
-const DEMO_CALLS = buildDemoScript().length;
-
-/** What a demo run that passed every step prints, checked on specific lines (the labels alone prove nothing). */
-function expectPassingDemo(result: ProcessResult): void {
-  expectExitCode(result, 0);
-  const transcript = result.stdout;
-  expect(transcript).toMatch(new RegExp(`^summary: ${DEMO_CALLS} calls, ${DEMO_CALLS} passed, 0 failed, total \\d+\\.\\d ms$`, 'm'));
-  expect(transcript).toMatch(/^✔ +\d+\.\d ms {2}echo Chinese "你好，世界" — byte-identical, 15 bytes, 5 code units, 5 code points$/m);
-  expect(transcript).toMatch(/^✔ +\d+\.\d ms {2}echo with a number for text — VALIDATION_FAILED, names field "text"/m);
-  expect(transcript).toMatch(/^✔ +\d+\.\d ms {2}command rm \["-rf","\/"\] — UNKNOWN_COMMAND, lists the 8 known commands$/m);
-  expect(transcript.match(/^✔ /gm)).toHaveLength(DEMO_CALLS);
-  expect(transcript).not.toContain('✘');
-}
 
 /** The compiled worker as a real process against a live server on 127.0.0.1. */
 describe('client-worker process', () => {

@@ -2,7 +2,7 @@ import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type Started
 import { REPO_ROOT } from '../support/run-process';
 import { Cleanup } from './support/cleanup';
 import { waitForExit } from './support/container-exit';
-import { expectPassingDemo } from './support/demo-transcript';
+import { expectPassingDemo } from '../support/demo-transcript';
 import { createClient, LOOPBACK } from './support/echo-containers';
 import { SERVER_PORT, uniqueName } from './support/test-run';
 

@@ -1,7 +1,7 @@
 import type { StartedTestContainer } from 'testcontainers';
 import { Cleanup } from './support/cleanup';
 import { waitForExit } from './support/container-exit';
-import { expectPassingDemo } from './support/demo-transcript';
+import { expectPassingDemo } from '../support/demo-transcript';
 import { clientWorkerContainer, echoServerContainer, startContainer, startNetwork } from './support/echo-containers';
 import { SERVER_PORT } from './support/test-run';
 
