@@ -27,8 +27,10 @@ async function open() {
     await client.connect();
     return { call: async (text) => (await client.echo({ text })).text, close: () => client.close() };
   }
-  if (kind === 'stock') {
-    const proxy = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: HOST, port } });
+  if (kind === 'stock' || kind === 'framed-raw') {
+    // framed-raw: a bare ClientProxy on the framed socket, to tell EchoClient's own cost from the server's.
+    const options = kind === 'stock' ? { host: HOST, port } : { host: HOST, port, socketClass: framedJsonSocket() };
+    const proxy = ClientProxyFactory.create({ transport: Transport.TCP, options });
     await proxy.connect();
     return { call: async (text) => (await lastValueFrom(proxy.send('echo', { text }))).text, close: () => proxy.close() };
   }

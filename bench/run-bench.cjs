@@ -22,6 +22,12 @@ const PAIRS = {
     phases: ['seq', '1x64', '16x16'],
   },
   N: { server: 'project-server.cjs', client: 'project-nagle', label: 'A with Nagle on', env: { TCP_NO_DELAY: 'false' }, phases: ['seq'] },
+  R: {
+    server: 'project-server.cjs',
+    client: 'framed-raw',
+    label: "A's server, a bare ClientProxy on the framed socket (no EchoClient)",
+    phases: ['seq', '1x64', '16x16'],
+  },
 };
 const PHASES = ['seq', '1x64', '16x16', 'mib'];
 /** BENCH_PAIRS=AB runs only those pairs (for a quick look); the default runs all. */
@@ -132,11 +138,11 @@ function summarize(rounds) {
 function table(summary) {
   const cell = (s) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '—');
   const lines = [
-    `| metric | A project | B stock Nest | C plain net | A/B | A/C | A, Nagle on | B handler, framed socket |`,
-    `|---|---|---|---|---|---|---|---|`,
+    `| metric | A project | B stock Nest | C plain net | A/B | A/C | A, Nagle on | B handler, framed socket | A server, bare ClientProxy |`,
+    `|---|---|---|---|---|---|---|---|---|`,
     ...summary.map(
       (row) =>
-        `| ${row.metric} | ${cell(row.A)} | ${cell(row.B)} | ${cell(row.C)} | ${row.AoverB ? row.AoverB.toFixed(2) : '—'} | ${row.AoverC ? row.AoverC.toFixed(2) : '—'} | ${cell(row.N)} | ${cell(row.S)} |`,
+        `| ${row.metric} | ${cell(row.A)} | ${cell(row.B)} | ${cell(row.C)} | ${row.AoverB ? row.AoverB.toFixed(2) : '—'} | ${row.AoverC ? row.AoverC.toFixed(2) : '—'} | ${cell(row.N)} | ${cell(row.S)} | ${cell(row.R)} |`,
     ),
   ];
   return lines.join('\n');

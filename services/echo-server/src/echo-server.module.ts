@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { validatedConfigModule } from '@echo-pair/common';
 import { CommandModule } from './command/command.module';
 import type { EchoServerEnvironment } from './config/echo-server-environment';
@@ -9,7 +9,7 @@ import { RpcErrorEnvelopeFilter } from './errors/rpc-error-envelope.filter';
 import { ContractValidationPipe } from './errors/contract-validation.pipe';
 import { HelloController } from './hello/hello.controller';
 import { NoteController } from './note/note.controller';
-import { StatsInterceptor } from './stats/stats.interceptor';
+import { StatsGuard } from './stats/stats.guard';
 import { StatsModule } from './stats/stats.module';
 
 @Module({})
@@ -22,7 +22,7 @@ export class EchoServerModule {
       controllers: [HelloController, EchoController, NoteController],
       providers: [
         ConnectionTracker,
-        { provide: APP_INTERCEPTOR, useClass: StatsInterceptor },
+        { provide: APP_GUARD, useClass: StatsGuard },
         { provide: APP_FILTER, useClass: RpcErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: ContractValidationPipe },
       ],

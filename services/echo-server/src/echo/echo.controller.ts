@@ -6,6 +6,7 @@ import { EchoDto, measureText, Patterns, type EchoResponse, type ServerContract 
 export class EchoController implements Pick<ServerContract, typeof Patterns.ECHO> {
   @MessagePattern(Patterns.ECHO)
   echo(@Payload() request: EchoDto): EchoResponse {
-    return { text: request.text, receivedAt: new Date().toISOString(), ...measureText(request.text) };
+    const { bytes, codeUnits, codePoints } = measureText(request.text);
+    return { text: request.text, receivedAt: new Date().toISOString(), bytes, codeUnits, codePoints };
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { Events, NoteDto, type ServerContract } from '@echo-pair/common';
 
-/** The fire-and-forget event: logged, counted by the stats interceptor, never answered. */
+/** The fire-and-forget event: logged, counted by the stats guard, never answered. */
 @Controller()
 export class NoteController implements Pick<ServerContract, typeof Events.NOTE> {
   private readonly logger = new Logger(NoteController.name);

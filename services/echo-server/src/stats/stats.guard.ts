@@ -1,24 +1,29 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { TcpContext } from '@nestjs/microservices';
 import { EVENT_PATTERNS, REQUEST_PATTERNS, type EventPattern, type RequestPattern } from '@echo-pair/common';
-import type { Observable } from 'rxjs';
 import { StatsService } from './stats.service';
 
 const REQUESTS: ReadonlySet<string> = new Set(REQUEST_PATTERNS);
 const EVENTS: ReadonlySet<string> = new Set(EVENT_PATTERNS);
 
-/** Counts every request and event per pattern before validation runs. */
+/**
+ * Counts every request and event per pattern before validation runs, and lets
+ * every call through. A global guard rather than an interceptor: Nest runs a
+ * guard that returns a boolean in one synchronous step, while any interceptor
+ * wraps each call in several observables and async resources, which cost the
+ * echo hot path about a tenth of its CPU time.
+ */
 @Injectable()
-export class StatsInterceptor implements NestInterceptor {
+export class StatsGuard implements CanActivate {
   constructor(private readonly stats: StatsService) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(context: ExecutionContext): boolean {
     const pattern = context.switchToRpc().getContext<TcpContext>().getPattern();
     if (REQUESTS.has(pattern)) {
       this.stats.recordMessage(pattern as RequestPattern);
     } else if (EVENTS.has(pattern)) {
       this.stats.recordEvent(pattern as EventPattern);
     }
-    return next.handle();
+    return true;
   }
 }

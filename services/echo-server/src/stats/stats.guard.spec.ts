@@ -1,26 +1,21 @@
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
-import { lastValueFrom, of, throwError } from 'rxjs';
-import { StatsInterceptor } from './stats.interceptor';
+import type { ExecutionContext } from '@nestjs/common';
+import { StatsGuard } from './stats.guard';
 import { StatsService } from './stats.service';
 
-/** Just enough of an RPC `ExecutionContext` for the interceptor: the TCP context's pattern. */
+/** Just enough of an RPC `ExecutionContext` for the guard: the TCP context's pattern. */
 function rpcContext(pattern: string): ExecutionContext {
   return {
     switchToRpc: () => ({ getContext: () => ({ getPattern: () => pattern }), getData: () => ({}) }),
   } as unknown as ExecutionContext;
 }
 
-function handlerReturning(value: unknown): CallHandler & { handle: jest.Mock } {
-  return { handle: jest.fn(() => of(value)) };
-}
-
-describe('StatsInterceptor', () => {
+describe('StatsGuard', () => {
   let stats: StatsService;
-  let interceptor: StatsInterceptor;
+  let guard: StatsGuard;
 
   beforeEach(() => {
     stats = new StatsService();
-    interceptor = new StatsInterceptor(stats);
+    guard = new StatsGuard(stats);
   });
 
   it.each([
@@ -31,28 +26,15 @@ describe('StatsInterceptor', () => {
     { pattern: 'nope', kind: 'nothing', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 0 } },
     { pattern: 'ECHO', kind: 'nothing', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 0 } },
     { pattern: '', kind: 'nothing', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 0 } },
-  ])('counts "$pattern" as $kind', async ({ pattern, messages, events }) => {
-    const next = handlerReturning('reply');
+  ])('counts "$pattern" as $kind and lets it through', ({ pattern, messages, events }) => {
+    expect(guard.canActivate(rpcContext(pattern))).toBe(true);
 
-    await expect(lastValueFrom(interceptor.intercept(rpcContext(pattern), next))).resolves.toBe('reply');
-
-    expect(next.handle).toHaveBeenCalledTimes(1);
     expect(stats.snapshot()).toMatchObject({ messages, events, errors: { total: 0 } });
-  });
-
-  it('counts before the handler runs, so failed calls count too', async () => {
-    const failure = new Error('validation failed');
-    const next: CallHandler = { handle: () => throwError(() => failure) };
-
-    const reply = interceptor.intercept(rpcContext('echo'), next);
-    expect(stats.snapshot().messages.echo).toBe(1);
-    await expect(lastValueFrom(reply)).rejects.toBe(failure);
-    expect(stats.snapshot().messages.echo).toBe(1);
   });
 
   it('adds up repeated calls', () => {
     for (const pattern of ['echo', 'echo', 'command', 'note', 'echo', 'unknown']) {
-      interceptor.intercept(rpcContext(pattern), handlerReturning(null));
+      guard.canActivate(rpcContext(pattern));
     }
 
     expect(stats.snapshot().messages).toEqual({ hello: 0, echo: 3, command: 1 });
