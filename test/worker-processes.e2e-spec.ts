@@ -87,6 +87,12 @@ describe('client-worker process', () => {
   it.each<{ label: string; args: string[]; env: Record<string, string>; message: RegExp }>([
     { label: 'an unknown mode', args: ['dance'], env: {}, message: /unknown mode "dance"; valid modes: demo, repl, load/ },
     { label: 'an invalid port', args: ['demo'], env: { ECHO_SERVER_PORT: 'ninety' }, message: /ECHO_SERVER_PORT="ninety"/ },
+    {
+      label: 'an unreadable TLS file',
+      args: ['demo'],
+      env: { TLS_CA_FILE: '/nonexistent/ca.crt' },
+      message: /^client-worker: Invalid configuration:\n  - TLS_CA_FILE="\/nonexistent\/ca\.crt": cannot read it \(ENOENT\)/m,
+    },
   ])('rejects $label with exit code 2', async ({ args, env, message }) => {
     const result = await runNode([compiled(WORKER), ...args], { env: { ...workerEnv, ...env }, timeoutMs: 30_000 });
     expectExitCode(result, 2);

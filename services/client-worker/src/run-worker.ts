@@ -1,4 +1,4 @@
-import { describeError, createConsoleLogger, validateEnvironment } from '@echo-pair/common';
+import { describeError, createConsoleLogger, InvalidConfigurationError, validateEnvironment } from '@echo-pair/common';
 import { Logger, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkerEnvironment } from './config/worker-environment';
@@ -9,6 +9,7 @@ import { DemoRunner } from './demo/demo-runner.service';
 import { LoadRunner } from './load/load-runner.service';
 import { WorkerOutput } from './output/worker-output.service';
 import { ReplRunner } from './repl/repl-runner.service';
+import { SHUTDOWN_MARGIN_MS, ShutdownSignals } from './shutdown/shutdown-signals';
 import type { WorkerModeRunner } from './worker-mode-runner';
 import { WorkerModule } from './worker.module';
 
@@ -63,21 +64,41 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
       abortOnError: false,
     });
   } catch (error: unknown) {
-    output.fail(`client-worker failed to start: ${describeError(error)}`);
-    return 1;
+    // TLS files are read while the client is built: an unusable one is bad configuration, like a bad variable.
+    const badConfiguration = error instanceof InvalidConfigurationError;
+    output.fail(`${badConfiguration ? 'client-worker' : 'client-worker failed to start'}: ${describeError(error)}`);
+    return badConfiguration ? 2 : 1;
   }
-  app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
-
+  // Not `app.enableShutdownHooks()`: it closes the context under the running mode and re-raises
+  // the signal, so the process dies by it without a summary. Here the mode stops issuing calls,
+  // its calls in flight end (each bounded by CALL_TIMEOUT_MS), it reports, and the worker exits with its code.
+  const runner = app.get<WorkerModeRunner>(MODE_RUNNERS[mode]);
+  const shutdown = new ShutdownSignals(environment.CALL_TIMEOUT_MS + SHUTDOWN_MARGIN_MS);
+  shutdown.onFirst((signal) => {
+    new Logger('ClientWorker').warn(`${signal} received: stopping (a second signal exits at once)`);
+    runner.stop?.(`${signal} received`);
+  });
   try {
     new Logger('ClientWorker').log(`mode ${mode}, server ${environment.ECHO_SERVER_HOST}:${environment.ECHO_SERVER_PORT}`);
-    const hello = await app.get(ServerConnector).waitForServer();
-    return await app.get(MODE_RUNNERS[mode]).run(hello);
+    const outcome = await shutdown.race(
+      app
+        .get(ServerConnector)
+        .waitForServer()
+        .then((hello) => runner.run(hello)),
+      runner.stop !== undefined,
+    );
+    if (outcome.stopped !== undefined) {
+      output.fail(`client-worker: ${outcome.stopped}`);
+      return 1;
+    }
+    return outcome.code;
   } catch (error: unknown) {
     output.fail(
       error instanceof ServerUnavailableError ? `client-worker: ${error.message}` : `client-worker failed: ${describeError(error)}`,
     );
     return 1;
   } finally {
+    shutdown.dispose();
     await app.close();
   }
 }

@@ -1,4 +1,12 @@
-import { ECHO_CLIENT_OPTIONS, EchoClient, EchoClientModule, validatedConfigModule, type EchoClientOptions } from '@echo-pair/common';
+import {
+  clientTlsOptions,
+  ECHO_CLIENT_OPTIONS,
+  EchoClient,
+  EchoClientModule,
+  readTlsFiles,
+  validatedConfigModule,
+  type EchoClientOptions,
+} from '@echo-pair/common';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { WorkerEnvironment } from './config/worker-environment';
@@ -23,6 +31,7 @@ export interface WorkerModuleOptions {
 @Module({})
 export class WorkerModule {
   static register({ environment, input, output }: WorkerModuleOptions): DynamicModule {
+    const transport = tlsTransportOf(environment);
     return {
       module: WorkerModule,
       imports: [
@@ -33,6 +42,14 @@ export class WorkerModule {
             host: config.get('ECHO_SERVER_HOST', { infer: true }),
             port: config.get('ECHO_SERVER_PORT', { infer: true }),
             timeoutMs: config.get('CALL_TIMEOUT_MS', { infer: true }),
+            reconnect: {
+              enabled: config.get('RECONNECT', { infer: true }),
+              initialDelayMs: config.get('RECONNECT_BACKOFF_MS', { infer: true }),
+              maxDelayMs: config.get('RECONNECT_BACKOFF_MAX_MS', { infer: true }),
+            },
+            whenDisconnected: config.get('WHEN_DISCONNECTED', { infer: true }),
+            retry: config.get('RETRY_IDEMPOTENT', { infer: true }) && { attempts: config.get('RETRY_ATTEMPTS', { infer: true }) },
+            ...(transport === undefined ? {} : { transport }),
           }),
         }),
       ],
@@ -54,4 +71,21 @@ export class WorkerModule {
       ],
     };
   }
+}
+
+/**
+ * TLS when TLS_CA_FILE is set: the server is verified against it (by TLS_SERVER_NAME, else
+ * ECHO_SERVER_HOST), with TLS_CERT_FILE/TLS_KEY_FILE as the client certificate. The files are
+ * read once, here; an unusable one throws `InvalidConfigurationError`.
+ */
+function tlsTransportOf(environment: WorkerEnvironment): EchoClientOptions['transport'] {
+  if (environment.TLS_CA_FILE === undefined) {
+    return undefined;
+  }
+  const material = readTlsFiles({
+    certFile: environment.TLS_CERT_FILE,
+    keyFile: environment.TLS_KEY_FILE,
+    caFile: environment.TLS_CA_FILE,
+  });
+  return { tlsOptions: clientTlsOptions(material, { serverName: environment.TLS_SERVER_NAME }) };
 }

@@ -3,12 +3,13 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { validatedConfigModule } from '@echo-pair/common';
 import { CommandModule } from './command/command.module';
 import type { EchoServerEnvironment } from './config/echo-server-environment';
-import { ConnectionTracker } from './connections/connection-tracker.service';
+import { ConnectionsModule } from './connections/connections.module';
 import { EchoController } from './echo/echo.controller';
 import { RpcErrorEnvelopeFilter } from './errors/rpc-error-envelope.filter';
 import { ContractValidationPipe } from './errors/contract-validation.pipe';
 import { HelloController } from './hello/hello.controller';
 import { NoteController } from './note/note.controller';
+import { ShutdownModule } from './shutdown/shutdown.module';
 import { StatsGuard } from './stats/stats.guard';
 import { StatsModule } from './stats/stats.module';
 
@@ -18,10 +19,9 @@ export class EchoServerModule {
   static forRoot(environment: EchoServerEnvironment): DynamicModule {
     return {
       module: EchoServerModule,
-      imports: [validatedConfigModule(environment), StatsModule, CommandModule],
+      imports: [validatedConfigModule(environment), StatsModule, CommandModule, ConnectionsModule, ShutdownModule],
       controllers: [HelloController, EchoController, NoteController],
       providers: [
-        ConnectionTracker,
         { provide: APP_GUARD, useClass: StatsGuard },
         { provide: APP_FILTER, useClass: RpcErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: ContractValidationPipe },

@@ -150,7 +150,7 @@ describe('EchoClient', () => {
         cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
         code: 'CONNECTION_FAILED',
       },
-      { label: 'a closed connection', cause: new Error('Connection closed'), code: 'CONNECTION_CLOSED' },
+      { label: 'a lost connection', cause: new Error('Connection closed'), code: 'CONNECTION_LOST' },
       {
         label: 'an unknown pattern',
         cause: 'There is no matching message handler defined in the remote service.',
@@ -208,20 +208,36 @@ describe('EchoClient', () => {
       });
     });
 
-    it.each([
-      {
-        label: 'an event the transport never hands over',
-        call: (c: EchoClient) => c.note({ text: 'x' }, { timeoutMs: 20 }),
-        pattern: 'note',
-      },
-      { label: 'a connection that never opens', call: (c: EchoClient) => c.connect({ timeoutMs: 20 }), pattern: 'connect' },
-    ])('bounds $label too', async ({ call, pattern }) => {
-      proxy.connect.mockReturnValue(new Promise(() => undefined));
-      const pending = track(call(client));
+    it('bounds an event the transport never hands over too', async () => {
+      const pending = track(client.note({ text: 'x' }, { timeoutMs: 20 }));
 
       await jest.advanceTimersByTimeAsync(20);
 
-      await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT', pattern });
+      await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT', pattern: 'note' });
+    });
+
+    it('bounds a connection that never opens too', async () => {
+      proxy.connect.mockReturnValue(new Promise(() => undefined));
+      const pending = track(client.connect({ timeoutMs: 20 }));
+
+      await jest.advanceTimersByTimeAsync(20);
+
+      await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT', pattern: 'connect' });
+    });
+
+    it('fails a call that waited its whole timeout for a connection that never opened with CONNECTION_FAILED', async () => {
+      proxy.connect.mockReturnValue(new Promise(() => undefined));
+      const pending = track(client.note({ text: 'x' }, { timeoutMs: 20 }));
+
+      await jest.advanceTimersByTimeAsync(20);
+
+      await expect(pending.promise).rejects.toMatchObject({
+        code: 'CONNECTION_FAILED',
+        retryable: true,
+        pattern: 'note',
+        message: expect.stringMatching(/^not connected to the server within 20 ms \(connecting/) as unknown,
+      });
+      expect(proxy.emit).not.toHaveBeenCalled();
     });
 
     it('does not time out a reply that came in time', async () => {

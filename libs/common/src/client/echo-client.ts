@@ -1,30 +1,62 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
-import { catchError, from, lastValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import { catchError, defer, from, lastValueFrom, mergeMap, retry, tap, throwError, timeout, timer, type Observable } from 'rxjs';
 import type { CommandRequest, CommandResponse } from '../contract/command.types';
 import type { EchoRequest, EchoResponse } from '../contract/echo.types';
 import type { HelloRequest, HelloResponse } from '../contract/hello.types';
 import type { NoteEvent } from '../contract/note.types';
 import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
-import { CLOSE_GRACE_MS, DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type EchoClientOptions } from './echo-client-options';
+import { backoffDelayMs } from './backoff';
+import { ConnectionKeeper, type ConnectionInfo } from './connection-keeper';
+import {
+  CLOSE_GRACE_MS,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_RECONNECT,
+  DEFAULT_RETRY,
+  IDEMPOTENT_COMMANDS,
+  type CallOptions,
+  type EchoClientOptions,
+  type RequestOptions,
+  type RetryOptions,
+  type WhenDisconnected,
+} from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
 import { framedJsonSocket } from '../transport/framed-json-socket';
 
+export type EchoClientSettings = Partial<
+  Pick<EchoClientOptions, 'host' | 'port' | 'timeoutMs' | 'reconnect' | 'whenDisconnected' | 'retry'>
+>;
+
 /**
  * The typed client of the wire contract. Every call is checked by the compiler
  * against `RequestContract`, carries a timeout, and rejects with `RpcClientError`.
+ * It reconnects by itself (see `ConnectionKeeper`), and may repeat idempotent calls.
  */
 export class EchoClient implements OnApplicationShutdown {
   private readonly defaultTimeoutMs: number;
+  private readonly whenDisconnected: WhenDisconnected;
+  private readonly retryPolicy?: Required<RetryOptions>;
+  private readonly connection: ConnectionKeeper;
+  private closing = false;
 
   constructor(
     private readonly proxy: ClientProxy,
-    options: Pick<EchoClientOptions, 'timeoutMs'> = {},
+    options: EchoClientSettings = {},
+    private readonly random: () => number = Math.random,
   ) {
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.whenDisconnected = options.whenDisconnected ?? 'wait';
+    this.retryPolicy = options.retry ? { ...DEFAULT_RETRY, ...(options.retry === true ? {} : options.retry) } : undefined;
+    const target = options.host === undefined ? 'the server' : `${options.host}:${options.port}`;
+    this.connection = new ConnectionKeeper(proxy, { ...DEFAULT_RECONNECT, ...options.reconnect }, target, random);
+  }
+
+  /** The connection's state and counters: attempts, connects, drops. */
+  connectionInfo(): ConnectionInfo {
+    return this.connection.info();
   }
 
   /**
@@ -50,15 +82,15 @@ export class EchoClient implements OnApplicationShutdown {
     return new EchoClient(proxy, options);
   }
 
-  hello(request: HelloRequest = {}, options?: CallOptions): Promise<HelloResponse> {
+  hello(request: HelloRequest = {}, options?: RequestOptions): Promise<HelloResponse> {
     return this.send(Patterns.HELLO, request, options);
   }
 
-  echo(request: EchoRequest, options?: CallOptions): Promise<EchoResponse> {
+  echo(request: EchoRequest, options?: RequestOptions): Promise<EchoResponse> {
     return this.send(Patterns.ECHO, request, options);
   }
 
-  command(request: CommandRequest, options?: CallOptions): Promise<CommandResponse> {
+  command(request: CommandRequest, options?: RequestOptions): Promise<CommandResponse> {
     return this.send(Patterns.COMMAND, request, options);
   }
 
@@ -66,32 +98,42 @@ export class EchoClient implements OnApplicationShutdown {
     return this.emit(Events.NOTE, event, options);
   }
 
-  /** Sends a request and resolves with its single reply. */
-  send<P extends RequestPattern>(pattern: P, request: RequestOf<P>, options?: CallOptions): Promise<ResponseOf<P>> {
+  /**
+   * Sends a request and resolves with its single reply. Idempotent requests are repeated
+   * after a retryable failure when retry is on (for the client or this call).
+   */
+  send<P extends RequestPattern>(pattern: P, request: RequestOf<P>, options?: RequestOptions): Promise<ResponseOf<P>> {
     if (request === null || request === undefined) {
       return Promise.reject(notSent(pattern));
     }
-    return lastValueFrom(this.guard(pattern, this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options));
+    const retryPolicy = this.retryFor(pattern, request, options);
+    return lastValueFrom(this.call(pattern, () => this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options, retryPolicy));
   }
 
-  /** Sends an event; resolves once it is handed to the connection (no reply, no delivery receipt). */
+  /** Sends an event, never repeated; resolves once it is handed to the connection (no reply, no delivery receipt). */
   async emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
     if (event === null || event === undefined) {
       throw notSent(pattern);
     }
-    await lastValueFrom(this.guard(pattern, this.proxy.emit<unknown, EventOf<E>>(pattern, event), options), { defaultValue: undefined });
+    await lastValueFrom(
+      this.call(pattern, () => this.proxy.emit<unknown, EventOf<E>>(pattern, event), options),
+      { defaultValue: undefined },
+    );
   }
 
-  /** Opens the connection now instead of on the first call. */
+  /** Opens the connection now instead of on the first call; rejects with `CONNECTION_FAILED` if this attempt fails. */
   async connect(options?: CallOptions): Promise<void> {
-    await lastValueFrom(this.guard('connect', from(this.proxy.connect()), options), { defaultValue: undefined });
+    await lastValueFrom(this.guard('connect', from(this.connection.connect()), options), { defaultValue: undefined });
   }
 
   /**
-   * Ends the connection. A peer that never closes its side would keep the
-   * half-closed socket, and so the process, alive: it is destroyed after a grace period.
+   * Ends the connection and the reconnecting; calls still waiting fail with `CONNECTION_CLOSED`.
+   * A peer that never closes its side would keep the half-closed socket, and so the
+   * process, alive: it is destroyed after a grace period.
    */
   async close(): Promise<void> {
+    this.closing = true;
+    this.connection.close();
     const socket = this.currentSocket();
     await this.proxy.close();
     if (socket && !socket.destroyed) {
@@ -112,18 +154,98 @@ export class EchoClient implements OnApplicationShutdown {
     }
   }
 
-  /** Bounds a call by its timeout and maps every failure to `RpcClientError`. */
+  /**
+   * One call: waits for (or fails fast without) the connection, sends, and repeats a retryable
+   * failure per `retryPolicy`. The whole, waits and repeats included, is bounded by the call's timeout.
+   */
+  private call<T>(
+    pattern: string,
+    start: () => Observable<T>,
+    options: CallOptions | undefined,
+    retryPolicy?: Required<RetryOptions>,
+  ): Observable<T> {
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const mode = options?.whenDisconnected ?? this.whenDisconnected;
+    let deadline = 0;
+    let sent = false;
+    const attempt$ = defer(() => {
+      sent = false;
+      return this.connection.ready(mode, pattern);
+    }).pipe(
+      tap(() => (sent = true)),
+      mergeMap(start),
+      catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
+    );
+    const attempts$ = !retryPolicy
+      ? attempt$
+      : attempt$.pipe(
+          retry({
+            count: retryPolicy.attempts - 1,
+            delay: (error: RpcClientError, failures: number) => {
+              const waitMs = backoffDelayMs(failures, retryPolicy, this.random);
+              // A repeat that could not finish within the call's timeout is not started: the caller gets the real failure.
+              return error.retryable && error.code !== 'TIMEOUT' && Date.now() + waitMs < deadline
+                ? timer(waitMs)
+                : throwError(() => error);
+            },
+          }),
+        );
+    return defer(() => {
+      deadline = Date.now() + timeoutMs;
+      return attempts$;
+    }).pipe(
+      timeout({
+        first: timeoutMs,
+        with: () => throwError(() => (sent ? timeoutError(pattern, timeoutMs) : this.connection.notConnectedError(pattern, timeoutMs))),
+      }),
+    );
+  }
+
+  /** Bounds `connect()` by its timeout and maps every failure to `RpcClientError`. */
   private guard<T>(pattern: string, source: Observable<T>, options: CallOptions | undefined): Observable<T> {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     return source.pipe(
-      timeout({
-        first: timeoutMs,
-        with: () =>
-          throwError(() => new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern })),
-      }),
-      catchError((error: unknown) => throwError(() => toRpcClientError(error, pattern))),
+      timeout({ first: timeoutMs, with: () => throwError(() => timeoutError(pattern, timeoutMs)) }),
+      catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
     );
   }
+
+  /** The transport cannot tell a dropped connection from one the client closed itself; the client can. */
+  private toError(error: unknown, pattern: string): RpcClientError {
+    const mapped = toRpcClientError(error, pattern);
+    if (mapped.code === 'CONNECTION_LOST' && this.closing) {
+      return new RpcClientError({
+        code: 'CONNECTION_CLOSED',
+        message: 'the client was closed while the call was in flight',
+        pattern,
+        cause: error,
+      });
+    }
+    return mapped;
+  }
+
+  /** The retry policy of this request, if it is to be repeated: per call, else per client for idempotent requests. */
+  private retryFor(pattern: RequestPattern, request: unknown, options: RequestOptions | undefined): Required<RetryOptions> | undefined {
+    if (options?.retry === false) {
+      return undefined;
+    }
+    if (options?.retry === true) {
+      return this.retryPolicy ?? DEFAULT_RETRY;
+    }
+    return this.retryPolicy && isIdempotent(pattern, request) ? this.retryPolicy : undefined;
+  }
+}
+
+/** Requests that change nothing on the server, so that repeating one is safe. */
+function isIdempotent(pattern: RequestPattern, request: unknown): boolean {
+  if (pattern === Patterns.HELLO || pattern === Patterns.ECHO) {
+    return true;
+  }
+  return pattern === Patterns.COMMAND && IDEMPOTENT_COMMANDS.has((request as CommandRequest).name);
+}
+
+function timeoutError(pattern: string, timeoutMs: number): RpcClientError {
+  return new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern });
 }
 
 /** Nest's transport refuses null payloads; say so in the client's own terms. */

@@ -8,7 +8,9 @@ export const ClientErrorCodes = {
   TIMEOUT: 'TIMEOUT',
   /** The connection could not be opened. */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
-  /** The connection closed while the call was in flight. */
+  /** The peer or the network dropped the connection while the call was in flight; the request may or may not have been handled. */
+  CONNECTION_LOST: 'CONNECTION_LOST',
+  /** The client was closed (`close()`) while the call was in flight or before it was sent. */
   CONNECTION_CLOSED: 'CONNECTION_CLOSED',
   /** The client refused to send the call (for example a null payload). */
   NOT_SENT: 'NOT_SENT',
@@ -19,6 +21,19 @@ export const ClientErrorCodes = {
 export type ClientErrorCode = (typeof ClientErrorCodes)[keyof typeof ClientErrorCodes];
 export type RpcClientErrorCode = ErrorCode | ClientErrorCode;
 
+/**
+ * Transport failures that may not happen again: the call may succeed if repeated once the
+ * connection is back. Whether repeating is safe (idempotence) is the caller's decision;
+ * the client repeats only idempotent calls, and only when asked to.
+ */
+export const RETRYABLE_CODES: ReadonlySet<RpcClientErrorCode> = new Set<RpcClientErrorCode>([
+  'TIMEOUT',
+  'CONNECTION_FAILED',
+  'CONNECTION_LOST',
+  /** The server was draining and did not run the request: safe to repeat, even if not idempotent. */
+  'SHUTTING_DOWN',
+]);
+
 export interface RpcClientErrorInit {
   code: RpcClientErrorCode;
   message: string;
@@ -26,6 +41,8 @@ export interface RpcClientErrorInit {
   /** Present when the server replied with the contract's error envelope. */
   envelope?: RpcErrorEnvelope;
   cause?: unknown;
+  /** Defaults to whether `code` is one of `RETRYABLE_CODES`. */
+  retryable?: boolean;
 }
 
 /** Every failed call of the typed client rejects with this error. */
@@ -34,11 +51,14 @@ export class RpcClientError extends Error {
   readonly code: RpcClientErrorCode;
   readonly pattern: string;
   readonly envelope?: RpcErrorEnvelope;
+  /** A transient transport failure: the same call may succeed later (see `RETRYABLE_CODES`). */
+  readonly retryable: boolean;
 
   constructor(init: RpcClientErrorInit) {
     super(init.message, { cause: init.cause });
     this.code = init.code;
     this.pattern = init.pattern;
     this.envelope = init.envelope;
+    this.retryable = init.retryable ?? RETRYABLE_CODES.has(init.code);
   }
 }

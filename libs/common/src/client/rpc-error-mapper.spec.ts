@@ -57,11 +57,12 @@ describe('toRpcClientError', () => {
   it.each([
     { realm: 'this realm', cause: new Error('Connection closed') },
     { realm: 'another realm', cause: foreignSystemError(undefined, 'Connection closed') },
-  ])("maps the transport's 'Connection closed' from $realm to CONNECTION_CLOSED", ({ cause }) => {
+  ])("maps the transport's 'Connection closed' from $realm to CONNECTION_LOST, retryable", ({ cause }) => {
     expect(toRpcClientError(cause, 'echo')).toMatchObject({
-      code: 'CONNECTION_CLOSED',
-      message: 'connection closed while the call was in flight',
+      code: 'CONNECTION_LOST',
+      message: 'connection lost while the call was in flight',
       pattern: 'echo',
+      retryable: true,
       cause,
     });
   });

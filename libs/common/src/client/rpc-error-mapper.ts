@@ -24,10 +24,11 @@ export function toRpcClientError(error: unknown, pattern: string): RpcClientErro
     if (systemCode !== undefined && CONNECTION_FAILURE_CODES.has(systemCode)) {
       return new RpcClientError({ code: 'CONNECTION_FAILED', message: error.message, pattern, cause: error });
     }
+    // ClientTCP fails the calls in flight with this when their socket closes.
     if (error.message === 'Connection closed') {
       return new RpcClientError({
-        code: 'CONNECTION_CLOSED',
-        message: 'connection closed while the call was in flight',
+        code: 'CONNECTION_LOST',
+        message: 'connection lost while the call was in flight',
         pattern,
         cause: error,
       });

@@ -4,6 +4,8 @@ export const ErrorCodes = {
   UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
   INVALID_COMMAND_ARGS: 'INVALID_COMMAND_ARGS',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** The server is draining before it stops: the request was not handled, so sending it again (elsewhere, or once reconnected) is safe. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -20,6 +22,7 @@ export interface ErrorDetailsByCode {
   UNKNOWN_COMMAND: { command: string; knownCommands: string[] };
   INVALID_COMMAND_ARGS: { command: string; usage: string };
   INTERNAL_ERROR: Record<string, never>;
+  SHUTTING_DOWN: { retryable: true };
 }
 
 /** The one shape every error reply has; `details` depends on `code`. */

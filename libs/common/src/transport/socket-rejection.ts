@@ -25,6 +25,8 @@ export const SOCKET_REJECTION_REASONS = [
   'DUPLICATE_REQUEST_ID',
   /** The peer reads its replies too slowly: more than the send-buffer limit waits for it. */
   'SEND_BUFFER_LIMIT',
+  /** A TLS handshake failed: plain TCP, no client certificate, one from another CA, a timeout (TLS servers only). */
+  'TLS_HANDSHAKE_REFUSED',
 ] as const;
 
 export type SocketRejectionReason = (typeof SOCKET_REJECTION_REASONS)[number];

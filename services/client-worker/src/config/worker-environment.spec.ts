@@ -15,6 +15,12 @@ describe('WorkerEnvironment', () => {
       CONNECT_ATTEMPTS: 10,
       CONNECT_BACKOFF_MS: 200,
       CONNECT_BACKOFF_MAX_MS: 3000,
+      RECONNECT: true,
+      RECONNECT_BACKOFF_MS: 100,
+      RECONNECT_BACKOFF_MAX_MS: 5000,
+      WHEN_DISCONNECTED: 'wait',
+      RETRY_IDEMPOTENT: false,
+      RETRY_ATTEMPTS: 3,
       LOG_FORMAT: 'text',
       LOG_LEVEL: 'log',
       LOAD_REQUESTS: 10000,
@@ -73,7 +79,71 @@ describe('WorkerEnvironment', () => {
     ]);
   });
 
+  it('reads the resilience settings', () => {
+    expect(
+      validate({
+        RECONNECT: 'false',
+        RECONNECT_BACKOFF_MS: '50',
+        WHEN_DISCONNECTED: 'fail-fast',
+        RETRY_IDEMPOTENT: 'true',
+        RETRY_ATTEMPTS: '5',
+      }),
+    ).toMatchObject({
+      RECONNECT: false,
+      RECONNECT_BACKOFF_MS: 50,
+      WHEN_DISCONNECTED: 'fail-fast',
+      RETRY_IDEMPOTENT: true,
+      RETRY_ATTEMPTS: 5,
+    });
+  });
+
+  it.each<{ env: Record<string, string>; message: RegExp }>([
+    { env: { RECONNECT: 'yes' }, message: /RECONNECT="yes": RECONNECT must be a boolean value/ },
+    { env: { WHEN_DISCONNECTED: 'block' }, message: /WHEN_DISCONNECTED="block": .*wait, fail-fast/ },
+    { env: { RETRY_ATTEMPTS: '0' }, message: /RETRY_ATTEMPTS=0: RETRY_ATTEMPTS must not be less than 1/ },
+  ])('rejects $env', ({ env, message }) => {
+    expect(() => validate(env)).toThrow(message);
+  });
+
   it('rejects a worker name longer than the hello contract allows', () => {
     expect(() => validate({ WORKER_NAME: 'w'.repeat(65) })).toThrow(/WORKER_NAME/);
+  });
+
+  describe('TLS', () => {
+    it('is off by default', () => {
+      const environment = validate({});
+      expect([environment.TLS_CA_FILE, environment.TLS_CERT_FILE, environment.TLS_KEY_FILE, environment.TLS_SERVER_NAME]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+
+    it.each<{ label: string; env: Record<string, string> }>([
+      { label: 'mutual TLS', env: { TLS_CA_FILE: '/tls/ca.crt', TLS_CERT_FILE: '/tls/client.crt', TLS_KEY_FILE: '/tls/client.key' } },
+      { label: 'TLS without a client certificate', env: { TLS_CA_FILE: '/tls/ca.crt' } },
+      { label: 'a server name', env: { TLS_CA_FILE: '/tls/ca.crt', TLS_SERVER_NAME: 'echo-server' } },
+    ])('accepts $label', ({ env }) => {
+      expect(validate(env)).toMatchObject(env);
+    });
+
+    it.each<{ env: Record<string, string>; error: string }>([
+      {
+        env: { TLS_CERT_FILE: '/c.crt', TLS_CA_FILE: '/ca.crt' },
+        error: '  - TLS_CERT_FILE="/c.crt": TLS_CERT_FILE needs TLS_KEY_FILE as well',
+      },
+      {
+        env: { TLS_CERT_FILE: '/c.crt', TLS_KEY_FILE: '/c.key' },
+        error: '  - TLS_CERT_FILE="/c.crt": TLS_CERT_FILE needs TLS_CA_FILE as well',
+      },
+      {
+        env: { TLS_KEY_FILE: '/c.key', TLS_CA_FILE: '/ca.crt' },
+        error: '  - TLS_KEY_FILE="/c.key": TLS_KEY_FILE needs TLS_CERT_FILE as well',
+      },
+      { env: { TLS_SERVER_NAME: 'echo-server' }, error: '  - TLS_SERVER_NAME="echo-server": TLS_SERVER_NAME needs TLS_CA_FILE as well' },
+    ])('rejects $env', ({ env, error }) => {
+      expect(() => validate(env)).toThrow(error);
+    });
   });
 });

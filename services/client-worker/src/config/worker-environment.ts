@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
-import { LoggingEnvironment, ToInteger, WireLimits } from '@echo-pair/common';
-import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import { LoggingEnvironment, RequiresAlso, ToInteger, WireLimits, type WhenDisconnected } from '@echo-pair/common';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { WORKER_MODES, type WorkerMode } from './worker-mode';
+
+const WHEN_DISCONNECTED: readonly WhenDisconnected[] = ['wait', 'fail-fast'];
 
 /** Environment variables of the client worker, with their defaults. */
 export class WorkerEnvironment extends LoggingEnvironment {
@@ -51,6 +54,40 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @Max(600_000)
   CONNECT_BACKOFF_MAX_MS = 3_000;
 
+  /** Reconnect in the background after the connection drops (or a connect fails), with backoff. */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  RECONNECT = true;
+
+  /** Wait before the first reconnect attempt; multiplied by 2 per further attempt, with jitter. */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  RECONNECT_BACKOFF_MS = 100;
+
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  RECONNECT_BACKOFF_MAX_MS = 5_000;
+
+  /** `wait`: a call made while disconnected waits for the connection within CALL_TIMEOUT_MS; `fail-fast`: it fails at once. */
+  @IsIn(WHEN_DISCONNECTED)
+  WHEN_DISCONNECTED: WhenDisconnected = 'wait';
+
+  /** Repeat idempotent calls (echo, hello, pure commands) that failed on the transport, within CALL_TIMEOUT_MS. */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  RETRY_IDEMPOTENT = false;
+
+  /** Attempts of an idempotent call in all, the first included, when RETRY_IDEMPOTENT is on. */
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RETRY_ATTEMPTS = 3;
+
   @ToInteger()
   @IsInt()
   @Min(1)
@@ -83,4 +120,32 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @Min(1)
   @Max(3600)
   LOAD_MAX_SECONDS = 60;
+
+  /** PEM CA certificate(s) the server's certificate must chain to; setting it turns TLS on. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  TLS_CA_FILE?: string;
+
+  /** PEM client certificate (chain), for a server that requires one (mutual TLS). */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @RequiresAlso<WorkerEnvironment>(['TLS_KEY_FILE', 'TLS_CA_FILE'])
+  TLS_CERT_FILE?: string;
+
+  /** PEM private key of TLS_CERT_FILE (unencrypted). */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @RequiresAlso<WorkerEnvironment>(['TLS_CERT_FILE'])
+  TLS_KEY_FILE?: string;
+
+  /** Name the server's certificate must carry; defaults to ECHO_SERVER_HOST. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(253)
+  @RequiresAlso<WorkerEnvironment>(['TLS_CA_FILE'])
+  TLS_SERVER_NAME?: string;
 }

@@ -32,7 +32,7 @@ describe('ServerConnector', () => {
 
     expect(reply).toBe(welcome);
     expect(hello).toHaveBeenCalledTimes(3);
-    expect(hello).toHaveBeenCalledWith({ client: 'tester' });
+    expect(hello).toHaveBeenCalledWith({ client: 'tester' }, { whenDisconnected: 'fail-fast' }); // its own retry loop probes
     expect(output.lines.slice(0, 2)).toEqual([
       expect.stringMatching(
         /^server 127\.0\.0\.1:4999 not ready \(CONNECTION_FAILED: ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:4999\), attempt 1\/5, retrying in [12] ms$/,
@@ -85,7 +85,7 @@ describe('ServerConnector', () => {
     expect(hello).toHaveBeenCalledTimes(1);
   });
 
-  it.each(['TIMEOUT', 'CONNECTION_CLOSED'] as const)('retries a %s, as waiting may cure it', async (code) => {
+  it.each(['TIMEOUT', 'CONNECTION_LOST'] as const)('retries a %s, as waiting may cure it', async (code) => {
     const welcome = fake.helloReply();
     hello.mockRejectedValueOnce(new RpcClientError({ code, message: 'transport trouble', pattern: 'hello' })).mockResolvedValue(welcome);
 

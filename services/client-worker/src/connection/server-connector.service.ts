@@ -33,7 +33,8 @@ export class ServerConnector {
     const hello = await lastValueFrom(
       defer(() => {
         attempt += 1;
-        return this.client.hello({ client: name });
+        // Each probe fails at once while the server is away; the client reconnects in the background between probes.
+        return this.client.hello({ client: name }, { whenDisconnected: 'fail-fast' });
       }).pipe(
         retry({
           count: attempts - 1,
@@ -79,7 +80,7 @@ export class ServerConnector {
 }
 
 /** Transport failures, which waiting may cure; any reply of the server, even an error, is final. */
-const TRANSIENT_CODES: ReadonlySet<RpcClientErrorCode> = new Set(['CONNECTION_FAILED', 'CONNECTION_CLOSED', 'TIMEOUT']);
+const TRANSIENT_CODES: ReadonlySet<RpcClientErrorCode> = new Set(['CONNECTION_FAILED', 'CONNECTION_LOST', 'TIMEOUT']);
 
 function isTransient(error: unknown): boolean {
   return error instanceof RpcClientError && TRANSIENT_CODES.has(error.code);

@@ -179,6 +179,47 @@ describe('LoadRunner', () => {
     expect(output.lines).toContain('stopped early: the worker is shutting down; 4 of 1000000 requests sent');
   });
 
+  it('on stop() (a signal) issues no new request, accounts for every one sent, and exits 0', async () => {
+    const release = deferred();
+    const allInFlight = deferred();
+    let calls = 0;
+    clients[0].echo = async ({ text }) => {
+      calls += 1;
+      if (calls <= 3) {
+        throw new RpcClientError({ code: 'CONNECTION_LOST', message: 'lost', pattern: 'echo' });
+      }
+      if (calls === 7) {
+        allInFlight.resolve();
+      }
+      await release.promise;
+      return echoReply(text);
+    };
+    const load = runner({ LOAD_REQUESTS: '1000000', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '1' });
+
+    const run = load.run();
+    await allInFlight.promise;
+    load.stop('SIGTERM received');
+    release.resolve();
+
+    expect(await run).toBe(0);
+    expect(summary()).toMatch(/^summary: sent 7, ok 4, errors 3,/);
+    expect(output.lines).toContain('errors by code: CONNECTION_LOST 3');
+    expect(output.lines).toContain('stopped early: SIGTERM received; 7 of 1000000 requests sent');
+  });
+
+  it('exits 1 after a stop() when a reply was wrong', async () => {
+    clients[0].echoText = (text) => text.toUpperCase();
+    const load = runner({ LOAD_REQUESTS: '1000000', LOAD_CONCURRENCY: '1', LOAD_CONNECTIONS: '1' });
+    const echo = clients[0].echo.bind(clients[0]);
+    clients[0].echo = (request) => {
+      load.stop('SIGINT received');
+      return echo(request);
+    };
+
+    expect(await load.run()).toBe(1);
+    expect(summary()).toMatch(/^summary: sent 1, ok 0, errors 1,/);
+  });
+
   it('reports a failure to connect instead of sending', async () => {
     const load = runner({ LOAD_CONNECTIONS: '2' });
     clients[0].connect = () =>

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { EchoClient, RpcClientError } from '@echo-pair/common';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -12,6 +13,7 @@ import { LoadTally } from './load-tally';
 import { loadText } from './load-text';
 
 const PROGRESS_INTERVAL_MS = 1_000;
+const OUTAGE_PAUSE_MS = 50;
 
 interface LoadPlan {
   requests: number;
@@ -29,6 +31,7 @@ interface LoadPlan {
 export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly extraClients = new Set<EchoClient>();
   private stopping = false;
+  private stopReason?: string;
   private driving?: Promise<LoadRun>;
 
   constructor(
@@ -62,16 +65,22 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
       this.driving = this.drive(clients, { requests, concurrency, textLength, deadline: startedAt + maxSeconds * 1000 });
       const run = await this.driving;
       if (run.tally.sent < requests) {
-        run.cutShort = this.stopping ? 'the worker is shutting down' : `the time limit of ${maxSeconds} s was reached`;
+        run.cutShort = this.stopping ? (this.stopReason ?? 'the worker is shutting down') : `the time limit of ${maxSeconds} s was reached`;
       }
       this.output.print(...formatLoadReport(run));
-      return run.tally.ok === requests ? 0 : 1;
+      return exitCode(run, this.stopReason !== undefined);
     } finally {
       await this.closeExtraClients();
     }
   }
 
-  /** On SIGINT/SIGTERM: stop issuing, and let the requests in flight finish before the clients close. */
+  /** On SIGINT/SIGTERM: issue no new request; `run` resolves once those in flight have ended. */
+  stop(reason: string): void {
+    this.stopReason ??= reason;
+    this.stopping = true;
+  }
+
+  /** Stop issuing, and let the requests in flight finish before the clients close. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.driving;
@@ -102,6 +111,10 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
           }
         } catch (error: unknown) {
           tally.failed(error instanceof RpcClientError ? error.code : 'UNEXPECTED');
+          if (error instanceof RpcClientError && error.code === 'CONNECTION_FAILED') {
+            // Not connected (fail-fast, or a wait that ran out): a pause, so that a lane does not spin through its requests.
+            await delay(OUTAGE_PAUSE_MS);
+          }
         }
         const now = performance.now();
         if (now - lastProgressAt >= PROGRESS_INTERVAL_MS && tally.sent < plan.requests && now < plan.deadline && !this.stopping) {
@@ -129,4 +142,21 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
     this.extraClients.clear();
     await Promise.all(clients.map((client) => client.close()));
   }
+}
+
+/** A reply that is not the text sent is a defect of the pair, whatever else happened. */
+const DEFECT_CODES = new Set(['MISMATCH', 'UNEXPECTED']);
+
+/**
+ * 0 when every request was sent and answered correctly; also when the run was stopped by a
+ * signal, every request sent was accounted for, and no reply was wrong (transport failures
+ * during an outage are reported, not fatal: the operator ended the run). Otherwise 1.
+ */
+function exitCode({ tally, requested }: LoadRun, stoppedBySignal: boolean): number {
+  if (tally.ok === requested) {
+    return 0;
+  }
+  const accounted = tally.completed === tally.sent;
+  const defects = [...tally.errorsByCode.keys()].some((code) => DEFECT_CODES.has(code));
+  return stoppedBySignal && accounted && !defects ? 0 : 1;
 }

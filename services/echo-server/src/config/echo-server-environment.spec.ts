@@ -20,6 +20,8 @@ describe('EchoServerEnvironment', () => {
       MAX_IN_FLIGHT_PER_CONNECTION: 256,
       TCP_NO_DELAY: true,
       SLEEP_MAX_MS: 10_000,
+      DRAIN_TIMEOUT_MS: 10_000,
+      TLS_REQUIRE_CLIENT_CERT: true,
     });
   });
 
@@ -43,6 +45,8 @@ describe('EchoServerEnvironment', () => {
     { env: { MAX_CONNECTIONS: '5' }, key: 'MAX_CONNECTIONS', value: 5 },
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '0' }, key: 'INCOMPLETE_MESSAGE_TIMEOUT_MS', value: 0 },
     { env: { SLEEP_MAX_MS: '600000' }, key: 'SLEEP_MAX_MS', value: 600_000 },
+    { env: { DRAIN_TIMEOUT_MS: '0' }, key: 'DRAIN_TIMEOUT_MS', value: 0 },
+    { env: { DRAIN_TIMEOUT_MS: '600000' }, key: 'DRAIN_TIMEOUT_MS', value: 600_000 },
     { env: { MAX_BUFFERED_BYTES: '1048576' }, key: 'MAX_BUFFERED_BYTES', value: 1_048_576 },
     { env: { MAX_SEND_BUFFER_BYTES: '0' }, key: 'MAX_SEND_BUFFER_BYTES', value: 0 },
     { env: { MAX_IN_FLIGHT_PER_CONNECTION: '1' }, key: 'MAX_IN_FLIGHT_PER_CONNECTION', value: 1 },
@@ -78,6 +82,9 @@ describe('EchoServerEnvironment', () => {
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '3600001' }, error: 'INCOMPLETE_MESSAGE_TIMEOUT_MS must not be greater than 3600000' },
     { env: { SLEEP_MAX_MS: '600001' }, error: 'SLEEP_MAX_MS=600001: SLEEP_MAX_MS must not be greater than 600000' },
     { env: { SLEEP_MAX_MS: '-5' }, error: 'SLEEP_MAX_MS=-5: SLEEP_MAX_MS must not be less than 0' },
+    { env: { DRAIN_TIMEOUT_MS: '600001' }, error: 'DRAIN_TIMEOUT_MS=600001: DRAIN_TIMEOUT_MS must not be greater than 600000' },
+    { env: { DRAIN_TIMEOUT_MS: '-1' }, error: 'DRAIN_TIMEOUT_MS=-1: DRAIN_TIMEOUT_MS must not be less than 0' },
+    { env: { DRAIN_TIMEOUT_MS: '10s' }, error: 'DRAIN_TIMEOUT_MS="10s": DRAIN_TIMEOUT_MS must be an integer number' },
     {
       env: { MAX_IN_FLIGHT_PER_CONNECTION: '0' },
       error: 'MAX_IN_FLIGHT_PER_CONNECTION=0: MAX_IN_FLIGHT_PER_CONNECTION must not be less than 1',
@@ -104,8 +111,57 @@ describe('EchoServerEnvironment', () => {
     { env: { ECHO_PORT: ' ' }, key: 'ECHO_PORT', expected: 3000 },
     { env: { INCOMPLETE_MESSAGE_TIMEOUT_MS: '' }, key: 'INCOMPLETE_MESSAGE_TIMEOUT_MS', expected: 10_000 },
     { env: { SLEEP_MAX_MS: '' }, key: 'SLEEP_MAX_MS', expected: 10_000 },
+    { env: { DRAIN_TIMEOUT_MS: '' }, key: 'DRAIN_TIMEOUT_MS', expected: 10_000 },
     { env: { SERVER_NAME: '' }, key: 'SERVER_NAME', expected: 'echo-server' },
   ])('takes the default for the blank variable $env', ({ env, key, expected }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)[key as keyof EchoServerEnvironment]).toBe(expected);
+  });
+
+  describe('TLS', () => {
+    const files = { TLS_CERT_FILE: '/tls/server.crt', TLS_KEY_FILE: '/tls/server.key', TLS_CA_FILE: '/tls/ca.crt' };
+
+    it('is off by default: no file is set', () => {
+      const config = validateEnvironment(EchoServerEnvironment, {});
+      expect([config.TLS_CERT_FILE, config.TLS_KEY_FILE, config.TLS_CA_FILE]).toEqual([undefined, undefined, undefined]);
+      expect(config.TLS_REQUIRE_CLIENT_CERT).toBe(true);
+    });
+
+    it.each([
+      { label: 'mutual TLS', env: files, required: true },
+      { label: 'TLS without client certificates', env: { ...files, TLS_CA_FILE: '', TLS_REQUIRE_CLIENT_CERT: 'false' }, required: false },
+    ])('accepts $label', ({ env, required }) => {
+      const config = validateEnvironment(EchoServerEnvironment, env);
+      expect(config).toMatchObject({
+        TLS_CERT_FILE: '/tls/server.crt',
+        TLS_KEY_FILE: '/tls/server.key',
+        TLS_REQUIRE_CLIENT_CERT: required,
+      });
+    });
+
+    it.each([
+      {
+        env: { TLS_CERT_FILE: '/tls/server.crt', TLS_CA_FILE: '/tls/ca.crt' },
+        error: '  - TLS_CERT_FILE="/tls/server.crt": TLS_CERT_FILE needs TLS_KEY_FILE as well',
+      },
+      {
+        env: { TLS_KEY_FILE: '/tls/server.key' },
+        error: '  - TLS_KEY_FILE="/tls/server.key": TLS_KEY_FILE needs TLS_CERT_FILE as well',
+      },
+      {
+        env: { TLS_CERT_FILE: '/tls/server.crt', TLS_KEY_FILE: '/tls/server.key' },
+        error:
+          '  - TLS_CERT_FILE="/tls/server.crt": TLS_CERT_FILE needs TLS_CA_FILE as well to verify client certificates (TLS_REQUIRE_CLIENT_CERT=true, the default)',
+      },
+      {
+        env: { TLS_CA_FILE: '/tls/ca.crt' },
+        error: '  - TLS_CA_FILE="/tls/ca.crt": TLS_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE as well (TLS is on only with both)',
+      },
+      {
+        env: { ...files, TLS_REQUIRE_CLIENT_CERT: 'yes' },
+        error: 'TLS_REQUIRE_CLIENT_CERT="yes": TLS_REQUIRE_CLIENT_CERT must be a boolean value',
+      },
+    ])('rejects $env', ({ env, error }) => {
+      expect(() => validateEnvironment(EchoServerEnvironment, env)).toThrow(error);
+    });
   });
 });

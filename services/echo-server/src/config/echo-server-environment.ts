@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
-import { LoggingEnvironment, MIN_FRAME_LENGTH, ToInteger, TransportDefaults } from '@echo-pair/common';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, ToInteger, TransportDefaults } from '@echo-pair/common';
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment extends LoggingEnvironment {
@@ -84,4 +84,44 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @Min(0)
   @Max(600_000)
   SLEEP_MAX_MS = 10_000;
+
+  /**
+   * On SIGTERM/SIGINT, how long requests in flight may take to finish before the remaining
+   * connections are closed anyway (and the process exits 1); 0 waits for none.
+   */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  DRAIN_TIMEOUT_MS = 10_000;
+
+  /** PEM certificate (chain) of the server; with TLS_KEY_FILE, the server speaks TLS only. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @RequiresAlso<EchoServerEnvironment>(['TLS_KEY_FILE'])
+  @RequiresAlso<EchoServerEnvironment>(['TLS_CA_FILE'], {
+    when: (env) => env.TLS_REQUIRE_CLIENT_CERT,
+    because: 'to verify client certificates (TLS_REQUIRE_CLIENT_CERT=true, the default)',
+  })
+  TLS_CERT_FILE?: string;
+
+  /** PEM private key of TLS_CERT_FILE (unencrypted). */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @RequiresAlso<EchoServerEnvironment>(['TLS_CERT_FILE'])
+  TLS_KEY_FILE?: string;
+
+  /** PEM CA certificate(s) that client certificates must chain to. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @RequiresAlso<EchoServerEnvironment>(['TLS_CERT_FILE', 'TLS_KEY_FILE'], { because: '(TLS is on only with both)' })
+  TLS_CA_FILE?: string;
+
+  /** With TLS on: refuse clients without a certificate signed by TLS_CA_FILE (mutual TLS). */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  TLS_REQUIRE_CLIENT_CERT = true;
 }

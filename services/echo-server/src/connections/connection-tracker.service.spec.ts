@@ -9,10 +9,20 @@ interface FakeSocket extends EventEmitter {
   remotePort?: number;
   bytesRead: number;
   bytesWritten: number;
+  end: jest.Mock;
+  destroy: jest.Mock;
 }
 
 function fakeSocket(remoteAddress: string | undefined, remotePort: number | undefined): FakeSocket {
-  return Object.assign(new EventEmitter(), { remoteAddress, remotePort, bytesRead: 0, bytesWritten: 0 });
+  const socket = new EventEmitter();
+  return Object.assign(socket, {
+    remoteAddress,
+    remotePort,
+    bytesRead: 0,
+    bytesWritten: 0,
+    end: jest.fn(),
+    destroy: jest.fn(() => socket.emit('close', false)),
+  });
 }
 
 describe('ConnectionTracker', () => {
@@ -91,6 +101,58 @@ describe('ConnectionTracker', () => {
     expect(log).toHaveBeenNthCalledWith(2, expect.stringContaining(`connection #1 from ${peer} closed after `));
   });
 
+  describe('closeAll', () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('ends every open connection, stops dispatching its frames, and resolves once the peers closed their side', async () => {
+      const [a, b, gone] = [fakeSocket('127.0.0.1', 1), fakeSocket('127.0.0.1', 2), fakeSocket('127.0.0.1', 3)];
+      [a, b, gone].forEach((socket) => tracker.track(socket as unknown as Socket));
+      gone.emit('close', false);
+      const handler = jest.fn();
+      a.on('message', handler);
+      let settled = false;
+
+      const closing = tracker.closeAll(1_000).finally(() => (settled = true));
+      a.emit('message', { id: 'late' });
+
+      expect(tracker.openConnections).toBe(2);
+      expect(a.end).toHaveBeenCalledTimes(1);
+      expect(b.end).toHaveBeenCalledTimes(1);
+      expect(gone.end).not.toHaveBeenCalled();
+      expect(handler).not.toHaveBeenCalled();
+      a.emit('close', false);
+      await Promise.resolve();
+      expect(settled).toBe(false);
+      b.emit('close', false);
+      await expect(closing).resolves.toEqual({ closed: 2, cutOff: 0 });
+      expect(tracker.openConnections).toBe(0);
+      expect(a.destroy).not.toHaveBeenCalled();
+    });
+
+    it('destroys a connection whose peer has not closed its side after the grace period', async () => {
+      jest.useFakeTimers();
+      const [polite, silent] = [fakeSocket('127.0.0.1', 1), fakeSocket('127.0.0.1', 2)];
+      tracker.track(polite as unknown as Socket);
+      tracker.track(silent as unknown as Socket);
+
+      const closing = tracker.closeAll(1_000);
+      polite.emit('close', false);
+      jest.advanceTimersByTime(999);
+      expect(silent.destroy).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+
+      await expect(closing).resolves.toEqual({ closed: 2, cutOff: 1 });
+      expect(silent.destroy).toHaveBeenCalledTimes(1);
+      expect(polite.destroy).not.toHaveBeenCalled();
+    });
+
+    it('resolves at once when no connection is open', async () => {
+      await expect(tracker.closeAll(1_000)).resolves.toEqual({ closed: 0, cutOff: 0 });
+    });
+  });
+
   it('counts and warns about a connection rejected by the framed socket, with its reason and peer', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
@@ -98,6 +160,15 @@ describe('ConnectionTracker', () => {
 
     expect(stats.snapshot().rejections).toEqual({ total: 1, byReason: { FRAME_TOO_LONG: 1 } });
     expect(warn).toHaveBeenCalledWith('connection from 127.0.0.1:5050 rejected: FRAME_TOO_LONG (announced length reaches 99999999)');
+  });
+
+  it('counts a refused TLS handshake with the rejections and warns with its peer and reason', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+    tracker.tlsRefused({ peer: '127.0.0.1:5051', reason: 'ERR_SSL_WRONG_VERSION_NUMBER', detail: 'not a TLS handshake' });
+
+    expect(stats.snapshot().rejections).toEqual({ total: 1, byReason: { TLS_HANDSHAKE_REFUSED: 1 } });
+    expect(warn).toHaveBeenCalledWith('TLS handshake from 127.0.0.1:5051 refused: ERR_SSL_WRONG_VERSION_NUMBER (not a TLS handshake)');
   });
 
   it('counts and warns about a connection refused because MAX_CONNECTIONS were open', () => {

@@ -1,22 +1,36 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { DropArgument, Socket } from 'node:net';
-import type { SocketRejection } from '@echo-pair/common';
+import type { SocketRejection, TlsHandshakeRefusal } from '@echo-pair/common';
 import { StatsService } from '../stats/stats.service';
 import { formatPeer } from './format-peer';
 
-/** Logs each connection's open and close with the peer address, and counts them. */
+export interface ClosedConnections {
+  /** Connections that were open when `closeAll` began. */
+  closed: number;
+  /** Of those, the ones destroyed because their peer had not closed its side within the grace period. */
+  cutOff: number;
+}
+
+/** Logs each connection's open and close with the peer address, counts them, and closes them all on shutdown. */
 @Injectable()
 export class ConnectionTracker {
   private readonly logger = new Logger(ConnectionTracker.name);
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly stats: StatsService) {}
 
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   track(socket: Socket): void {
+    this.sockets.add(socket);
     const id = this.stats.connectionOpened();
     const peer = formatPeer(socket);
     const openedAt = performance.now();
     this.logger.log(`connection #${id} opened from ${peer} (${this.stats.openConnections} open)`);
     socket.once('close', (hadError: boolean) => {
+      this.sockets.delete(socket);
       this.stats.connectionClosed();
       const seconds = ((performance.now() - openedAt) / 1000).toFixed(3);
       const outcome = hadError ? 'closed with an error' : 'closed';
@@ -26,10 +40,45 @@ export class ConnectionTracker {
     });
   }
 
+  /**
+   * Ends every open connection: its FIN follows what is already queued on it, and
+   * the peer is expected to close its side; a connection still open after
+   * `graceMs` is destroyed. Resolves once every one has closed.
+   */
+  async closeAll(graceMs: number): Promise<ClosedConnections> {
+    const sockets = [...this.sockets];
+    let cutOff = 0;
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              cutOff += 1;
+              socket.destroy();
+            }, graceMs);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            // Frames that still arrive reach no handler: their reply could not follow our FIN.
+            socket.removeAllListeners('message');
+            socket.end();
+          }),
+      ),
+    );
+    return { closed: sockets.length, cutOff };
+  }
+
   /** A connection the framed socket closed because its peer broke the framing or a limit. */
   rejected({ reason, peer, detail }: SocketRejection): void {
     this.stats.recordRejection(reason);
     this.logger.warn(`connection from ${peer} rejected: ${reason} (${detail})`);
+  }
+
+  /** A TLS handshake the server refused; counted with the framing's rejections. */
+  tlsRefused({ peer, reason, detail }: TlsHandshakeRefusal): void {
+    this.stats.recordRejection('TLS_HANDSHAKE_REFUSED');
+    this.logger.warn(`TLS handshake from ${peer} refused: ${reason} (${detail})`);
   }
 
   /** A connection closed on arrival because MAX_CONNECTIONS were open. */

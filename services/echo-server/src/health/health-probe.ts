@@ -1,10 +1,14 @@
-import { describeError, EchoClient, REQUEST_PATTERNS } from '@echo-pair/common';
+import type { ConnectionOptions } from 'node:tls';
+import { clientTlsOptions, describeError, EchoClient, readTlsFiles, REQUEST_PATTERNS } from '@echo-pair/common';
+import type { EchoServerEnvironment } from '../config/echo-server-environment';
 
 export interface HealthProbeTarget {
   host: string;
   port: number;
   /** Bound on the whole probe: connect, `hello`, reply. */
   timeoutMs: number;
+  /** Set when the server speaks TLS: see `probeTlsOptionsFor`. */
+  tls?: ConnectionOptions;
 }
 
 export type HealthProbeResult = { healthy: true; detail: string } | { healthy: false; detail: string };
@@ -21,11 +25,31 @@ export function probeHostFor(listenHost: string): string {
 }
 
 /**
+ * How the local probe speaks to a TLS server: with the server's own certificate and key
+ * as its client certificate (so the certificate needs clientAuth as well as serverAuth
+ * when client certificates are required), and verifying the server's chain against
+ * TLS_CA_FILE (or the system's CAs without it). It skips only the name check: the probe
+ * connects to its own process on loopback, which the certificate's names rarely include.
+ * Throws `InvalidConfigurationError` when a file is unusable.
+ */
+export function probeTlsOptionsFor(environment: EchoServerEnvironment): ConnectionOptions | undefined {
+  if (environment.TLS_CERT_FILE === undefined) {
+    return undefined;
+  }
+  const material = readTlsFiles({
+    certFile: environment.TLS_CERT_FILE,
+    keyFile: environment.TLS_KEY_FILE,
+    caFile: environment.TLS_CA_FILE,
+  });
+  return clientTlsOptions(material, { skipServerIdentity: true });
+}
+
+/**
  * Speaks the protocol, not just TCP: sends `hello` through the real framing and
  * checks that the reply is the server's welcome, serving every request pattern.
  */
-export async function probeHealth({ host, port, timeoutMs }: HealthProbeTarget): Promise<HealthProbeResult> {
-  const client = EchoClient.create({ host, port, timeoutMs });
+export async function probeHealth({ host, port, timeoutMs, tls }: HealthProbeTarget): Promise<HealthProbeResult> {
+  const client = EchoClient.create({ host, port, timeoutMs, ...(tls === undefined ? {} : { transport: { tlsOptions: tls } }) });
   try {
     const hello = await client.hello({ client: 'healthcheck' });
     const missing = REQUEST_PATTERNS.filter((pattern) => !hello.patterns?.requests?.includes(pattern));

@@ -1,0 +1,28 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { TcpContext } from '@nestjs/microservices';
+import { ErrorCodes, EVENT_PATTERNS } from '@echo-pair/common';
+import { RpcEnvelopeException } from '../errors/rpc-envelope.exception';
+import { DrainService } from './drain.service';
+
+const EVENTS: ReadonlySet<string> = new Set(EVENT_PATTERNS);
+
+/**
+ * Once the drain has begun, refuses every new request with SHUTTING_DOWN: it is
+ * not run, so sending it again elsewhere is safe. Events have no reply to refuse
+ * with, and are still handled. A guard, so one synchronous flag test per call.
+ */
+@Injectable()
+export class DrainGuard implements CanActivate {
+  constructor(private readonly drain: DrainService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.drain.draining || EVENTS.has(context.switchToRpc().getContext<TcpContext>().getPattern())) {
+      return true;
+    }
+    throw new RpcEnvelopeException({
+      code: ErrorCodes.SHUTTING_DOWN,
+      message: 'the server is shutting down and takes no new requests; send it again to another server or once reconnected',
+      details: { retryable: true },
+    });
+  }
+}

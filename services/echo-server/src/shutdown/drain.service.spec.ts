@@ -1,0 +1,145 @@
+import { Logger } from '@nestjs/common';
+import { Server, type BaseRpcContext } from '@nestjs/microservices';
+import type { ClosedConnections, ConnectionTracker } from '../connections/connection-tracker.service';
+import { CLOSE_GRACE_MS, DrainService } from './drain.service';
+
+/** A transport server that runs messages through Nest's processing hooks, as `ServerTCP` does. */
+class FakeTransport extends Server {
+  listen(): void {}
+  close(): void {}
+  on(): void {}
+  unwrap<T>(): T {
+    return undefined as T;
+  }
+
+  /** Starts handling a message; it ends (the end hook runs) when the returned `end` is called. */
+  startMessage(): () => void {
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    void this.runWithProcessingHooks({} as BaseRpcContext, async (runEndHook) => {
+      await ended;
+      runEndHook();
+    });
+    return end;
+  }
+
+  /** A message whose handler rejects: Nest runs the end hook itself. */
+  failMessage(): Promise<unknown> {
+    return Promise.resolve(
+      this.runWithProcessingHooks({} as BaseRpcContext, () => Promise.reject(new Error('handler failed'))) as unknown,
+    ).catch(() => undefined);
+  }
+}
+
+describe('DrainService', () => {
+  let transport: FakeTransport;
+  let closeAll: jest.Mock<Promise<ClosedConnections>, [number]>;
+  let tracker: { openConnections: number; closeAll: typeof closeAll };
+  let drain: DrainService;
+  let listener: { close: jest.Mock };
+  let log: jest.SpyInstance;
+  let warn: jest.SpyInstance;
+
+  beforeEach(() => {
+    transport = new FakeTransport();
+    closeAll = jest.fn((_graceMs: number) => Promise.resolve({ closed: 2, cutOff: 1 }));
+    tracker = { openConnections: 2, closeAll };
+    drain = new DrainService(tracker as unknown as ConnectionTracker);
+    drain.countMessagesOf(transport);
+    listener = { close: jest.fn() };
+    log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('counts each message from its start until its end hook', async () => {
+    const endFirst = transport.startMessage();
+    const endSecond = transport.startMessage();
+    expect(drain.inFlight).toBe(2);
+
+    endFirst();
+    await flushPromises();
+    expect(drain.inFlight).toBe(1);
+    endSecond();
+    await flushPromises();
+    expect(drain.inFlight).toBe(0);
+  });
+
+  it('counts out a message whose handler rejects', async () => {
+    await transport.failMessage();
+
+    expect(drain.inFlight).toBe(0);
+  });
+
+  it('with nothing in flight, stops accepting and closes the connections at once', async () => {
+    const result = await drain.drain(listener, 10_000);
+
+    expect(listener.close).toHaveBeenCalledTimes(1);
+    expect(closeAll).toHaveBeenCalledWith(CLOSE_GRACE_MS);
+    expect(result).toEqual({ drained: true, inFlight: 0, connections: 2, elapsedMs: expect.any(Number) as number });
+    expect(log).toHaveBeenCalledWith(
+      expect.stringMatching(/^draining: no new connections; 0 message\(s\) in flight on 2 connection\(s\), waiting up to 10000 ms/),
+    );
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/^drained in \d+ ms$/));
+    expect(log).toHaveBeenCalledWith(
+      expect.stringMatching(/^closed 2 connection\(s\), 1 cut off after 1000 ms without closing their side; shutdown took \d+ ms$/),
+    );
+  });
+
+  it('is draining as soon as drain() is called, and stops accepting before anything else', () => {
+    expect(drain.draining).toBe(false);
+
+    void drain.drain(listener, 10_000);
+
+    expect(drain.draining).toBe(true);
+    expect(listener.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('waits for the messages in flight, and closes the connections only after the last one ended', async () => {
+    const endFirst = transport.startMessage();
+    const endSecond = transport.startMessage();
+    let settled = false;
+    const result = drain.drain(listener, 10_000).finally(() => (settled = true));
+
+    endFirst();
+    await flushPromises();
+    expect(settled).toBe(false);
+    expect(closeAll).not.toHaveBeenCalled();
+
+    endSecond();
+    await expect(result).resolves.toMatchObject({ drained: true, inFlight: 0 });
+    expect(closeAll).toHaveBeenCalledTimes(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('closes the connections anyway once the deadline passes, and says how many messages were still open', async () => {
+    transport.startMessage(); // never ends
+
+    const result = await drain.drain(listener, 20);
+
+    expect(result).toMatchObject({ drained: false, inFlight: 1, connections: 2 });
+    expect(closeAll).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith('drain deadline of 20 ms passed with 1 message(s) still in flight: their replies are lost');
+  });
+
+  it('drains once: a second call returns the first drain', async () => {
+    const first = drain.drain(listener, 10_000);
+    const second = drain.drain(listener, 0);
+
+    expect(second).toBe(first);
+    await first;
+    expect(listener.close).toHaveBeenCalledTimes(1);
+    expect(closeAll).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a transport without processing hooks', () => {
+    expect(() => drain.countMessagesOf({} as never)).toThrow('processing hooks of a Nest transport Server');
+  });
+});
+
+function flushPromises(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,127 @@
+import { Injectable, Logger, type ITransportServer } from '@nestjs/common';
+import { Server } from '@nestjs/microservices';
+import type { Server as NetServer } from 'node:net';
+import { ConnectionTracker } from '../connections/connection-tracker.service';
+
+/** How long a peer has, after the server's FIN, to close its side before the connection is destroyed. */
+export const CLOSE_GRACE_MS = 1_000;
+
+export interface DrainResult {
+  /** Every message in flight was handled and replied to before the deadline. */
+  drained: boolean;
+  /** Messages still in flight when the connections were closed (0 when drained). */
+  inFlight: number;
+  /** Connections open when the drain began closing them. */
+  connections: number;
+  /** From the start of the drain until every connection was closed. */
+  elapsedMs: number;
+}
+
+/**
+ * Graceful shutdown: stops accepting connections, answers new requests with
+ * SHUTTING_DOWN (see `DrainGuard`), waits up to a deadline for the messages in
+ * flight to produce their reply, then closes every connection after its last reply.
+ *
+ * Messages (requests with a handler, and events) are counted through the transport's
+ * processing hooks, which Nest runs around every handled message anyway: one counter,
+ * and no interceptor, whose observables would cost the hot path.
+ */
+@Injectable()
+export class DrainService {
+  private readonly logger = new Logger('Shutdown');
+  private inFlightCount = 0;
+  private isDraining = false;
+  private onIdle: (() => void) | undefined;
+  private result: Promise<DrainResult> | undefined;
+
+  constructor(private readonly connections: ConnectionTracker) {}
+
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  /** Messages being handled: from their dispatch until their last reply (or their error) has been produced. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Counts the messages `server` handles; call it once, before it listens. It takes the server's processing hooks. */
+  countMessagesOf(server: ITransportServer): void {
+    if (!(server instanceof Server)) {
+      throw new TypeError('DrainService counts messages through the processing hooks of a Nest transport Server');
+    }
+    // Typed as returning void, yet Nest passes the hook's result on (its default hook returns
+    // `done()`): returning the promise keeps a failed handler's rejection observed by Nest.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    server.setOnProcessingStartHook((_transport, _context, done) => {
+      this.inFlightCount += 1;
+      return done();
+    });
+    server.setOnProcessingEndHook(() => this.ended());
+  }
+
+  private ended(): void {
+    this.inFlightCount -= 1;
+    if (this.inFlightCount === 0) {
+      this.onIdle?.();
+    }
+  }
+
+  /**
+   * Drains once: later calls return the first drain's result. `listener` is the
+   * server that accepts connections; it is closed at once.
+   */
+  drain(listener: Pick<NetServer, 'close'>, deadlineMs: number): Promise<DrainResult> {
+    this.result ??= this.run(listener, deadlineMs);
+    return this.result;
+  }
+
+  private async run(listener: Pick<NetServer, 'close'>, deadlineMs: number): Promise<DrainResult> {
+    const startedAt = performance.now();
+    this.isDraining = true;
+    listener.close();
+    this.logger.log(
+      `draining: no new connections; ${this.inFlightCount} message(s) in flight on ${this.connections.openConnections} connection(s), ` +
+        `waiting up to ${deadlineMs} ms; new requests get SHUTTING_DOWN`,
+    );
+    const drained = await this.idle(deadlineMs);
+    const inFlight = this.inFlightCount;
+    if (drained) {
+      this.logger.log(`drained in ${elapsedSince(startedAt)} ms`);
+    } else {
+      this.logger.warn(`drain deadline of ${deadlineMs} ms passed with ${inFlight} message(s) still in flight: their replies are lost`);
+    }
+    // Replies are written on the next tick after their handler completes (Nest's `send`,
+    // then the framed socket's batching); a macrotask later they are all queued on their sockets.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const { closed, cutOff } = await this.connections.closeAll(CLOSE_GRACE_MS);
+    const elapsedMs = elapsedSince(startedAt);
+    this.logger.log(
+      `closed ${closed} connection(s)${cutOff > 0 ? `, ${cutOff} cut off after ${CLOSE_GRACE_MS} ms without closing their side` : ''}; ` +
+        `shutdown took ${elapsedMs} ms`,
+    );
+    return { drained, inFlight, connections: closed, elapsedMs };
+  }
+
+  /** True once nothing is in flight, false if `deadlineMs` passes first. */
+  private idle(deadlineMs: number): Promise<boolean> {
+    if (this.inFlightCount === 0) {
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.onIdle = undefined;
+        resolve(false);
+      }, deadlineMs);
+      this.onIdle = () => {
+        clearTimeout(timer);
+        this.onIdle = undefined;
+        resolve(true);
+      };
+    });
+  }
+}
+
+function elapsedSince(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
+}

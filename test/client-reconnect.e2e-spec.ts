@@ -1,0 +1,107 @@
+import { EchoClient, RpcClientError } from '@echo-pair/common';
+import type { RunningEchoServer } from '@echo-pair/echo-server';
+import { freePort } from './support/loopback-port';
+import { startKillableServer, type KillableServer } from './support/killable-server';
+import { startTestServer } from './support/test-server';
+
+const RECONNECT = { initialDelayMs: 50, maxDelayMs: 200, factor: 2 };
+/** Bounds the waits for the client to come back, in time. */
+const RECOVERY_MS = 10_000;
+
+async function rejection(promise: Promise<unknown>): Promise<RpcClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RpcClientError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Polls `check` every 20 ms until it is true; fails after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) {
+      throw new Error(`not reached within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the typed client across a server stopped and started again on the same port', () => {
+  let port: number;
+  let server: RunningEchoServer | undefined;
+  let client: EchoClient;
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startTestServer({ ECHO_PORT: String(port) });
+    client = EchoClient.create({ host: '127.0.0.1', port, timeoutMs: 5_000, reconnect: RECONNECT });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.close();
+  });
+
+  it('fails calls during the outage with typed errors, reconnects by itself with backoff, and serves again', async () => {
+    expect((await client.echo({ text: 'before' })).text).toBe('before');
+
+    await server!.close();
+    server = undefined;
+    await until(() => client.connectionInfo().state !== 'connected', RECOVERY_MS);
+
+    const failFast = await rejection(client.echo({ text: 'now' }, { whenDisconnected: 'fail-fast' }));
+    expect(failFast).toMatchObject({ code: 'CONNECTION_FAILED', retryable: true });
+    const waitedInVain = await rejection(client.echo({ text: 'waits' }, { timeoutMs: 400 }));
+    expect(waitedInVain).toMatchObject({ code: 'CONNECTION_FAILED', retryable: true });
+    expect(waitedInVain.message).toMatch(/within 400 ms .*ECONNREFUSED/);
+    // This one waits for the server to come back, within its timeout.
+    const patient = client.echo({ text: 'patient' }, { timeoutMs: RECOVERY_MS });
+    await until(() => client.connectionInfo().consecutiveFailures >= 3, RECOVERY_MS);
+
+    server = await startTestServer({ ECHO_PORT: String(port) });
+    expect((await patient).text).toBe('patient');
+
+    const info = client.connectionInfo();
+    console.info(`reconnect: ${info.attempts} connect attempts, ${info.connects} connects, ${info.drops} drops`);
+    expect(info).toMatchObject({ state: 'connected', connects: 2, drops: 1, consecutiveFailures: 0 });
+    expect(info.attempts).toBeGreaterThanOrEqual(5); // the first connect, at least 3 refused, the one that succeeded
+    expect((await client.echo({ text: 'after' })).text).toBe('after');
+  });
+});
+
+describe('the typed client when the server process is killed', () => {
+  const servers: KillableServer[] = [];
+  let client: EchoClient | undefined;
+
+  afterAll(async () => {
+    await client?.close();
+    await Promise.all(servers.map((server) => server.kill()));
+  });
+
+  it('fails the calls in flight at once with CONNECTION_LOST, not a timeout, and comes back to a new process', async () => {
+    const port = await freePort();
+    servers.push(await startKillableServer(port));
+    client = EchoClient.create({ host: '127.0.0.1', port, timeoutMs: 20_000, reconnect: RECONNECT });
+    const stats = JSON.parse((await client.command({ name: 'stats' })).output) as { messages: Record<string, number> };
+    expect(stats.messages.command).toBe(1);
+
+    const inFlight = client.command({ name: 'sleep', args: ['5000'] });
+    inFlight.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the request has reached the server
+    await servers[0].kill('SIGKILL');
+
+    // A 20 s timeout and a 5 s sleep: only the dropped connection can end this call now.
+    const lost = await rejection(inFlight);
+    expect(lost).toMatchObject({ code: 'CONNECTION_LOST', retryable: true, pattern: 'command' });
+
+    servers.push(await startKillableServer(port));
+    await until(() => client!.connectionInfo().state === 'connected', RECOVERY_MS);
+    expect((await client.echo({ text: 'new process' })).text).toBe('new process');
+    expect(client.connectionInfo()).toMatchObject({ drops: 1, connects: 2 });
+  });
+});
