@@ -27,6 +27,7 @@ export * from './client/echo-client.module';
 export type * from './contract/server-stats.types';
 export * from './config/validate-environment';
 export * from './config/to-integer.decorator';
+export * from './config/to-boolean.decorator';
 export * from './config/logging-environment';
 export * from './config/validated-config.module';
 export * from './tls/tls-files';

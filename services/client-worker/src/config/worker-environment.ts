@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import { LoggingEnvironment, RequiresAlso, ToInteger, WireLimits, type WhenDisconnected } from '@echo-pair/common';
-import { Transform } from 'class-transformer';
+import { LoggingEnvironment, RequiresAlso, ToBoolean, ToInteger, WireLimits, type WhenDisconnected } from '@echo-pair/common';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { WORKER_MODES, type WorkerMode } from './worker-mode';
 
@@ -55,7 +54,7 @@ export class WorkerEnvironment extends LoggingEnvironment {
   CONNECT_BACKOFF_MAX_MS = 3_000;
 
   /** Reconnect in the background after the connection drops (or a connect fails), with backoff. */
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @ToBoolean()
   @IsBoolean()
   RECONNECT = true;
 
@@ -77,7 +76,7 @@ export class WorkerEnvironment extends LoggingEnvironment {
   WHEN_DISCONNECTED: WhenDisconnected = 'wait';
 
   /** Repeat idempotent calls (echo, hello, pure commands) that failed on the transport, within CALL_TIMEOUT_MS. */
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @ToBoolean()
   @IsBoolean()
   RETRY_IDEMPOTENT = false;
 

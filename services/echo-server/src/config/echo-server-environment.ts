@@ -1,6 +1,5 @@
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, ToInteger, TransportDefaults } from '@echo-pair/common';
+import { LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, ToBoolean, ToInteger, TransportDefaults } from '@echo-pair/common';
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment extends LoggingEnvironment {
@@ -67,7 +66,7 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   MAX_IN_FLIGHT_PER_CONNECTION = TransportDefaults.maxInFlightPerConnection;
 
   /** Nagle's algorithm off (`true`): small replies leave at once instead of waiting for the peer's delayed ACK. */
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @ToBoolean()
   @IsBoolean()
   TCP_NO_DELAY = true;
 
@@ -121,7 +120,7 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   TLS_CA_FILE?: string;
 
   /** With TLS on: refuse clients without a certificate signed by TLS_CA_FILE (mutual TLS). */
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @ToBoolean()
   @IsBoolean()
   TLS_REQUIRE_CLIENT_CERT = true;
 }
