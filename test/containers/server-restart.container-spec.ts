@@ -14,7 +14,7 @@ const MAX_CALLS = 600;
 const MAX_RESTART_MS = 120_000;
 const CALLS_AFTER_RESTART = 5;
 /** How a call may fail while the server is away: refused, dropped, or unanswered. */
-const OUTAGE_CODES = ['CONNECTION_FAILED', 'CONNECTION_CLOSED', 'TIMEOUT'];
+const OUTAGE_CODES = ['CONNECTION_FAILED', 'CONNECTION_LOST', 'TIMEOUT'];
 
 type Outcome = { ok: true; receivedAt: number } | { ok: false; code: string };
 
@@ -90,7 +90,7 @@ describe('restarting the echo-server container under a connected typed client', 
   });
 });
 
-/** The outcomes in order, repeats counted: "ok x20, CONNECTION_CLOSED, CONNECTION_FAILED x2, ok x30". */
+/** The outcomes in order, repeats counted: "ok x20, CONNECTION_LOST, CONNECTION_FAILED x2, ok x30". */
 function runLengths(outcomes: Outcome[]): string {
   const runs: Array<{ label: string; count: number }> = [];
   for (const outcome of outcomes) {
