@@ -20,6 +20,7 @@ export * from './client/rpc-client.error';
 export * from './client/rpc-error-mapper';
 export * from './client/describe-error';
 export * from './client/echo-client-options';
+export * from './client/backoff';
 export * from './client/connection-keeper';
 export * from './client/echo-client.constants';
 export * from './client/echo-client';

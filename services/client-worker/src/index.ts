@@ -4,7 +4,6 @@ export * from './worker.tokens';
 export * from './worker-mode-runner';
 export * from './config/worker-environment';
 export * from './config/worker-mode';
-export * from './connection/backoff-delay';
 export * from './connection/server-connector.service';
 export * from './connection/server-unavailable.error';
 export * from './demo/demo-runner.service';

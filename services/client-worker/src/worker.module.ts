@@ -4,6 +4,7 @@ import {
   EchoClient,
   EchoClientModule,
   readTlsFiles,
+  tlsFilePathsOf,
   validatedConfigModule,
   type EchoClientOptions,
 } from '@echo-pair/common';
@@ -82,10 +83,6 @@ function tlsTransportOf(environment: WorkerEnvironment): EchoClientOptions['tran
   if (environment.TLS_CA_FILE === undefined) {
     return undefined;
   }
-  const material = readTlsFiles({
-    certFile: environment.TLS_CERT_FILE,
-    keyFile: environment.TLS_KEY_FILE,
-    caFile: environment.TLS_CA_FILE,
-  });
+  const material = readTlsFiles(tlsFilePathsOf(environment));
   return { tlsOptions: clientTlsOptions(material, { serverName: environment.TLS_SERVER_NAME }) };
 }

@@ -10,6 +10,7 @@ import {
   describeTlsClientError,
   framedJsonSocket,
   readTlsFiles,
+  tlsFilePathsOf,
   serverTlsOptions,
   TlsPeerMemory,
   validateEnvironment,
@@ -112,11 +113,7 @@ function tlsOptionsOf(environment: EchoServerEnvironment): TlsOptions | undefine
   if (environment.TLS_CERT_FILE === undefined) {
     return undefined;
   }
-  const material = readTlsFiles({
-    certFile: environment.TLS_CERT_FILE,
-    keyFile: environment.TLS_KEY_FILE,
-    caFile: environment.TLS_CA_FILE,
-  });
+  const material = readTlsFiles(tlsFilePathsOf(environment));
   return serverTlsOptions(material, { requireClientCert: environment.TLS_REQUIRE_CLIENT_CERT });
 }
 

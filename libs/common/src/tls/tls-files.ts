@@ -26,6 +26,17 @@ export const TLS_FILE_VARIABLES: Readonly<Record<keyof TlsFilePaths, string>> = 
   caFile: 'TLS_CA_FILE',
 };
 
+/** The TLS_* file variables of a service's environment. */
+export interface TlsFileVariables {
+  TLS_CERT_FILE?: string;
+  TLS_KEY_FILE?: string;
+  TLS_CA_FILE?: string;
+}
+
+export function tlsFilePathsOf(environment: TlsFileVariables): TlsFilePaths {
+  return { certFile: environment.TLS_CERT_FILE, keyFile: environment.TLS_KEY_FILE, caFile: environment.TLS_CA_FILE };
+}
+
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /**

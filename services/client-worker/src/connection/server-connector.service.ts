@@ -1,10 +1,9 @@
-import { describeError, EchoClient, RpcClientError, type HelloResponse, type RpcClientErrorCode } from '@echo-pair/common';
+import { backoffDelayMs, describeError, EchoClient, RpcClientError, type HelloResponse, type RpcClientErrorCode } from '@echo-pair/common';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { catchError, defer, lastValueFrom, retry, throwError, timer } from 'rxjs';
 import type { WorkerEnvironment } from '../config/worker-environment';
 import { WorkerOutput } from '../output/worker-output.service';
-import { backoffDelayMs } from './backoff-delay';
 import { ServerUnavailableError } from './server-unavailable.error';
 
 /**
@@ -24,8 +23,9 @@ export class ServerConnector {
     const server = `${this.config.get('ECHO_SERVER_HOST', { infer: true })}:${this.config.get('ECHO_SERVER_PORT', { infer: true })}`;
     const attempts = this.config.get('CONNECT_ATTEMPTS', { infer: true });
     const backoff = {
-      baseMs: this.config.get('CONNECT_BACKOFF_MS', { infer: true }),
-      maxMs: this.config.get('CONNECT_BACKOFF_MAX_MS', { infer: true }),
+      initialDelayMs: this.config.get('CONNECT_BACKOFF_MS', { infer: true }),
+      maxDelayMs: this.config.get('CONNECT_BACKOFF_MAX_MS', { infer: true }),
+      factor: 2,
     };
     const name = this.config.get('WORKER_NAME', { infer: true });
     let attempt = 0;

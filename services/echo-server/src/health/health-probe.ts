@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { clientTlsOptions, describeError, EchoClient, readTlsFiles, REQUEST_PATTERNS } from '@echo-pair/common';
+import { clientTlsOptions, describeError, EchoClient, readTlsFiles, tlsFilePathsOf, REQUEST_PATTERNS } from '@echo-pair/common';
 import type { EchoServerEnvironment } from '../config/echo-server-environment';
 
 export interface HealthProbeTarget {
@@ -36,11 +36,7 @@ export function probeTlsOptionsFor(environment: EchoServerEnvironment): Connecti
   if (environment.TLS_CERT_FILE === undefined) {
     return undefined;
   }
-  const material = readTlsFiles({
-    certFile: environment.TLS_CERT_FILE,
-    keyFile: environment.TLS_KEY_FILE,
-    caFile: environment.TLS_CA_FILE,
-  });
+  const material = readTlsFiles(tlsFilePathsOf(environment));
   return clientTlsOptions(material, { skipServerIdentity: true });
 }
 
