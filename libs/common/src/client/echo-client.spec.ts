@@ -1,10 +1,11 @@
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import { EMPTY, NEVER, of, throwError, type Observable } from 'rxjs';
+import { EMPTY, EmptyError, NEVER, Observable, of, Subject, throwError } from 'rxjs';
 import type { RpcErrorEnvelope } from '../contract/error-envelope';
 import { CLOSE_GRACE_MS, DEFAULT_CALL_TIMEOUT_MS } from './echo-client-options';
 import { EchoClient } from './echo-client';
+import { EchoClientTcp } from './echo-client-tcp';
 import { RpcClientError } from './rpc-client.error';
 import { FramedJsonSocket } from '../transport/framed-json-socket';
 
@@ -248,6 +249,64 @@ describe('EchoClient', () => {
     });
   });
 
+  describe('on an open connection (the direct path)', () => {
+    beforeEach(async () => {
+      await client.connect();
+      expect(client.connectionInfo().state).toBe('connected');
+    });
+
+    it('resolves with the last value once the reply completes, leaving no timer', async () => {
+      jest.useFakeTimers();
+      proxy.reply = () => of('first', 'last');
+
+      await expect(client.send('echo', { text: 'x' })).resolves.toBe('last');
+      await expect(client.note({ text: 'x' })).resolves.toBeUndefined();
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('rejects a request with TIMEOUT after its timeout, and unsubscribes from the transport', async () => {
+      jest.useFakeTimers();
+      const teardown = jest.fn();
+      proxy.reply = () => new Observable(() => teardown);
+      const call = track(client.echo({ text: 'x' }, { timeoutMs: 50 }));
+
+      await jest.advanceTimersByTimeAsync(49);
+      expect(call.settled()).toBe(false);
+      expect(teardown).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(1);
+
+      await expect(call.promise).rejects.toMatchObject({ code: 'TIMEOUT', message: 'no reply to "echo" within 50 ms' });
+      expect(teardown).toHaveBeenCalledTimes(1);
+    });
+
+    it('maps a failure, whether the transport reports it or throws it', async () => {
+      proxy.reply = () => throwError(() => new Error('Connection closed'));
+      await expect(client.echo({ text: 'x' })).rejects.toMatchObject({ code: 'CONNECTION_LOST', pattern: 'echo' });
+
+      proxy.send.mockImplementationOnce(() => {
+        throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+      });
+      await expect(client.echo({ text: 'x' })).rejects.toMatchObject({ code: 'CONNECTION_FAILED', pattern: 'echo' });
+    });
+
+    it('rejects a request that completes without a reply, as lastValueFrom does', async () => {
+      proxy.reply = () => EMPTY;
+
+      await expect(client.echo({ text: 'x' })).rejects.toBeInstanceOf(EmptyError);
+    });
+
+    it('fails a call in flight with CONNECTION_CLOSED when the client is closed', async () => {
+      const inFlight = new Subject<unknown>();
+      proxy.reply = () => inFlight;
+      const call = client.echo({ text: 'x' });
+
+      await client.close();
+      inFlight.error(new Error('Connection closed'));
+
+      await expect(call).rejects.toMatchObject({ code: 'CONNECTION_CLOSED', pattern: 'echo' });
+    });
+  });
+
   describe('close', () => {
     beforeEach(() => {
       jest.useFakeTimers();
@@ -305,7 +364,7 @@ describe('EchoClient', () => {
   });
 
   describe('create', () => {
-    it('builds a TCP proxy for the host and port, with the framed socket and the given limits on it', async () => {
+    it('builds a TCP proxy (ClientTCP with its direct path) for the host and port, with the framed socket and the given limits on it', async () => {
       const create = jest.spyOn(ClientProxyFactory, 'create').mockReturnValue(proxy.asClientProxy());
 
       const created = EchoClient.create({
@@ -317,8 +376,8 @@ describe('EchoClient', () => {
 
       expect(created).toBeInstanceOf(EchoClient);
       expect(create).toHaveBeenCalledTimes(1);
-      const [{ transport, options }] = create.mock.calls[0] as unknown as [{ transport: Transport; options: Record<string, unknown> }];
-      expect(transport).toBe(Transport.TCP);
+      const [{ customClass, options }] = create.mock.calls[0] as unknown as [{ customClass: unknown; options: Record<string, unknown> }];
+      expect(customClass).toBe(EchoClientTcp);
       expect(options).toEqual({ host: '127.0.0.1', port: 4321, socketClass: expect.any(Function) as unknown });
       const SocketClass = options.socketClass as new (socket: Socket) => FramedJsonSocket;
       const netSocket = new Socket();

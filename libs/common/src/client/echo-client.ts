@@ -1,7 +1,21 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import type { OnApplicationShutdown, Type } from '@nestjs/common';
+import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
-import { catchError, defer, from, lastValueFrom, mergeMap, retry, tap, throwError, timeout, timer, type Observable } from 'rxjs';
+import {
+  catchError,
+  defer,
+  EmptyError,
+  from,
+  lastValueFrom,
+  mergeMap,
+  retry,
+  tap,
+  throwError,
+  timeout,
+  timer,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
 import type { CommandRequest, CommandResponse } from '../contract/command.types';
 import type { EchoRequest, EchoResponse } from '../contract/echo.types';
 import type { HelloRequest, HelloResponse } from '../contract/hello.types';
@@ -10,6 +24,7 @@ import { Events, Patterns, type EventPattern, type RequestPattern } from '../con
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { backoffDelayMs } from './backoff';
 import { ConnectionKeeper, type ConnectionInfo } from './connection-keeper';
+import { EchoClientTcp } from './echo-client-tcp';
 import {
   CLOSE_GRACE_MS,
   DEFAULT_CALL_TIMEOUT_MS,
@@ -67,7 +82,8 @@ export class EchoClient implements OnApplicationShutdown {
   static create(options: EchoClientOptions): EchoClient {
     const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
     const proxy = ClientProxyFactory.create({
-      transport: Transport.TCP,
+      // Nest types `customClass` as a ClientProxy of string statuses; ClientTCP's are narrower.
+      customClass: EchoClientTcp as Type<ClientProxy>,
       options: {
         socketClass: framedJsonSocket({
           maxFrameLength: maxBufferSize,
@@ -107,6 +123,9 @@ export class EchoClient implements OnApplicationShutdown {
       return Promise.reject(notSent(pattern));
     }
     const retryPolicy = this.retryFor(pattern, request, options);
+    if (retryPolicy === undefined && this.connection.state === 'connected') {
+      return this.callNow(pattern, () => this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options, false);
+    }
     return lastValueFrom(this.call(pattern, () => this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options, retryPolicy));
   }
 
@@ -114,6 +133,10 @@ export class EchoClient implements OnApplicationShutdown {
   async emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
     if (event === null || event === undefined) {
       throw notSent(pattern);
+    }
+    if (this.connection.state === 'connected') {
+      await this.callNow(pattern, () => this.proxy.emit<unknown, EventOf<E>>(pattern, event), options, true);
+      return;
     }
     await lastValueFrom(
       this.call(pattern, () => this.proxy.emit<unknown, EventOf<E>>(pattern, event), options),
@@ -152,6 +175,50 @@ export class EchoClient implements OnApplicationShutdown {
     } catch {
       return undefined; // never connected
     }
+  }
+
+  /**
+   * One call on an open connection, without retry: what `call` does then, with one subscription and
+   * one timer instead of its operators, since most calls are of this kind. Like `timeout({ first })`,
+   * the timer stops at the first value; like `lastValueFrom`, the promise settles on completion.
+   */
+  private callNow<T>(pattern: string, start: () => Observable<T>, options: CallOptions | undefined, emptyIsDone: boolean): Promise<T> {
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let last: T | undefined;
+      let hasValue = false;
+      let subscription: Subscription | undefined;
+      const timer = setTimeout(() => {
+        subscription?.unsubscribe();
+        reject(timeoutError(pattern, timeoutMs));
+      }, timeoutMs);
+      const fail = (error: unknown): void => {
+        clearTimeout(timer);
+        reject(this.toError(error, pattern));
+      };
+      try {
+        subscription = start().subscribe({
+          next: (value) => {
+            if (!hasValue) {
+              clearTimeout(timer);
+              hasValue = true;
+            }
+            last = value;
+          },
+          error: fail,
+          complete: () => {
+            clearTimeout(timer);
+            if (hasValue || emptyIsDone) {
+              resolve(last as T);
+            } else {
+              reject(new EmptyError());
+            }
+          },
+        });
+      } catch (error) {
+        fail(error);
+      }
+    });
   }
 
   /**

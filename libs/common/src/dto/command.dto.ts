@@ -1,10 +1,11 @@
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches } from 'class-validator';
 import type { CommandRequest } from '../contract/command.types';
 import { COMMAND_NAME_PATTERN, WireLimits } from '../contract/wire-limits';
+import { MaxTextLength } from './max-text-length.decorator';
 
 export class CommandDto implements CommandRequest {
   @IsString()
-  @MaxLength(WireLimits.commandNameMaxLength)
+  @MaxTextLength(WireLimits.commandNameMaxLength)
   @Matches(COMMAND_NAME_PATTERN, { message: 'name must be a lower-case command name such as "upper"' })
   name!: string;
 
@@ -12,6 +13,6 @@ export class CommandDto implements CommandRequest {
   @IsArray()
   @ArrayMaxSize(WireLimits.commandArgsMaxCount)
   @IsString({ each: true })
-  @MaxLength(WireLimits.commandArgMaxLength, { each: true })
+  @MaxTextLength(WireLimits.commandArgMaxLength, { each: true })
   args?: string[];
 }

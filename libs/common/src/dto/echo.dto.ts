@@ -1,9 +1,10 @@
-import { IsString, MaxLength } from 'class-validator';
+import { IsString } from 'class-validator';
 import type { EchoRequest } from '../contract/echo.types';
 import { WireLimits } from '../contract/wire-limits';
+import { MaxTextLength } from './max-text-length.decorator';
 
 export class EchoDto implements EchoRequest {
   @IsString()
-  @MaxLength(WireLimits.echoTextMaxLength)
+  @MaxTextLength(WireLimits.echoTextMaxLength)
   text!: string;
 }

@@ -1,10 +1,11 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 import type { HelloRequest } from '../contract/hello.types';
 import { WireLimits } from '../contract/wire-limits';
+import { MaxTextLength } from './max-text-length.decorator';
 
 export class HelloDto implements HelloRequest {
   @IsOptional()
   @IsString()
-  @MaxLength(WireLimits.clientNameMaxLength)
+  @MaxTextLength(WireLimits.clientNameMaxLength)
   client?: string;
 }

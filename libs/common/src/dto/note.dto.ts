@@ -1,15 +1,16 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
 import type { NoteEvent } from '../contract/note.types';
 import { WireLimits } from '../contract/wire-limits';
+import { MaxTextLength } from './max-text-length.decorator';
 
 export class NoteDto implements NoteEvent {
   @IsString()
   @IsNotEmpty()
-  @MaxLength(WireLimits.noteTextMaxLength)
+  @MaxTextLength(WireLimits.noteTextMaxLength)
   text!: string;
 
   @IsOptional()
   @IsString()
-  @MaxLength(WireLimits.clientNameMaxLength)
+  @MaxTextLength(WireLimits.clientNameMaxLength)
   author?: string;
 }

@@ -53,6 +53,20 @@ describe('FramedJsonSocket', () => {
     expect(callback).toHaveBeenCalledWith(undefined);
   });
 
+  it('writes at most 16 frames per write, the rest of the tick in the next', async () => {
+    const { raw, socket } = setUp();
+    const callbacks = Array.from({ length: 20 }, () => jest.fn());
+
+    callbacks.forEach((callback, n) => socket.sendMessage({ id: String(n), response: n }, callback));
+    expect(raw.written).toHaveLength(1);
+    await tick();
+
+    expect(raw.written).toHaveLength(2);
+    const frames = callbacks.map((_, n) => JSON.stringify({ id: String(n), response: n })).map((json) => `${json.length}#${json}`);
+    expect(raw.written.map(String)).toEqual([frames.slice(0, 16).join(''), frames.slice(16).join('')]);
+    callbacks.forEach((callback) => expect(callback).toHaveBeenCalledWith(undefined));
+  });
+
   it('throws, as JsonSocket does, for a message that has no JSON text', () => {
     expect(() => setUp().socket.sendMessage(undefined)).toThrow(TypeError);
   });

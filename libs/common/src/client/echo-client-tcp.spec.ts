@@ -1,0 +1,104 @@
+import { lastValueFrom } from 'rxjs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { FrameDecoder } from '../transport/frame-decoder';
+import { framedJsonSocket } from '../transport/framed-json-socket';
+import { EchoClientTcp } from './echo-client-tcp';
+
+interface Request {
+  id: string;
+  pattern: string;
+  data: { text: string };
+}
+
+/** A loopback peer in stock framing: answers `echo`, fails `boom`, never answers `never`, and can drop its connections. */
+async function startPeer(): Promise<{ server: Server; port: number; sockets: Socket[]; received: Request[] }> {
+  const sockets: Socket[] = [];
+  const received: Request[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    const decoder = new FrameDecoder(1 << 20, 1 << 22);
+    const send = (message: unknown): void => {
+      const json = JSON.stringify(message);
+      socket.write(`${json.length}#${json}`);
+    };
+    socket.on('data', (chunk) => {
+      decoder.push(chunk);
+      for (let text = decoder.next(); text !== undefined; text = decoder.next()) {
+        const request = JSON.parse(text) as Request;
+        received.push(request);
+        if (request.pattern === 'echo') {
+          send({ id: request.id, response: request.data, isDisposed: true });
+        } else if (request.pattern === 'boom') {
+          send({ id: request.id, err: { code: 'X' }, isDisposed: true });
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets, received };
+}
+
+describe('EchoClientTcp', () => {
+  let peer: Awaited<ReturnType<typeof startPeer>>;
+  let client: EchoClientTcp;
+
+  beforeEach(async () => {
+    peer = await startPeer();
+    client = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, socketClass: framedJsonSocket() });
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 10)); // frames still queued go out before the FIN
+    client.close();
+    peer.sockets.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => peer.server.close(resolve));
+  });
+
+  it('connects on the first request, as stock does, and answers it', async () => {
+    await expect(lastValueFrom(client.send('echo', { text: 'first' }))).resolves.toEqual({ text: 'first' });
+  });
+
+  it('on an open connection, publishes a request when it is subscribed to, and routes its reply', async () => {
+    await client.connect();
+    const reply = lastValueFrom(client.send('echo', { text: 'direct' }));
+
+    expect(client['routingMap'].size).toBe(1);
+    await expect(reply).resolves.toEqual({ text: 'direct' });
+    expect(client['routingMap'].size).toBe(0);
+  });
+
+  it('fails a request with the error the peer replied with', async () => {
+    await client.connect();
+
+    await expect(lastValueFrom(client.send('boom', { text: 'x' }))).rejects.toEqual({ code: 'X' });
+  });
+
+  it('forgets a request unsubscribed from', async () => {
+    await client.connect();
+    const subscription = client.send('never', { text: 'x' }).subscribe();
+    expect(client['routingMap'].size).toBe(1);
+
+    subscription.unsubscribe();
+
+    expect(client['routingMap'].size).toBe(0);
+  });
+
+  it('fails the requests in flight when the connection drops, and reconnects for the next one', async () => {
+    await client.connect();
+    const inFlight = lastValueFrom(client.send('never', { text: 'x' }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    peer.sockets[0].destroy();
+
+    await expect(inFlight).rejects.toThrow('Connection closed');
+    await expect(lastValueFrom(client.send('echo', { text: 'again' }))).resolves.toEqual({ text: 'again' });
+    expect(peer.sockets).toHaveLength(2);
+  });
+
+  it('leaves a null payload to the stock path, which refuses it', async () => {
+    await client.connect();
+
+    await expect(lastValueFrom(client.send('echo', null))).rejects.toThrow();
+    expect(peer.received).toHaveLength(0);
+  });
+});
