@@ -1,6 +1,6 @@
 import { Logger, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type TcpOptions } from '@nestjs/microservices';
+import type { CustomStrategy } from '@nestjs/microservices';
 import { once } from 'node:events';
 import type { AddressInfo, DropArgument, Server, Socket } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
@@ -20,6 +20,7 @@ import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
 import { DrainService, type DrainResult } from './shutdown/drain.service';
+import { EchoServerTcp } from './transport/echo-server-tcp';
 
 export interface RunningEchoServer {
   app: INestMicroservice;
@@ -48,26 +49,27 @@ export interface StartEchoServerOptions {
 export async function startEchoServer({ env = process.env }: StartEchoServerOptions = {}): Promise<RunningEchoServer> {
   const environment = validateEnvironment(EchoServerEnvironment, env);
   const tlsOptions = tlsOptionsOf(environment);
-  const app = await NestFactory.createMicroservice<TcpOptions>(EchoServerModule.forRoot(environment), {
+  // Nest's TCP transport, as a strategy instance so that its route lookup can skip a JSON.parse per message.
+  const tcpServer = new EchoServerTcp({
+    host: environment.ECHO_HOST,
+    port: environment.ECHO_PORT,
+    ...(tlsOptions === undefined ? {} : { tlsOptions }),
+    socketClass: framedJsonSocket({
+      maxFrameLength: environment.MAX_MESSAGE_LENGTH,
+      incompleteFrameTimeoutMs: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
+      maxBufferedBytes: environment.MAX_BUFFERED_BYTES,
+      maxSendBufferBytes: environment.MAX_SEND_BUFFER_BYTES,
+      maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
+      requirePattern: true,
+      noDelay: environment.TCP_NO_DELAY,
+      // Rejections come from connections, so only after `app` exists and listens.
+      onRejection: (rejection: SocketRejection) => app.get(ConnectionTracker).rejected(rejection),
+    }),
+  });
+  const app = await NestFactory.createMicroservice<CustomStrategy>(EchoServerModule.forRoot(environment), {
     logger: createConsoleLogger({ format: environment.LOG_FORMAT, level: environment.LOG_LEVEL, name: environment.SERVER_NAME }),
     abortOnError: false,
-    transport: Transport.TCP,
-    options: {
-      host: environment.ECHO_HOST,
-      port: environment.ECHO_PORT,
-      ...(tlsOptions === undefined ? {} : { tlsOptions }),
-      socketClass: framedJsonSocket({
-        maxFrameLength: environment.MAX_MESSAGE_LENGTH,
-        incompleteFrameTimeoutMs: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
-        maxBufferedBytes: environment.MAX_BUFFERED_BYTES,
-        maxSendBufferBytes: environment.MAX_SEND_BUFFER_BYTES,
-        maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
-        requirePattern: true,
-        noDelay: environment.TCP_NO_DELAY,
-        // Rejections come from connections, so only after `app` exists and listens.
-        onRejection: (rejection: SocketRejection) => app.get(ConnectionTracker).rejected(rejection),
-      }),
-    },
+    strategy: tcpServer,
   });
   const connections = app.get(ConnectionTracker);
   app.on('connection', (socket: Socket) => connections.track(socket));
