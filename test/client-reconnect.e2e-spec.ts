@@ -1,4 +1,6 @@
 import { EchoClient, RpcClientError } from '@echo-pair/common';
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
 import { freePort } from './support/loopback-port';
 import { startKillableServer, type KillableServer } from './support/killable-server';
@@ -103,5 +105,101 @@ describe('the typed client when the server process is killed', () => {
     await until(() => client!.connectionInfo().state === 'connected', RECOVERY_MS);
     expect((await client.echo({ text: 'new process' })).text).toBe('new process');
     expect(client.connectionInfo()).toMatchObject({ drops: 1, connects: 2 });
+  });
+});
+
+/** A plain listener on 127.0.0.1 that handles each connection it accepts with `onConnection`, and keeps them until `stop()`. */
+async function startListener(
+  port: number,
+  onConnection: (socket: Socket) => void,
+): Promise<{ server: Server; sockets: Socket[]; stop(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined); // the client may reset it
+    onConnection(socket);
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    server,
+    sockets,
+    stop: async () => {
+      sockets.forEach((socket) => socket.destroy());
+      if (server.listening) {
+        server.close();
+        await once(server, 'close');
+      }
+    },
+  };
+}
+
+describe('the typed client on a connection that went silent (no reply, no FIN, no RST)', () => {
+  let silent: Awaited<ReturnType<typeof startListener>> | undefined;
+  let server: RunningEchoServer | undefined;
+  let client: EchoClient | undefined;
+
+  afterAll(async () => {
+    await client?.close();
+    await silent?.stop();
+    await server?.close();
+  });
+
+  it('destroys it after deadAfterTimeouts timeouts in a row, fails the call in flight with CONNECTION_LOST, and reconnects', async () => {
+    const port = await freePort();
+    // Accepts, then reads and never answers nor closes: a peer whose path died without a word.
+    silent = await startListener(port, (socket) => socket.resume());
+    client = EchoClient.create({ host: '127.0.0.1', port, timeoutMs: 5_000, deadAfterTimeouts: 3, reconnect: RECONNECT });
+    await client.connect();
+    // The silent peer stops listening (its connection stays open) and a real server takes the port.
+    silent.server.close();
+    server = await startTestServer({ ECHO_PORT: String(port) });
+
+    const inFlight = client.echo({ text: 'in flight' }, { timeoutMs: RECOVERY_MS });
+    inFlight.catch(() => undefined);
+    for (let n = 1; n <= 3; n += 1) {
+      expect(await rejection(client.echo({ text: `unanswered ${n}` }, { timeoutMs: 300 }))).toMatchObject({ code: 'TIMEOUT' });
+    }
+
+    // Only the destroyed connection can end this call before its 10 s timeout.
+    expect(await rejection(inFlight)).toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+    expect((await client.echo({ text: 'real server' }, { timeoutMs: RECOVERY_MS })).text).toBe('real server');
+    expect(client.connectionInfo()).toMatchObject({
+      state: 'connected',
+      connects: 2,
+      drops: 1,
+      deadConnections: 1,
+      consecutiveTimeouts: 0,
+    });
+    await until(() => silent!.sockets[0].destroyed || silent!.sockets[0].readableEnded, RECOVERY_MS);
+  });
+});
+
+describe('the typed client against a listener that accepts and closes every connection at once', () => {
+  const WINDOW_MS = 2_000;
+  const BACKOFF = { initialDelayMs: 50, maxDelayMs: 5_000, factor: 2, healthyAfterMs: 1_000 };
+  let listener: Awaited<ReturnType<typeof startListener>> | undefined;
+  let client: EchoClient | undefined;
+
+  afterAll(async () => {
+    await client?.close();
+    await listener?.stop();
+  });
+
+  it('backs off further after each connection dropped before it proved healthy', async () => {
+    const port = await freePort();
+    listener = await startListener(port, (socket) => socket.destroy());
+    client = EchoClient.create({ host: '127.0.0.1', port, timeoutMs: 1_000, reconnect: BACKOFF });
+    await client.connect().catch(() => undefined); // the reset may come before or after the connect
+
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+    const accepted = listener.sockets.length;
+    const info = client.connectionInfo();
+    console.info(`accept-and-close: ${accepted} connections in ${WINDOW_MS} ms (${info.attempts} attempts, ${info.connects} connects)`);
+
+    // Waits are at least half of 100, 200, 400, 800, 1600 ms: 6 connects fit in 2 s at most,
+    // where a backoff reset by every connect (at most 50 ms each) would make 40 or more.
+    expect(accepted).toBeGreaterThanOrEqual(3);
+    expect(accepted).toBeLessThanOrEqual(7);
   });
 });

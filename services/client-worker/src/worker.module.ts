@@ -49,6 +49,8 @@ export class WorkerModule {
               maxDelayMs: config.get('RECONNECT_BACKOFF_MAX_MS', { infer: true }),
             },
             whenDisconnected: config.get('WHEN_DISCONNECTED', { infer: true }),
+            deadAfterTimeouts: config.get('DEAD_AFTER_TIMEOUTS', { infer: true }),
+            keepAliveMs: config.get('TCP_KEEPALIVE_MS', { infer: true }),
             retry: config.get('RETRY_IDEMPOTENT', { infer: true }) && { attempts: config.get('RETRY_ATTEMPTS', { infer: true }) },
             ...(transport === undefined ? {} : { transport }),
           }),

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
+import type { Socket } from 'node:net';
 import { BehaviorSubject, defer, filter, from, map, of, take, throwError, type Observable, type Subscription } from 'rxjs';
 import { backoffDelayMs } from './backoff';
 import type { ReconnectOptions, WhenDisconnected } from './echo-client-options';
@@ -25,6 +26,10 @@ export interface ConnectionInfo {
   drops: number;
   /** Failed attempts since the last connection (or since the start). */
   consecutiveFailures: number;
+  /** Calls in a row that timed out on the current connection with nothing received on it in between. */
+  consecutiveTimeouts: number;
+  /** Connections destroyed because calls kept timing out on them with nothing received (see `deadAfterTimeouts`). */
+  deadConnections: number;
   /** Why the last attempt failed or the connection dropped, if it did. */
   lastError?: RpcClientError;
 }
@@ -46,8 +51,20 @@ export class ConnectionKeeper {
   private statusSubscription?: Subscription;
   /** True from a drop or a failed attempt until the next connection. */
   private outage = false;
-  private readonly counts = { attempts: 0, connects: 0, drops: 0, consecutiveFailures: 0 };
+  private readonly counts = { attempts: 0, connects: 0, drops: 0, consecutiveFailures: 0, consecutiveTimeouts: 0, deadConnections: 0 };
+  /**
+   * Failures that set the next backoff wait: failed attempts, and connections dropped before they
+   * proved healthy. Unlike `consecutiveFailures` it is not reset by a connect, only by a healthy connection.
+   */
+  private backoffFailures = 0;
   private lastError?: RpcClientError;
+  /** The socket of the current connection, when the proxy exposes one (a stand-in may not). */
+  private socket?: Socket;
+  private connectedAt = 0;
+  /** `socket.bytesRead` at the last timeout: a timeout that finds it unchanged continues the streak. */
+  private bytesReadAtTimeout = 0;
+  /** Set when the keeper destroyed the connection itself, so that its drop is not reported again. */
+  private declaredDead = false;
 
   constructor(
     private readonly proxy: ClientProxy,
@@ -55,6 +72,8 @@ export class ConnectionKeeper {
     /** `host:port`, for messages. */
     readonly target: string,
     private readonly random: () => number = Math.random,
+    /** See `EchoClientOptions.deadAfterTimeouts`; 0 turns the rule off. */
+    private readonly deadAfterTimeouts = 0,
   ) {}
 
   get state(): ConnectionState {
@@ -128,6 +147,38 @@ export class ConnectionKeeper {
     });
   }
 
+  /**
+   * A call sent on the current connection timed out. Reading `socket.bytesRead` here, on the
+   * timeout path only, tells whether anything arrived since the previous timeout, so that
+   * calls answered in time cost nothing. Once `deadAfterTimeouts` timeouts in a row found
+   * nothing received, the socket is destroyed: ClientTCP then fails the calls in flight with
+   * CONNECTION_LOST and reports the drop, and the reconnect takes over.
+   */
+  callTimedOut(): void {
+    const socket = this.socket;
+    if (this.deadAfterTimeouts <= 0 || this.state !== 'connected' || socket === undefined || socket.destroyed) {
+      return;
+    }
+    const bytesRead = socket.bytesRead;
+    this.counts.consecutiveTimeouts = bytesRead === this.bytesReadAtTimeout ? this.counts.consecutiveTimeouts + 1 : 1;
+    this.bytesReadAtTimeout = bytesRead;
+    if (this.counts.consecutiveTimeouts < this.deadAfterTimeouts) {
+      return;
+    }
+    const timeouts = this.counts.consecutiveTimeouts;
+    this.counts.deadConnections += 1;
+    this.declaredDead = true;
+    this.lastError = new RpcClientError({
+      code: 'CONNECTION_LOST',
+      message: `connection to ${this.target} considered dead after ${timeouts} timeouts with nothing received`,
+      pattern: 'connect',
+    });
+    this.logger.warn(
+      `connection to ${this.target} considered dead after ${timeouts} timeouts${this.policy.enabled ? '; reconnecting' : ''}`,
+    );
+    socket.destroy();
+  }
+
   close(): void {
     if (this.state === 'closed') {
       return;
@@ -168,6 +219,11 @@ export class ConnectionKeeper {
     this.outage = false;
     this.counts.connects += 1;
     this.counts.consecutiveFailures = 0;
+    this.counts.consecutiveTimeouts = 0;
+    this.socket = this.currentSocket();
+    this.bytesReadAtTimeout = this.socket?.bytesRead ?? 0;
+    this.connectedAt = Date.now();
+    this.declaredDead = false;
     this.state$.next('connected');
   }
 
@@ -178,6 +234,7 @@ export class ConnectionKeeper {
     this.outage = true;
     this.lastError = error;
     this.counts.consecutiveFailures += 1;
+    this.backoffFailures += 1;
     this.scheduleReconnect();
   }
 
@@ -188,11 +245,32 @@ export class ConnectionKeeper {
       if (status === 'disconnected' && this.state === 'connected') {
         this.counts.drops += 1;
         this.outage = true;
-        this.lastError = new RpcClientError({ code: 'CONNECTION_LOST', message: `connection to ${this.target} lost`, pattern: 'connect' });
-        this.logger.warn(`connection to ${this.target} lost${this.policy.enabled ? '; reconnecting' : ''}`);
+        this.backoffFailures = this.provedHealthy() ? 0 : this.backoffFailures + 1;
+        this.socket = undefined;
+        if (!this.declaredDead) {
+          this.lastError = new RpcClientError({
+            code: 'CONNECTION_LOST',
+            message: `connection to ${this.target} lost`,
+            pattern: 'connect',
+          });
+          this.logger.warn(`connection to ${this.target} lost${this.policy.enabled ? '; reconnecting' : ''}`);
+        }
         this.scheduleReconnect();
       }
     });
+  }
+
+  /** Whether the connection that just dropped carried a reply (anything received), or lasted `healthyAfterMs`. */
+  private provedHealthy(): boolean {
+    return (this.socket?.bytesRead ?? 0) > 0 || Date.now() - this.connectedAt >= this.policy.healthyAfterMs;
+  }
+
+  private currentSocket(): Socket | undefined {
+    try {
+      return this.proxy.unwrap<Socket>();
+    } catch {
+      return undefined; // a stand-in without a socket
+    }
   }
 
   private scheduleReconnect(): void {
@@ -200,7 +278,7 @@ export class ConnectionKeeper {
       this.state$.next('idle');
       return;
     }
-    const waitMs = backoffDelayMs(this.counts.consecutiveFailures + 1, this.policy, this.random);
+    const waitMs = backoffDelayMs(this.backoffFailures + 1, this.policy, this.random);
     this.state$.next('reconnecting');
     // Unreferenced: a reconnecting client alone does not keep the process alive (calls waiting on it do, by their timeouts).
     this.timer = setTimeout(() => {

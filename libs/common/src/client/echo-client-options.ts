@@ -16,6 +16,12 @@ export interface BackoffOptions {
 export interface ReconnectOptions extends BackoffOptions {
   /** Reconnect in the background once the connection drops or a connect fails, until `close()`. Default true. */
   enabled?: boolean;
+  /**
+   * A connection proves healthy by carrying a reply or by lasting this long, in milliseconds; one
+   * dropped before either counts as a failed attempt for the backoff, so that a peer which accepts
+   * and closes at once (a port proxy while its container restarts) is not hammered. Default 1000.
+   */
+  healthyAfterMs?: number;
 }
 
 export interface RetryOptions extends BackoffOptions {
@@ -39,6 +45,19 @@ export interface EchoClientOptions {
    * transport error, within the call's own timeout. Off by default; `true` takes the defaults.
    */
   retry?: boolean | RetryOptions;
+  /**
+   * After this many calls in a row time out on one connection with nothing at all received on it
+   * in between, the connection is considered dead (a path gone without FIN or RST) and destroyed,
+   * so that the reconnect takes over and the calls in flight fail with `CONNECTION_LOST`.
+   * Default 3; 0 turns it off.
+   */
+  deadAfterTimeouts?: number;
+  /**
+   * TCP keepalive idle delay of the client's socket, in milliseconds: the kernel probes a connection
+   * idle this long and closes it when the peer is gone, which calls alone cannot notice while no call
+   * is made. Default 15000; 0 turns it off.
+   */
+  keepAliveMs?: number;
 }
 
 export interface CallOptions {
@@ -61,7 +80,17 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 /** How long `close()` waits for the peer to close its side before destroying the socket. */
 export const CLOSE_GRACE_MS = 1_000;
 
-export const DEFAULT_RECONNECT: Required<ReconnectOptions> = { enabled: true, initialDelayMs: 100, maxDelayMs: 5_000, factor: 2 };
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
+  enabled: true,
+  initialDelayMs: 100,
+  maxDelayMs: 5_000,
+  factor: 2,
+  healthyAfterMs: 1_000,
+};
+
+export const DEFAULT_DEAD_AFTER_TIMEOUTS = 3;
+
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
 export const DEFAULT_RETRY: Required<RetryOptions> = { attempts: 3, initialDelayMs: 50, maxDelayMs: 1_000, factor: 2 };
 

@@ -1,7 +1,22 @@
+import { Logger } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { EchoClient, type EchoClientSettings } from './echo-client';
 import type { RpcClientError } from './rpc-client.error';
+
+/** What the client reads of a connection's socket: the bytes received, and `destroy()`, which drops the connection. */
+class FakeConnectionSocket {
+  bytesRead = 0;
+  destroyed = false;
+  readonly destroy = jest.fn(() => {
+    if (!this.destroyed) {
+      this.onDestroy();
+    }
+  });
+  readonly once = jest.fn();
+
+  constructor(private readonly onDestroy: () => void) {}
+}
 
 /**
  * A stand-in for `ClientTCP` with a connection that tests can refuse and drop: `status`
@@ -14,6 +29,8 @@ class FlakyProxy {
   serverUp = true;
   /** Whether requests are answered at once; otherwise they stay in flight until a drop. */
   answer = true;
+  /** The socket of the current (or last) connection. */
+  socket?: FakeConnectionSocket;
   readonly connectTimes: number[] = [];
   private readonly inFlight = new Set<Subscriber<unknown>>();
 
@@ -31,6 +48,7 @@ class FlakyProxy {
       return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
     }
     this.up = true;
+    this.socket = new FakeConnectionSocket(() => this.drop());
     this.status$.next('connected');
     return Promise.resolve();
   });
@@ -39,6 +57,7 @@ class FlakyProxy {
     (pattern: string, data: unknown) =>
       new Observable<unknown>((subscriber) => {
         if (this.answer) {
+          this.socket!.bytesRead += 64;
           subscriber.next({ pattern, data });
           subscriber.complete();
           return undefined;
@@ -56,7 +75,10 @@ class FlakyProxy {
   });
 
   readonly unwrap = jest.fn(() => {
-    throw new Error('Not initialized');
+    if (!this.up) {
+      throw new Error('Not initialized');
+    }
+    return this.socket;
   });
 
   /** The peer closes the connection: ClientTCP reports it, then fails what is in flight. */
@@ -75,6 +97,9 @@ class FlakyProxy {
 
   private fail(): void {
     this.up = false;
+    if (this.socket) {
+      this.socket.destroyed = true;
+    }
     const calls = [...this.inFlight];
     this.inFlight.clear();
     calls.forEach((subscriber) => subscriber.error(new Error('Connection closed')));
@@ -134,7 +159,7 @@ describe('EchoClient resilience', () => {
   });
 
   it('reconnects in the background with capped exponential backoff, and serves calls again', async () => {
-    await client.connect();
+    await client.echo({ text: 'a reply proves the connection healthy' });
     proxy.serverUp = false;
     const droppedAt = Date.now();
     proxy.drop();
@@ -255,6 +280,133 @@ describe('EchoClient resilience', () => {
     await client.close();
 
     await expect(call.promise).rejects.toMatchObject({ code: 'CONNECTION_CLOSED', retryable: false });
+  });
+
+  describe('backoff across connections that do not prove healthy', () => {
+    beforeEach(async () => {
+      await client.close();
+      client = create({ reconnect: { initialDelayMs: 100, maxDelayMs: 10_000, factor: 2, healthyAfterMs: 1_000 } });
+    });
+
+    /** Drops the connection, and returns how long the client waited before it connected again. */
+    async function dropAndTimeReconnect(): Promise<number> {
+      const connects = proxy.connectTimes.length;
+      const droppedAt = Date.now();
+      proxy.drop();
+      for (let step = 0; step < 2_000 && proxy.connectTimes.length === connects; step += 1) {
+        await jest.advanceTimersByTimeAsync(10);
+      }
+      expect(client.connectionInfo().state).toBe('connected');
+      return proxy.connectTimes.at(-1)! - droppedAt;
+    }
+
+    it('counts a connection closed at once by the peer as a failure, so the waits grow', async () => {
+      await client.connect();
+      const waits: number[] = [];
+      for (let n = 0; n < 4; n += 1) {
+        waits.push(await dropAndTimeReconnect());
+      }
+
+      // Connected every time, dropped every time before a reply or 1 s.
+      expect(waits).toEqual([200, 400, 800, 1_600]);
+      expect(client.connectionInfo()).toMatchObject({ connects: 5, drops: 4, consecutiveFailures: 0 });
+    });
+
+    it('resets the backoff once a connection has lasted healthyAfterMs', async () => {
+      await client.connect();
+      expect([await dropAndTimeReconnect(), await dropAndTimeReconnect()]).toEqual([200, 400]);
+
+      await jest.advanceTimersByTimeAsync(1_000);
+
+      expect(await dropAndTimeReconnect()).toBe(100);
+    });
+
+    it('resets the backoff once a connection has carried a reply, however short it was', async () => {
+      await client.connect();
+      expect([await dropAndTimeReconnect(), await dropAndTimeReconnect()]).toEqual([200, 400]);
+
+      await client.echo({ text: 'x' });
+
+      expect(await dropAndTimeReconnect()).toBe(100);
+    });
+  });
+
+  describe('a connection on which calls keep timing out with nothing received', () => {
+    let warn: jest.SpyInstance;
+
+    beforeEach(async () => {
+      warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      await client.close();
+      client = create({ deadAfterTimeouts: 3, reconnect: { initialDelayMs: 100 } });
+      await client.connect();
+      proxy.answer = false;
+    });
+
+    afterEach(() => {
+      warn.mockRestore();
+    });
+
+    /** Makes `count` calls one after the other, each timing out after 100 ms. */
+    async function timeOut(count: number, call = () => client.echo({ text: 'lost' }, { timeoutMs: 100 })): Promise<void> {
+      for (let n = 0; n < count; n += 1) {
+        const pending = rejection(call());
+        await jest.advanceTimersByTimeAsync(100);
+        expect(await pending).toMatchObject({ code: 'TIMEOUT' });
+      }
+    }
+
+    it('is destroyed after deadAfterTimeouts timeouts: the calls in flight fail with CONNECTION_LOST, and the client reconnects', async () => {
+      const longCall = track(client.echo({ text: 'in flight' }, { timeoutMs: 60_000 }));
+      await timeOut(2);
+      expect(proxy.socket!.destroy).not.toHaveBeenCalled();
+      expect(client.connectionInfo()).toMatchObject({ consecutiveTimeouts: 2, deadConnections: 0 });
+
+      await timeOut(1);
+
+      expect(proxy.socket!.destroy).toHaveBeenCalledTimes(1);
+      await expect(longCall.promise).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+      const deadLines = warn.mock.calls.map(([message]) => String(message));
+      expect(deadLines).toEqual(['connection to h:1 considered dead after 3 timeouts; reconnecting']);
+      proxy.answer = true;
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(client.connectionInfo()).toMatchObject({
+        state: 'connected',
+        connects: 2,
+        drops: 1,
+        deadConnections: 1,
+        consecutiveTimeouts: 0,
+      });
+      expect(client.connectionInfo().lastError?.message).toMatch(/considered dead after 3 timeouts/);
+      await expect(client.echo({ text: 'back' })).resolves.toBeDefined();
+    });
+
+    it('starts counting again when anything is received between two timeouts', async () => {
+      await timeOut(2);
+      proxy.socket!.bytesRead += 10; // a late reply
+
+      await timeOut(2);
+
+      expect(proxy.socket!.destroy).not.toHaveBeenCalled();
+      expect(client.connectionInfo()).toMatchObject({ state: 'connected', consecutiveTimeouts: 2 });
+    });
+
+    it('counts the timeouts of calls that take the retrying path too', async () => {
+      await timeOut(3, () => client.echo({ text: 'lost' }, { timeoutMs: 100, retry: true }));
+
+      expect(proxy.socket!.destroy).toHaveBeenCalledTimes(1);
+    });
+
+    it('is left alone with deadAfterTimeouts: 0', async () => {
+      await client.close();
+      client = create({ deadAfterTimeouts: 0 });
+      await client.connect();
+      proxy.answer = false;
+
+      await timeOut(10);
+
+      expect(proxy.socket!.destroy).not.toHaveBeenCalled();
+      expect(client.connectionInfo()).toMatchObject({ state: 'connected', deadConnections: 0 });
+    });
   });
 
   describe('retry', () => {

@@ -1,5 +1,5 @@
 import { lastValueFrom } from 'rxjs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { FrameDecoder } from '../transport/frame-decoder';
 import { framedJsonSocket } from '../transport/framed-json-socket';
 import { EchoClientTcp } from './echo-client-tcp';
@@ -48,7 +48,6 @@ describe('EchoClientTcp', () => {
   });
 
   afterEach(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 10)); // frames still queued go out before the FIN
     client.close();
     peer.sockets.forEach((socket) => socket.destroy());
     await new Promise((resolve) => peer.server.close(resolve));
@@ -93,6 +92,42 @@ describe('EchoClientTcp', () => {
     await expect(inFlight).rejects.toThrow('Connection closed');
     await expect(lastValueFrom(client.send('echo', { text: 'again' }))).resolves.toEqual({ text: 'again' });
     expect(peer.sockets).toHaveLength(2);
+  });
+
+  it('on close, sends the frames queued in this tick before the FIN, without writing after the end', async () => {
+    await client.connect();
+    const errors: unknown[] = [];
+    client.unwrap<Socket>().on('error', (error) => errors.push(error));
+    client.send('never', { text: 'last words' }).subscribe({ error: () => undefined });
+
+    client.close();
+
+    const peerSocket = peer.sockets[0];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the peer saw no FIN within 2 s')), 2_000);
+      peerSocket.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      peerSocket.resume();
+    });
+    expect(peer.received.map((request) => request.data.text)).toEqual(['last words']);
+    expect(errors).toEqual([]);
+  });
+
+  it('turns TCP keepalive on for its sockets when keepAliveMs is set', () => {
+    const setKeepAlive = jest.spyOn(Socket.prototype, 'setKeepAlive');
+    try {
+      const withKeepAlive = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, keepAliveMs: 5_000 });
+      withKeepAlive.createSocket().netSocket.destroy();
+      expect(setKeepAlive).toHaveBeenCalledWith(true, 5_000);
+      setKeepAlive.mockClear();
+
+      client.createSocket().netSocket.destroy();
+      expect(setKeepAlive).not.toHaveBeenCalled();
+    } finally {
+      setKeepAlive.mockRestore();
+    }
   });
 
   it('leaves a null payload to the stock path, which refuses it', async () => {

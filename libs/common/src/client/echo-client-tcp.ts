@@ -1,5 +1,10 @@
-import { ClientTCP } from '@nestjs/microservices';
+import { ClientTCP, type TcpClientOptions, type TcpSocket } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
+
+export type EchoClientTcpOptions = NonNullable<TcpClientOptions['options']> & {
+  /** TCP keepalive idle delay of each socket, in milliseconds; 0 or unset leaves keepalive off. */
+  keepAliveMs?: number;
+};
 
 /**
  * Nest's `ClientTCP` with a direct path for requests on an open connection. Stock `send()`
@@ -12,6 +17,21 @@ import { Observable } from 'rxjs';
 export class EchoClientTcp extends ClientTCP {
   /** The socket whose connection `connect()` has resolved, until it closes. */
   private openSocket: unknown = null;
+  private readonly keepAliveMs: number;
+
+  constructor(options: EchoClientTcpOptions) {
+    super(options);
+    this.keepAliveMs = options.keepAliveMs ?? 0;
+  }
+
+  /** Turns TCP keepalive on for every socket, before it connects, so that a peer gone while the connection is idle is noticed. */
+  override createSocket(): TcpSocket {
+    const socket = super.createSocket();
+    if (this.keepAliveMs > 0) {
+      socket.netSocket.setKeepAlive(true, this.keepAliveMs);
+    }
+    return socket;
+  }
 
   override connect(): Promise<unknown> {
     const before = this.connectionPromise;

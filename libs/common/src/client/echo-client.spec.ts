@@ -378,7 +378,7 @@ describe('EchoClient', () => {
       expect(create).toHaveBeenCalledTimes(1);
       const [{ customClass, options }] = create.mock.calls[0] as unknown as [{ customClass: unknown; options: Record<string, unknown> }];
       expect(customClass).toBe(EchoClientTcp);
-      expect(options).toEqual({ host: '127.0.0.1', port: 4321, socketClass: expect.any(Function) as unknown });
+      expect(options).toEqual({ host: '127.0.0.1', port: 4321, keepAliveMs: 15_000, socketClass: expect.any(Function) as unknown });
       const SocketClass = options.socketClass as new (socket: Socket) => FramedJsonSocket;
       const netSocket = new Socket();
       const framed = new SocketClass(netSocket);

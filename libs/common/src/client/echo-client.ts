@@ -24,10 +24,12 @@ import { Events, Patterns, type EventPattern, type RequestPattern } from '../con
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { backoffDelayMs } from './backoff';
 import { ConnectionKeeper, type ConnectionInfo } from './connection-keeper';
-import { EchoClientTcp } from './echo-client-tcp';
+import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
 import {
   CLOSE_GRACE_MS,
   DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_DEAD_AFTER_TIMEOUTS,
+  DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_RECONNECT,
   DEFAULT_RETRY,
   IDEMPOTENT_COMMANDS,
@@ -42,7 +44,7 @@ import { toRpcClientError } from './rpc-error-mapper';
 import { framedJsonSocket } from '../transport/framed-json-socket';
 
 export type EchoClientSettings = Partial<
-  Pick<EchoClientOptions, 'host' | 'port' | 'timeoutMs' | 'reconnect' | 'whenDisconnected' | 'retry'>
+  Pick<EchoClientOptions, 'host' | 'port' | 'timeoutMs' | 'reconnect' | 'whenDisconnected' | 'retry' | 'deadAfterTimeouts'>
 >;
 
 /**
@@ -66,10 +68,16 @@ export class EchoClient implements OnApplicationShutdown {
     this.whenDisconnected = options.whenDisconnected ?? 'wait';
     this.retryPolicy = options.retry ? { ...DEFAULT_RETRY, ...(options.retry === true ? {} : options.retry) } : undefined;
     const target = options.host === undefined ? 'the server' : `${options.host}:${options.port}`;
-    this.connection = new ConnectionKeeper(proxy, { ...DEFAULT_RECONNECT, ...options.reconnect }, target, random);
+    this.connection = new ConnectionKeeper(
+      proxy,
+      { ...DEFAULT_RECONNECT, ...options.reconnect },
+      target,
+      random,
+      options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS,
+    );
   }
 
-  /** The connection's state and counters: attempts, connects, drops. */
+  /** The connection's state and counters: attempts, connects, drops, timeouts in a row, connections found dead. */
   connectionInfo(): ConnectionInfo {
     return this.connection.info();
   }
@@ -93,7 +101,8 @@ export class EchoClient implements OnApplicationShutdown {
         ...transport,
         host: options.host,
         port: options.port,
-      },
+        keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+      } satisfies EchoClientTcpOptions,
     });
     return new EchoClient(proxy, options);
   }
@@ -191,6 +200,7 @@ export class EchoClient implements OnApplicationShutdown {
       const timer = setTimeout(() => {
         subscription?.unsubscribe();
         reject(timeoutError(pattern, timeoutMs));
+        this.connection.callTimedOut();
       }, timeoutMs);
       const fail = (error: unknown): void => {
         clearTimeout(timer);
@@ -263,7 +273,13 @@ export class EchoClient implements OnApplicationShutdown {
     }).pipe(
       timeout({
         first: timeoutMs,
-        with: () => throwError(() => (sent ? timeoutError(pattern, timeoutMs) : this.connection.notConnectedError(pattern, timeoutMs))),
+        with: () => {
+          if (!sent) {
+            return throwError(() => this.connection.notConnectedError(pattern, timeoutMs));
+          }
+          this.connection.callTimedOut();
+          return throwError(() => timeoutError(pattern, timeoutMs));
+        },
       }),
     );
   }

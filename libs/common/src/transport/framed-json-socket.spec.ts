@@ -22,6 +22,22 @@ function setUp(options: FramedJsonSocketOptions = {}) {
 
 const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
+/** A fake socket that, like `net.Socket`, knows when it was ended, and records which writes came after the end. */
+class EndingFakeSocket extends FakeNetSocket {
+  readonly writesAfterEnd: Buffer[] = [];
+
+  get writableEnded(): boolean {
+    return this.ended;
+  }
+
+  override write(data: Buffer, callback?: (error?: Error) => void): boolean {
+    if (this.ended) {
+      this.writesAfterEnd.push(Buffer.from(data));
+    }
+    return super.write(data, callback);
+  }
+}
+
 describe('FramedJsonSocket', () => {
   afterEach(() => {
     jest.useRealTimers();
@@ -65,6 +81,40 @@ describe('FramedJsonSocket', () => {
     const frames = callbacks.map((_, n) => JSON.stringify({ id: String(n), response: n })).map((json) => `${json.length}#${json}`);
     expect(raw.written.map(String)).toEqual([frames.slice(0, 16).join(''), frames.slice(16).join('')]);
     callbacks.forEach((callback) => expect(callback).toHaveBeenCalledWith(undefined));
+  });
+
+  it('on end(), writes the frames queued in this tick before ending the socket (as ClientTCP.close() ends it)', async () => {
+    const raw = new EndingFakeSocket();
+    const socket = new (framedJsonSocket())(raw.asSocket());
+    const callback = jest.fn();
+
+    socket.sendMessage({ id: '1', pattern: 'echo', data: {} }, callback);
+    socket.end();
+    await tick();
+
+    const json = JSON.stringify({ id: '1', pattern: 'echo', data: {} });
+    expect(raw.output().toString()).toBe(`${json.length}#${json}`);
+    expect(raw.ended).toBe(true);
+    expect(raw.writesAfterEnd).toHaveLength(0);
+    expect(callback).toHaveBeenCalledWith(undefined);
+  });
+
+  it('drops the frames of a socket ended or destroyed behind its back, failing their callbacks, and refuses new ones', async () => {
+    for (const close of [(raw: EndingFakeSocket) => raw.end(), (raw: EndingFakeSocket) => raw.destroy()]) {
+      const raw = new EndingFakeSocket();
+      const socket = new (framedJsonSocket())(raw.asSocket());
+      const queued = jest.fn();
+      const late = jest.fn();
+
+      socket.sendMessage({ id: '1', pattern: 'echo', data: {} }, queued);
+      close(raw);
+      socket.sendMessage({ id: '2', pattern: 'echo', data: {} }, late);
+      await tick();
+
+      expect(raw.written).toHaveLength(0);
+      expect(queued).toHaveBeenCalledWith(new Error('connection ended'));
+      expect(late).toHaveBeenCalledWith(new Error('connection ended'));
+    }
   });
 
   it('throws, as JsonSocket does, for a message that has no JSON text', () => {

@@ -71,9 +71,25 @@ export class FramedJsonSocket extends TcpSocket {
     this.readFrames();
   }
 
+  /**
+   * Ends the connection after the frames queued for this tick: ClientTCP's `close()` ends it
+   * through here, and a flush on the next tick would write after the end.
+   */
+  override end(): this {
+    if (this.outgoing.length > 0 && this.isWritable()) {
+      this.writeBatch(this.outgoing, this.outgoing.length);
+    }
+    this.outgoing.length = 0;
+    return super.end();
+  }
+
   protected handleSend(message: unknown, callback?: SendCallback): void {
     if (this.rejected) {
       callback?.(new Error('connection rejected'));
+      return;
+    }
+    if (!this.isWritable()) {
+      callback?.(new Error('connection ended'));
       return;
     }
     const json = JSON.stringify(message) as string | undefined;
@@ -161,6 +177,10 @@ export class FramedJsonSocket extends TcpSocket {
     }
   }
 
+  private isWritable(): boolean {
+    return !this.socket.writableEnded && !this.socket.destroyed;
+  }
+
   private isSaturated(): boolean {
     return this.writeBlocked || (this.inFlight !== undefined && this.inFlight.size >= this.settings.maxInFlight);
   }
@@ -169,12 +189,14 @@ export class FramedJsonSocket extends TcpSocket {
     this.flushScheduled = false;
     const batch = this.outgoing;
     const count = batch.length;
-    if (count > 0 && !this.rejected) {
+    // The socket may have been ended or destroyed since the frames were queued (by its owner, not through `end()`): they are dropped.
+    const writable = !this.rejected && this.isWritable();
+    if (count > 0 && writable) {
       this.writeBatch(batch, count);
     }
     batch.length = 0;
-    if (this.rejected && this.callbacks.length > 0) {
-      const error = new Error('connection rejected');
+    if (!writable && this.callbacks.length > 0) {
+      const error = new Error(this.rejected ? 'connection rejected' : 'connection ended');
       this.callbacks.splice(0).forEach((callback) => callback(error));
     }
     if (this.readPending && !this.rejected) {

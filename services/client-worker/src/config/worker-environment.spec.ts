@@ -18,6 +18,8 @@ describe('WorkerEnvironment', () => {
       RECONNECT: true,
       RECONNECT_BACKOFF_MS: 100,
       RECONNECT_BACKOFF_MAX_MS: 5000,
+      DEAD_AFTER_TIMEOUTS: 3,
+      TCP_KEEPALIVE_MS: 15000,
       WHEN_DISCONNECTED: 'wait',
       RETRY_IDEMPOTENT: false,
       RETRY_ATTEMPTS: 3,
@@ -87,6 +89,8 @@ describe('WorkerEnvironment', () => {
         WHEN_DISCONNECTED: 'fail-fast',
         RETRY_IDEMPOTENT: 'true',
         RETRY_ATTEMPTS: '5',
+        DEAD_AFTER_TIMEOUTS: '0',
+        TCP_KEEPALIVE_MS: '30000',
       }),
     ).toMatchObject({
       RECONNECT: false,
@@ -94,6 +98,8 @@ describe('WorkerEnvironment', () => {
       WHEN_DISCONNECTED: 'fail-fast',
       RETRY_IDEMPOTENT: true,
       RETRY_ATTEMPTS: 5,
+      DEAD_AFTER_TIMEOUTS: 0,
+      TCP_KEEPALIVE_MS: 30000,
     });
   });
 
@@ -101,6 +107,7 @@ describe('WorkerEnvironment', () => {
     { env: { RECONNECT: 'yes' }, message: /RECONNECT="yes": RECONNECT must be a boolean value/ },
     { env: { WHEN_DISCONNECTED: 'block' }, message: /WHEN_DISCONNECTED="block": .*wait, fail-fast/ },
     { env: { RETRY_ATTEMPTS: '0' }, message: /RETRY_ATTEMPTS=0: RETRY_ATTEMPTS must not be less than 1/ },
+    { env: { DEAD_AFTER_TIMEOUTS: '-1' }, message: /DEAD_AFTER_TIMEOUTS=-1: DEAD_AFTER_TIMEOUTS must not be less than 0/ },
   ])('rejects $env', ({ env, message }) => {
     expect(() => validate(env)).toThrow(message);
   });

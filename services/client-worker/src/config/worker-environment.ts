@@ -71,6 +71,20 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @Max(600_000)
   RECONNECT_BACKOFF_MAX_MS = 5_000;
 
+  /** Calls in a row that time out on one connection with nothing received before it is considered dead and reconnected; 0 turns it off. */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
+  DEAD_AFTER_TIMEOUTS = 3;
+
+  /** TCP keepalive idle delay of the worker's connections; 0 turns keepalive off. */
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  TCP_KEEPALIVE_MS = 15_000;
+
   /** `wait`: a call made while disconnected waits for the connection within CALL_TIMEOUT_MS; `fail-fast`: it fails at once. */
   @IsIn(WHEN_DISCONNECTED)
   WHEN_DISCONNECTED: WhenDisconnected = 'wait';
