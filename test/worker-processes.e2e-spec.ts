@@ -91,7 +91,7 @@ describe('client-worker process', () => {
       label: 'an unreadable TLS file',
       args: ['demo'],
       env: { TLS_CA_FILE: '/nonexistent/ca.crt' },
-      message: /^client-worker: Invalid configuration:\n  - TLS_CA_FILE="\/nonexistent\/ca\.crt": cannot read it \(ENOENT\)/m,
+      message: /^client-worker: Invalid configuration:\n {2}- TLS_CA_FILE="\/nonexistent\/ca\.crt": cannot read it \(ENOENT\)/m,
     },
   ])('rejects $label with exit code 2', async ({ args, env, message }) => {
     const result = await runNode([compiled(WORKER), ...args], { env: { ...workerEnv, ...env }, timeoutMs: 30_000 });
