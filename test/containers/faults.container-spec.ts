@@ -45,6 +45,12 @@ const WORKER_EXIT_MS = CALL_TIMEOUT_MS + 15_000;
 const PARTITION_MS = 4_000;
 /** How a call may fail while the server is away or unreachable: dropped, not connected, or unanswered. */
 const OUTAGE_CODES = ['CONNECTION_LOST', 'CONNECTION_FAILED', 'TIMEOUT'];
+/**
+ * How a call may fail while the server drains and is away: refused by the draining server, sent
+ * in the instant between its last reply and its FIN, or not connected. Never TIMEOUT: the drain
+ * answers every request it received.
+ */
+const DRAIN_CODES = ['SHUTTING_DOWN', 'CONNECTION_LOST', 'CONNECTION_FAILED'];
 const LOST = `connection to ${SERVER_ALIAS}:${SERVER_PORT} lost; reconnecting`;
 const RECONNECTED = `reconnected to ${SERVER_ALIAS}:${SERVER_PORT} after`;
 
@@ -120,7 +126,7 @@ describe('faults under load: the worker container recovers, every call accounted
   }
 
   /** Every call sent is accounted for, failures only of the kinds an outage causes, none once recovered. */
-  function expectAccounted({ summary, result, recovered }: FaultRun): void {
+  function expectAccounted({ summary, result, recovered }: FaultRun, allowedCodes = OUTAGE_CODES): void {
     // Stopped by a signal with every call accounted for and no wrong reply: exit code 0.
     expectExitCode(result, 0);
     expect(result.stdout).toMatch(
@@ -128,7 +134,7 @@ describe('faults under load: the worker container recovers, every call accounted
     );
     expect(summary.ok + summary.errors).toBe(summary.sent);
     expect(Object.values(summary.errorsByCode).reduce((sum, count) => sum + count, 0)).toBe(summary.errors);
-    expect(Object.keys(summary.errorsByCode).filter((code) => !OUTAGE_CODES.includes(code))).toEqual([]);
+    expect(Object.keys(summary.errorsByCode).filter((code) => !allowedCodes.includes(code))).toEqual([]);
     expect(summary.errors).toBe(recovered.errors);
     expect(summary.ok - recovered.ok).toBeGreaterThanOrEqual(RECOVERED_OK);
     // Connected once, at the start: the recovery was the client's, not a new run's.
@@ -158,6 +164,24 @@ describe('faults under load: the worker container recovers, every call accounted
 
     expectAccounted(run);
     expect(run.result.stderr).toContain(LOST);
+    expect(run.result.stderr).toContain(RECONNECTED);
+  });
+
+  it('docker stop of the server under load: it drains and exits 0, later calls fail with typed errors, the worker recovers', async () => {
+    let serverExitCode: number | undefined;
+    const run = await underLoad('docker-stop', async (_worker, progress) => {
+      const container = docker.getContainer(server.getId());
+      // SIGTERM, then SIGKILL after 15 s (compose's stop_grace_period): the drain must finish well before.
+      await container.stop({ t: 15 });
+      serverExitCode = (await container.inspect()).State.ExitCode;
+      await progress.waitFor('a failed call while the server is stopped', (counts) => counts.errors > 0, PROGRESS_WAIT_MS);
+      await server.restart();
+    });
+
+    // 0: every request in flight at SIGTERM replied before the deadline (1 would mean replies were lost).
+    expect(serverExitCode).toBe(0);
+    expectAccounted(run, DRAIN_CODES);
+    expect(run.summary.errors).toBeGreaterThan(0);
     expect(run.result.stderr).toContain(RECONNECTED);
   });
 
