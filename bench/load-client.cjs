@@ -162,6 +162,10 @@ const phases = {
   garbage,
 };
 
+// seq-latency-client.cjs reuses `open` (same argv: kind, port).
+module.exports = { open };
+if (require.main !== module) return;
+
 phases[phase]().then(
   (result) => {
     if (result) process.stdout.write(`${JSON.stringify(result)}\n`);
