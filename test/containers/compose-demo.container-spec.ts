@@ -1,12 +1,11 @@
-import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
-import { REPO_ROOT } from '../support/run-process';
+import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { Cleanup } from './support/cleanup';
+import { startComposeProject } from './support/compose-project';
 import { waitForExit } from './support/container-exit';
 import { expectPassingDemo } from '../support/demo-transcript';
 import { createClient, LOOPBACK } from './support/echo-containers';
 import { SERVER_PORT, uniqueName } from './support/test-run';
 
-const COMPOSE_FILE = 'docker-compose.yml';
 const STARTUP_MS = 180_000;
 
 /** The real docker-compose.yml, built by compose itself, under a project name of this run. */
@@ -24,19 +23,7 @@ describe('docker-compose.yml', () => {
   let server: StartedTestContainer;
 
   beforeAll(async () => {
-    const { compose } = await getContainerRuntimeClient();
-    // Registered before `up`: the project goes also when `up` fails (a build error, an unhealthy server).
-    cleanup.add(`compose project ${projectName}`, () =>
-      compose.down({ filePath: REPO_ROOT, files: COMPOSE_FILE, projectName, environment }, { removeVolumes: true, timeout: 10_000 }),
-    );
-    const started = await new DockerComposeEnvironment(REPO_ROOT, COMPOSE_FILE)
-      .withProjectName(projectName)
-      .withEnvironment(environment)
-      .withBuild()
-      .withWaitStrategy('echo-server-1', Wait.forHealthCheck())
-      .withStartupTimeout(STARTUP_MS)
-      .up();
-    server = started.getContainer('echo-server-1');
+    server = await startComposeProject(cleanup, { projectName, environment, build: true, startupTimeoutMs: STARTUP_MS });
   });
 
   afterAll(() => cleanup.run());

@@ -1,10 +1,9 @@
-import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
-import { REPO_ROOT } from '../support/run-process';
+import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { Cleanup } from './support/cleanup';
+import { startComposeProject } from './support/compose-project';
 import { createClient, LOOPBACK } from './support/echo-containers';
 import { IMAGES, SERVER_PORT, uniqueName } from './support/test-run';
 
-const COMPOSE_FILE = 'docker-compose.yml';
 const STARTUP_MS = 120_000;
 /** The server's DRAIN_TIMEOUT_MS default plus the 1 s close grace: `stop_grace_period` must exceed it. */
 const DRAIN_AND_CLOSE_S = 11;
@@ -36,17 +35,7 @@ describe('docker-compose.yml hardening of the echo-server', () => {
   let server: StartedTestContainer;
 
   beforeAll(async () => {
-    const { compose } = await getContainerRuntimeClient();
-    cleanup.add(`compose project ${projectName}`, () =>
-      compose.down({ filePath: REPO_ROOT, files: COMPOSE_FILE, projectName, environment }, { removeVolumes: true, timeout: 10_000 }),
-    );
-    const started = await new DockerComposeEnvironment(REPO_ROOT, COMPOSE_FILE)
-      .withProjectName(projectName)
-      .withEnvironment(environment)
-      .withWaitStrategy('echo-server-1', Wait.forHealthCheck())
-      .withStartupTimeout(STARTUP_MS)
-      .up(['echo-server']);
-    server = started.getContainer('echo-server-1');
+    server = await startComposeProject(cleanup, { projectName, environment, services: ['echo-server'], startupTimeoutMs: STARTUP_MS });
   });
 
   afterAll(() => cleanup.run());

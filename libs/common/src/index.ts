@@ -16,6 +16,7 @@ export * from './transport/format-peer';
 export * from './transport/frame-decoder';
 export * from './transport/framed-json-socket-options';
 export * from './transport/framed-json-socket';
+export * from './transport/destroy-unless-closed';
 export * from './client/rpc-client.error';
 export * from './client/rpc-error-mapper';
 export * from './client/describe-error';

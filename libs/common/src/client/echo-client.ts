@@ -41,6 +41,7 @@ import {
 } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
+import { destroyUnlessClosed } from '../transport/destroy-unless-closed';
 import { framedJsonSocket } from '../transport/framed-json-socket';
 
 export type EchoClientSettings = Partial<
@@ -169,8 +170,7 @@ export class EchoClient implements OnApplicationShutdown {
     const socket = this.currentSocket();
     await this.proxy.close();
     if (socket && !socket.destroyed) {
-      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-      socket.once('close', () => clearTimeout(timer));
+      void destroyUnlessClosed(socket, CLOSE_GRACE_MS);
     }
   }
 

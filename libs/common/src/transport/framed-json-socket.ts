@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { TcpSocket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
+import { destroyUnlessClosed } from './destroy-unless-closed';
 import { formatPeer } from './format-peer';
 import { FrameDecoder } from './frame-decoder';
 import { FrameRejectedError } from './frame-rejected.error';
@@ -340,8 +341,7 @@ export class FramedJsonSocket extends TcpSocket {
       this.readPaused = false;
       socket.resume(); // so that the peer's FIN is seen
     }
-    const cutOff = setTimeout(() => socket.destroy(), REJECT_GRACE_MS).unref();
-    socket.once('close', () => clearTimeout(cutOff));
+    void destroyUnlessClosed(socket, REJECT_GRACE_MS);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { DropArgument, Socket } from 'node:net';
-import type { SocketRejection, TlsHandshakeRefusal } from '@echo-pair/common';
+import { destroyUnlessClosed, type SocketRejection, type TlsHandshakeRefusal } from '@echo-pair/common';
 import { StatsService } from '../stats/stats.service';
 import { formatPeer } from './format-peer';
 
@@ -47,25 +47,15 @@ export class ConnectionTracker {
    */
   async closeAll(graceMs: number): Promise<ClosedConnections> {
     const sockets = [...this.sockets];
-    let cutOff = 0;
-    await Promise.all(
-      sockets.map(
-        (socket) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              cutOff += 1;
-              socket.destroy();
-            }, graceMs);
-            socket.once('close', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            // Frames that still arrive reach no handler: their reply could not follow our FIN.
-            socket.removeAllListeners('message');
-            socket.end();
-          }),
-      ),
+    const destroyed = await Promise.all(
+      sockets.map((socket) => {
+        // Frames that still arrive reach no handler: their reply could not follow our FIN.
+        socket.removeAllListeners('message');
+        socket.end();
+        return destroyUnlessClosed(socket, graceMs);
+      }),
     );
+    const cutOff = destroyed.filter(Boolean).length;
     return { closed: sockets.length, cutOff };
   }
 
