@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { GenericContainer, type ContainerRuntimeClient } from 'testcontainers';
 import { REPO_ROOT } from '../../support/run-process';
 import { connectToEngine, configureTestcontainers } from './docker-engine';
-import { IMAGES, recordSetupFailure, startRun } from './test-run';
+import { IMAGES, RUN_LABEL, recordSetupFailure, runId, startRun } from './test-run';
 
 /**
  * The `containers` project's global setup: checks the engine and builds the two
@@ -18,6 +18,7 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   startRun();
+  await reportEarlierLeftovers(engine.client);
   for (const image of Object.values(IMAGES)) {
     const startedAt = performance.now();
     try {
@@ -36,9 +37,11 @@ export default async function globalSetup(): Promise<void> {
 async function buildImage(client: ContainerRuntimeClient, image: { target: string; tag: string }): Promise<void> {
   // testcontainers does not read the build's output: a failed build would leave an earlier
   // image under the tag, and only a missing tag makes `build` reject. So the tag goes first.
+  // `force` only untags an image that a container still uses (one left by an interrupted
+  // run, say); without it the engine refuses with 409 and no run could build again.
   await client.container.dockerode
     .getImage(image.tag)
-    .remove()
+    .remove({ force: true })
     .catch((error: { statusCode?: number }) => {
       if (error.statusCode !== 404) {
         throw error;
@@ -46,4 +49,18 @@ async function buildImage(client: ContainerRuntimeClient, image: { target: strin
     });
   // BuildKit: a failed step leaves no container behind, as the classic builder would.
   await GenericContainer.fromDockerfile(REPO_ROOT).withTarget(image.target).withBuildkit().build(image.tag, { deleteOnExit: false });
+}
+
+/**
+ * Containers of an earlier run that was killed before its teardown (a stopped CI job, say).
+ * They are named, not removed: another run on the same engine may still be using its own.
+ */
+async function reportEarlierLeftovers(client: ContainerRuntimeClient): Promise<void> {
+  const leftovers = (await client.container.dockerode.listContainers({ all: true })).filter(
+    (container) => container.Labels[RUN_LABEL] !== undefined && container.Labels[RUN_LABEL] !== runId() && container.State !== 'running',
+  );
+  if (leftovers.length > 0) {
+    const ids = leftovers.map((container) => container.Id.slice(0, 12)).join(' ');
+    process.stdout.write(`[containers] stopped containers left by earlier, interrupted runs (docker rm ${ids})\n`);
+  }
 }
