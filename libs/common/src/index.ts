@@ -30,6 +30,8 @@ export type * from './contract/server-stats.types';
 export * from './config/validate-environment';
 export * from './config/to-integer.decorator';
 export * from './config/to-boolean.decorator';
+export * from './config/integer-setting.decorator';
+export * from './config/boolean-setting.decorator';
 export * from './config/logging-environment';
 export * from './config/validated-config.module';
 export * from './tls/tls-files';

@@ -3,7 +3,7 @@ import { getMetadataStorage, validateSync, type ValidationError } from 'class-va
 
 /**
  * Validates raw environment variables against a class-validator class.
- * Values are converted by the class's class-transformer decorators (`@ToInteger()`);
+ * Values are converted by the class's class-transformer decorators (`@ToInteger()`, in `@IntegerSetting()`);
  * missing and blank ones (`PORT=`, as compose writes an unset `${PORT}`) take the
  * class's defaults; only the class's own properties are returned. Throws one error
  * listing every bad variable.

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { LoggingEnvironment, RequiresAlso, ToBoolean, ToInteger, WireLimits, type WhenDisconnected } from '@echo-pair/common';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { BooleanSetting, IntegerSetting, LoggingEnvironment, RequiresAlso, WireLimits, type WhenDisconnected } from '@echo-pair/common';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { WORKER_MODES, type WorkerMode } from './worker-mode';
 
 const WHEN_DISCONNECTED: readonly WhenDisconnected[] = ['wait', 'fail-fast'];
@@ -11,10 +11,7 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IsNotEmpty()
   ECHO_SERVER_HOST = '127.0.0.1';
 
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerSetting(1, 65535)
   ECHO_SERVER_PORT = 3000;
 
   /** Used when no mode is given on the command line. */
@@ -27,62 +24,37 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @MaxLength(WireLimits.clientNameMaxLength)
   WORKER_NAME = hostname().slice(0, WireLimits.clientNameMaxLength);
 
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(600_000)
+  @IntegerSetting(1, 600_000)
   CALL_TIMEOUT_MS = 5_000;
 
   /** Calls of `hello` before giving up on the server; 1 means no retry. */
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(1_000)
+  @IntegerSetting(1, 1_000)
   CONNECT_ATTEMPTS = 10;
 
   /** Wait after the first failed attempt; doubled after each further one. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerSetting(0, 600_000)
   CONNECT_BACKOFF_MS = 200;
 
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerSetting(0, 600_000)
   CONNECT_BACKOFF_MAX_MS = 3_000;
 
   /** Reconnect in the background after the connection drops (or a connect fails), with backoff. */
-  @ToBoolean()
-  @IsBoolean()
+  @BooleanSetting()
   RECONNECT = true;
 
   /** Wait before the first reconnect attempt; multiplied by 2 per further attempt, with jitter. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerSetting(0, 600_000)
   RECONNECT_BACKOFF_MS = 100;
 
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerSetting(0, 600_000)
   RECONNECT_BACKOFF_MAX_MS = 5_000;
 
   /** Calls in a row that time out on one connection with nothing received before it is considered dead and reconnected; 0 turns it off. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(1_000)
+  @IntegerSetting(0, 1_000)
   DEAD_AFTER_TIMEOUTS = 3;
 
   /** TCP keepalive idle delay of the worker's connections; 0 turns keepalive off. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @IntegerSetting(0, 3_600_000)
   TCP_KEEPALIVE_MS = 15_000;
 
   /** `wait`: a call made while disconnected waits for the connection within CALL_TIMEOUT_MS; `fail-fast`: it fails at once. */
@@ -90,48 +62,29 @@ export class WorkerEnvironment extends LoggingEnvironment {
   WHEN_DISCONNECTED: WhenDisconnected = 'wait';
 
   /** Repeat idempotent calls (echo, hello, pure commands) that failed on the transport, within CALL_TIMEOUT_MS. */
-  @ToBoolean()
-  @IsBoolean()
+  @BooleanSetting()
   RETRY_IDEMPOTENT = false;
 
   /** Attempts of an idempotent call in all, the first included, when RETRY_IDEMPOTENT is on. */
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerSetting(1, 100)
   RETRY_ATTEMPTS = 3;
 
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IntegerSetting(1, 1_000_000)
   LOAD_REQUESTS = 10_000;
 
   /** Requests in flight at once, over all connections. */
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(1024)
+  @IntegerSetting(1, 1024)
   LOAD_CONCURRENCY = 64;
 
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @IntegerSetting(1, 256)
   LOAD_CONNECTIONS = 4;
 
   /** Length of each echoed text, in characters (ASCII, so also bytes); load measures throughput, not size. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(64 * 1024)
+  @IntegerSetting(0, 64 * 1024)
   LOAD_TEXT_LENGTH = 64;
 
   /** No request is issued after this many seconds, whatever LOAD_REQUESTS says. */
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(3600)
+  @IntegerSetting(1, 3600)
   LOAD_MAX_SECONDS = 60;
 
   /** PEM CA certificate(s) the server's certificate must chain to; setting it turns TLS on. */

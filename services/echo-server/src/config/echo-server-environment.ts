@@ -1,5 +1,5 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, ToBoolean, ToInteger, TransportDefaults } from '@echo-pair/common';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { BooleanSetting, IntegerSetting, LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, TransportDefaults } from '@echo-pair/common';
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment extends LoggingEnvironment {
@@ -9,10 +9,7 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   ECHO_HOST = '0.0.0.0';
 
   /** Port to listen on; 0 picks a free one (used by tests). */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntegerSetting(0, 65535)
   ECHO_PORT = 3000;
 
   @IsString()
@@ -24,20 +21,14 @@ export class EchoServerEnvironment extends LoggingEnvironment {
    * Largest frame accepted, in UTF-16 code units of its JSON (the framing's unit).
    * At least MIN_FRAME_LENGTH, the longest frame a valid request can take.
    */
-  @ToInteger()
-  @IsInt()
-  @Min(MIN_FRAME_LENGTH)
-  @Max(512 * 1024 * 1024)
+  @IntegerSetting(MIN_FRAME_LENGTH, 512 * 1024 * 1024)
   MAX_MESSAGE_LENGTH = TransportDefaults.maxFrameLength;
 
   /**
    * A connection whose frame is still incomplete this long after its first byte
    * arrived is closed (a peer dripping bytes does not restart the clock); 0 disables.
    */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @IntegerSetting(0, 3_600_000)
   INCOMPLETE_MESSAGE_TIMEOUT_MS = TransportDefaults.incompleteFrameTimeoutMs;
 
   /**
@@ -45,53 +36,34 @@ export class EchoServerEnvironment extends LoggingEnvironment {
    * unread input. 0 derives it from the frame limit: 3 × MAX_MESSAGE_LENGTH + 64 KiB,
    * as UTF-8 takes at most 3 bytes per UTF-16 code unit.
    */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(2 * 1024 * 1024 * 1024)
+  @IntegerSetting(0, 2 * 1024 * 1024 * 1024)
   MAX_BUFFERED_BYTES = 0;
 
   /** Bytes of replies that may wait for a peer that does not read them before its connection is closed; 0 disables. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(2 * 1024 * 1024 * 1024)
+  @IntegerSetting(0, 2 * 1024 * 1024 * 1024)
   MAX_SEND_BUFFER_BYTES = TransportDefaults.maxSendBufferBytes;
 
   /** Requests of one connection handled at once; the connection's further frames wait unread (TCP flow control). */
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(65_536)
+  @IntegerSetting(1, 65_536)
   MAX_IN_FLIGHT_PER_CONNECTION = TransportDefaults.maxInFlightPerConnection;
 
   /** Nagle's algorithm off (`true`): small replies leave at once instead of waiting for the peer's delayed ACK. */
-  @ToBoolean()
-  @IsBoolean()
+  @BooleanSetting()
   TCP_NO_DELAY = true;
 
   /** Connections served at once; further ones are closed on arrival and counted. */
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @IntegerSetting(1, 100_000)
   MAX_CONNECTIONS = 1000;
 
   /** Upper bound of the `sleep` command. */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerSetting(0, 600_000)
   SLEEP_MAX_MS = 10_000;
 
   /**
    * On SIGTERM/SIGINT, how long requests in flight may take to finish before the remaining
    * connections are closed anyway (and the process exits 1); 0 waits for none.
    */
-  @ToInteger()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerSetting(0, 600_000)
   DRAIN_TIMEOUT_MS = 10_000;
 
   /** PEM certificate (chain) of the server; with TLS_KEY_FILE, the server speaks TLS only. */
@@ -120,7 +92,6 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   TLS_CA_FILE?: string;
 
   /** With TLS on: refuse clients without a certificate signed by TLS_CA_FILE (mutual TLS). */
-  @ToBoolean()
-  @IsBoolean()
+  @BooleanSetting()
   TLS_REQUIRE_CLIENT_CERT = true;
 }
