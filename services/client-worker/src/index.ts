@@ -12,5 +12,4 @@ export * from './demo/demo-step';
 export * from './load/load-runner.service';
 export * from './load/percentile';
 export * from './output/worker-output.service';
-export * from './repl/repl-line-parser';
 export * from './repl/repl-runner.service';

@@ -6,6 +6,14 @@ export const ErrorCodes = {
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** The server is draining before it stops: the request was not handled, so sending it again (elsewhere, or once reconnected) is safe. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** Text gateway and UDP: a line longer than the port's limit; the rest of that line is discarded, the connection stays usable. */
+  LINE_TOO_LONG: 'LINE_TOO_LONG',
+  /** Text gateway and UDP: bytes that are neither valid UTF-8 nor valid GBK (GB18030), or not valid in the connection's encoding. */
+  INVALID_TEXT: 'INVALID_TEXT',
+  /** UDP: the reply would exceed the amplification bound (UDP_REPLY_FACTOR × the request); send it over TCP. */
+  REPLY_TOO_LARGE: 'REPLY_TOO_LARGE',
+  /** A bound of the server was reached (a chat room is full, too many rooms); nothing changed. */
+  LIMIT_REACHED: 'LIMIT_REACHED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -23,6 +31,10 @@ export interface ErrorDetailsByCode {
   INVALID_COMMAND_ARGS: { command: string; usage: string };
   INTERNAL_ERROR: Record<string, never>;
   SHUTTING_DOWN: { retryable: true };
+  LINE_TOO_LONG: { maxLineBytes: number };
+  INVALID_TEXT: { encoding: string };
+  REPLY_TOO_LARGE: { replyBytes: number; allowedBytes: number };
+  LIMIT_REACHED: { limit: string; max: number };
 }
 
 /** The one shape every error reply has; `details` depends on `code`. */

@@ -1,6 +1,7 @@
 import type { ErrorCode } from './error-envelope';
 import type { EventPattern, RequestPattern } from './patterns';
 import type { SocketRejectionReason } from '../transport/socket-rejection';
+import type { TransportName } from './transports';
 
 /** The JSON document that the `stats` command outputs. */
 export interface ServerStats {
@@ -16,4 +17,16 @@ export interface ServerStats {
   errors: { total: number; byCode: Partial<Record<ErrorCode, number>> };
   /** Connections closed by the server because the peer broke the framing or a per-connection limit, per reason. */
   rejections: { total: number; byReason: Partial<Record<SocketRejectionReason, number>> };
+  /** The same traffic per transport: connections (none for UDP), requests and events handled, error replies. */
+  transports: Record<TransportName, TransportStats>;
+  /** The text gateway's chat: lines delivered to room members, and members cut off for not reading. */
+  chat: { rooms: number; members: number; deliveries: number; cutOff: number };
+  /** UDP datagrams received, dropped (too large, empty, or unreadable), and replies refused as too large. */
+  datagrams: { received: number; dropped: number; repliesTooLarge: number };
+}
+
+export interface TransportStats {
+  connections: { open: number; total: number };
+  messages: number;
+  errors: number;
 }

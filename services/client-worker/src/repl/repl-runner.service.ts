@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { EchoClient } from '@echo-pair/common';
+import { EchoClient, parseTextLine, type TextLine } from '@echo-pair/common';
 import { Inject, Injectable } from '@nestjs/common';
 import { formatCallError, formatMs } from '../output/format';
 import { WorkerOutput } from '../output/worker-output.service';
 import type { WorkerModeRunner } from '../worker-mode-runner';
 import { WORKER_INPUT } from '../worker.tokens';
-import { parseReplLine, type ReplInput } from './repl-line-parser';
 
 /**
  * The tutorials' `input()` loop: each line is echoed, `/name args...` runs a command,
@@ -38,7 +37,7 @@ export class ReplRunner implements WorkerModeRunner {
     }
 
     for await (const line of lines) {
-      const input = parseReplLine(line);
+      const input = parseTextLine(line);
       if (input.kind === 'quit') {
         break;
       }
@@ -52,7 +51,7 @@ export class ReplRunner implements WorkerModeRunner {
     return 0;
   }
 
-  private async handle(input: Exclude<ReplInput, { kind: 'quit' }>): Promise<void> {
+  private async handle(input: Exclude<TextLine, { kind: 'quit' }>): Promise<void> {
     const startedAt = performance.now();
     const elapsed = (): string => `${formatMs(performance.now() - startedAt)} ms`;
     try {

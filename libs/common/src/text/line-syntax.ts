@@ -1,5 +1,5 @@
-/** What a line typed at the REPL asks for. */
-export type ReplInput =
+/** What a line asks for: the syntax of the worker's REPL, the text gateway and UDP text datagrams. */
+export type TextLine =
   | { kind: 'empty' }
   | { kind: 'quit' }
   | { kind: 'echo'; text: string }
@@ -9,12 +9,12 @@ export type ReplInput =
 const QUIT_WORDS = new Set(['quit', 'exit', '/quit']);
 
 /**
- * Reads one REPL line: `quit`/`exit`/`/quit` end the session, `/name args...` runs a
+ * Reads one line: `quit`/`exit`/`/quit` end the session, `/name args...` runs a
  * command, anything else is echoed as typed. Command arguments are split on
  * whitespace and double quotes group words (`/upper "a  b" c` → `["a  b", "c"]`);
  * there is no escaping, globbing or any other shell semantics.
  */
-export function parseReplLine(line: string): ReplInput {
+export function parseTextLine(line: string): TextLine {
   const trimmed = line.trim();
   if (trimmed === '') {
     return { kind: 'empty' };
