@@ -33,16 +33,20 @@ async function stop(child) {
 // ECHO_PORT picks the port; unset, blank or 0 means a free one (the worker needs a real port).
 const requestedPort = Number(process.env.ECHO_PORT?.trim() || 0);
 const port = requestedPort > 0 ? requestedPort : await freePort();
-console.log(`demo: echo-server and client-worker on ${HOST}:${port}`);
+// The text gateway and UDP likewise (TEXT_PORT, UDP_PORT); free ones by default, so that the demo never collides.
+const textPort = Number(process.env.TEXT_PORT?.trim() || 0) || (await freePort());
+const udpPort = Number(process.env.UDP_PORT?.trim() || 0) || textPort;
+const transport = process.env.ECHO_TRANSPORT?.trim() || 'tcp';
+console.log(`demo: echo-server on ${HOST}:${port} (text gateway ${textPort}/tcp, UDP ${udpPort}/udp), client-worker over ${transport}`);
 
 // The server's log goes to stderr, so that stdout carries the worker's transcript alone.
 const server = spawn(process.execPath, [join(root, 'services/echo-server/dist/main.js')], {
-  env: { ...process.env, ECHO_HOST: HOST, ECHO_PORT: String(port) },
+  env: { ...process.env, ECHO_HOST: HOST, ECHO_PORT: String(port), TEXT_PORT: String(textPort), UDP_PORT: String(udpPort) },
   stdio: ['ignore', process.stderr, process.stderr],
 });
 
 const worker = spawn(process.execPath, [join(root, 'services/client-worker/dist/main.js'), 'demo'], {
-  env: { ...process.env, ECHO_SERVER_HOST: HOST, ECHO_SERVER_PORT: String(port) },
+  env: { ...process.env, ECHO_SERVER_HOST: HOST, ECHO_SERVER_PORT: String(port), ECHO_SERVER_UDP_PORT: String(udpPort) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 

@@ -198,15 +198,17 @@ describe('wire contract over TCP', () => {
     expect(after.errors.total).toBe(Object.values(after.errors.byCode).reduce((sum, count) => sum + count, 0));
   });
 
-  it('registers a handler for exactly the patterns of the contract, of the right kind', () => {
-    const transport = server.app.getTransportServer() as Server;
-    const handlers = [...transport.getHandlers()].map(([pattern, handler]) => ({ pattern, event: handler.isEventHandler === true }));
+  it('registers a handler for exactly the patterns of the contract, of the right kind, on every transport', () => {
+    const transports = server.app.getMicroservices().map((microservice) => microservice.getTransportServer() as Server);
+    const expected = [
+      ...REQUEST_PATTERNS.map((pattern) => ({ pattern, event: false })),
+      ...EVENT_PATTERNS.map((pattern) => ({ pattern, event: true })),
+    ].sort((a, b) => a.pattern.localeCompare(b.pattern));
 
-    expect(handlers.sort((a, b) => a.pattern.localeCompare(b.pattern))).toEqual(
-      [
-        ...REQUEST_PATTERNS.map((pattern) => ({ pattern, event: false })),
-        ...EVENT_PATTERNS.map((pattern) => ({ pattern, event: true })),
-      ].sort((a, b) => a.pattern.localeCompare(b.pattern)),
-    );
+    expect(transports.map((transport) => transport.constructor.name)).toEqual(['EchoServerTcp', 'TextGatewayServer', 'UdpServer']);
+    for (const transport of transports) {
+      const handlers = [...transport.getHandlers()].map(([pattern, handler]) => ({ pattern, event: handler.isEventHandler === true }));
+      expect(handlers.sort((a, b) => a.pattern.localeCompare(b.pattern))).toEqual(expected);
+    }
   });
 });

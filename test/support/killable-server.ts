@@ -12,7 +12,15 @@ export interface KillableServer {
 export async function startKillableServer(port: number, timeoutMs = 20_000): Promise<KillableServer> {
   const child = spawn(process.execPath, [compiled('services/echo-server/dist/main.js')], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ECHO_HOST: '127.0.0.1', ECHO_PORT: String(port), LOG_LEVEL: 'log' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NO_COLOR: '1',
+      ECHO_HOST: '127.0.0.1',
+      ECHO_PORT: String(port),
+      TEXT_PORT: '0',
+      UDP_PORT: '0',
+      LOG_LEVEL: 'log',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit');

@@ -1,6 +1,7 @@
-import { Logger, type INestMicroservice } from '@nestjs/common';
+import { Logger, type INestApplication, type INestMicroservice, type ITransportServer } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
+import type { Socket as DgramSocket } from 'node:dgram';
 import { once } from 'node:events';
 import type { AddressInfo, DropArgument, Server, Socket } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
@@ -20,13 +21,20 @@ import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
 import { DrainService, type DrainResult } from './shutdown/drain.service';
+import { TextGatewayServer } from './text-gateway/text-gateway.server';
 import { EchoServerTcp } from './transport/echo-server-tcp';
+import { UdpServer } from './udp/udp.server';
 
 export interface RunningEchoServer {
-  app: INestMicroservice;
+  /** A hybrid application: its microservices are the TCP transport, the text gateway and UDP, all serving the same controllers. */
+  app: INestApplication;
   /** The address actually bound (the real port when ECHO_PORT=0). */
   host: string;
   port: number;
+  /** The text gateway's port, unless TEXT_ENABLED=false. */
+  textPort?: number;
+  /** The UDP endpoint's port, unless UDP_ENABLED=false. */
+  udpPort?: number;
   /** Closes at once: requests in flight fail. */
   close(): Promise<void>;
   /**
@@ -66,44 +74,70 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
       onRejection: (rejection: SocketRejection) => app.get(ConnectionTracker).rejected(rejection),
     }),
   });
-  const app = await NestFactory.createMicroservice<CustomStrategy>(EchoServerModule.forRoot(environment), {
+  const app = await NestFactory.create(EchoServerModule.forRoot(environment), {
     logger: createConsoleLogger({ format: environment.LOG_FORMAT, level: environment.LOG_LEVEL, name: environment.SERVER_NAME }),
     abortOnError: false,
-    strategy: tcpServer,
   });
   const connections = app.get(ConnectionTracker);
-  app.on('connection', (socket: Socket) => connections.track(socket));
-  app.on('drop', (peer: DropArgument) => connections.dropped(peer, environment.MAX_CONNECTIONS));
-  app.get(DrainService).countMessagesOf(app.getTransportServer());
+  const drainService = app.get(DrainService);
+  // The global guards, pipe and filter (APP_* providers) live in the application's config: inherit it.
+  const tcp = app.connectMicroservice<CustomStrategy>({ strategy: tcpServer }, { inheritAppConfig: true });
+  tcp.on('connection', (socket: Socket) => connections.track(socket, 'tcp'));
+  tcp.on('drop', (peer: DropArgument) => connections.dropped(peer, environment.MAX_CONNECTIONS));
   if (tlsOptions !== undefined) {
-    logTlsRefusals(app);
+    logTlsRefusals(tcp, connections);
   }
-  const server = app.unwrap<Server>();
+  const server = tcp.unwrap<Server>();
   server.maxConnections = environment.MAX_CONNECTIONS;
+  const strategies: ITransportServer[] = [tcpServer];
+  if (environment.TEXT_ENABLED) {
+    strategies.push(connect(app, app.get(TextGatewayServer)));
+  }
+  if (environment.UDP_ENABLED) {
+    strategies.push(connect(app, app.get(UdpServer)));
+  }
+  strategies.forEach((strategy) => drainService.countMessagesOf(strategy));
+  await app.init();
   await listenOrFail(app, server);
 
   const { address, port } = server.address() as AddressInfo;
   const transport = tlsOptions === undefined ? 'TCP' : tlsOptions.requestCert ? 'mutual TLS' : 'TLS';
-  new Logger('EchoServer').log(`listening on ${address}:${port} (${transport}, Nest JSON framing, framed socket)`);
+  const logger = new Logger('EchoServer');
+  logger.log(`listening on ${address}:${port} (${transport}, Nest JSON framing, framed socket)`);
+  const textPort = environment.TEXT_ENABLED ? (app.get(TextGatewayServer).unwrap<Server>().address() as AddressInfo).port : undefined;
+  const udpPort = environment.UDP_ENABLED ? app.get(UdpServer).unwrap<DgramSocket>().address().port : undefined;
+  if (textPort !== undefined) {
+    logger.log(`text gateway on ${environment.TEXT_HOST ?? environment.ECHO_HOST}:${textPort} (lines; try nc)`);
+  }
+  if (udpPort !== undefined) {
+    logger.log(`UDP on ${environment.UDP_HOST ?? environment.ECHO_HOST}:${udpPort} (text lines or Nest packets as JSON)`);
+  }
   const drain = async (deadlineMs = environment.DRAIN_TIMEOUT_MS): Promise<DrainResult> => {
-    const result = await app.get(DrainService).drain(server, deadlineMs);
+    // UDP has no connections to refuse: new datagrams get SHUTTING_DOWN until the app closes.
+    const listeners = [server, ...(textPort === undefined ? [] : [app.get(TextGatewayServer).unwrap<Server>()])];
+    const result = await drainService.drain({ close: () => listeners.forEach((listener) => void listener.close()) }, deadlineMs);
     await app.close();
     return result;
   };
-  return { app, host: address, port, close: () => app.close(), drain };
+  return { app, host: address, port, textPort, udpPort, close: () => app.close(), drain };
+}
+
+function connect<S extends CustomStrategy['strategy']>(app: INestApplication, strategy: S): S {
+  app.connectMicroservice<CustomStrategy>({ strategy }, { inheritAppConfig: true });
+  return strategy;
 }
 
 /**
- * `app.listen()` settles only on success or EADDRINUSE: any other bind error
- * (a mistyped ECHO_HOST, EACCES, EADDRNOTAVAIL) would leave it pending forever.
+ * Starts every transport. Nest's TCP transport settles only on success or EADDRINUSE: any
+ * other bind error (a mistyped ECHO_HOST, EACCES, EADDRNOTAVAIL) would leave it pending forever.
  */
-async function listenOrFail(app: INestMicroservice, server: Server): Promise<void> {
+async function listenOrFail(app: INestApplication, server: Server): Promise<void> {
   const bindError = once(server, 'error').then(([error]: unknown[]) => {
     throw error;
   });
   bindError.catch(() => undefined); // observed by the race below; never unhandled
   try {
-    await Promise.race([app.listen(), bindError]);
+    await Promise.race([app.startAllMicroservices(), bindError]);
   } catch (error) {
     await app.close();
     throw new Error(`cannot listen: ${describeError(error)}`, { cause: error });
@@ -120,8 +154,7 @@ function tlsOptionsOf(environment: EchoServerEnvironment): TlsOptions | undefine
 }
 
 /** Logs and counts each handshake that fails: plain TCP, no client certificate, one from another CA, a timeout. */
-function logTlsRefusals(app: INestMicroservice): void {
-  const connections = app.get(ConnectionTracker);
+function logTlsRefusals(app: INestMicroservice, connections: ConnectionTracker): void {
   const peers = new TlsPeerMemory();
   app.on('connection', peers.remember);
   app.on('tlsClientError', (error: Error, socket: TLSSocket) =>

@@ -12,6 +12,8 @@ import { NoteController } from './note/note.controller';
 import { ShutdownModule } from './shutdown/shutdown.module';
 import { StatsGuard } from './stats/stats.guard';
 import { StatsModule } from './stats/stats.module';
+import { TextGatewayModule } from './text-gateway/text-gateway.module';
+import { UdpModule } from './udp/udp.module';
 
 @Module({})
 export class EchoServerModule {
@@ -19,7 +21,15 @@ export class EchoServerModule {
   static forRoot(environment: EchoServerEnvironment): DynamicModule {
     return {
       module: EchoServerModule,
-      imports: [validatedConfigModule(environment), StatsModule, CommandModule, ConnectionsModule, ShutdownModule],
+      imports: [
+        validatedConfigModule(environment),
+        StatsModule,
+        CommandModule,
+        ConnectionsModule,
+        ShutdownModule,
+        TextGatewayModule,
+        UdpModule,
+      ],
       controllers: [HelloController, EchoController, NoteController],
       providers: [
         { provide: APP_GUARD, useClass: StatsGuard },

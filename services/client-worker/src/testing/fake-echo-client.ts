@@ -68,6 +68,17 @@ export class FakeEchoClient {
       commands: {},
       errors: { total: 0, byCode: {} },
       rejections: { total: 0, byReason: {} },
+      transports: {
+        tcp: {
+          connections: { open: 1, total: 1 },
+          messages: this.count('hello') + this.count('echo') + this.count('command') + this.notes,
+          errors: 0,
+        },
+        text: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+        udp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+      },
+      chat: { rooms: 0, members: 0, deliveries: 0, cutOff: 0 },
+      datagrams: { received: 0, dropped: 0, repliesTooLarge: 0 },
     };
   }
 

@@ -22,6 +22,22 @@ describe('EchoServerEnvironment', () => {
       SLEEP_MAX_MS: 10_000,
       DRAIN_TIMEOUT_MS: 10_000,
       TLS_REQUIRE_CLIENT_CERT: true,
+      TEXT_ENABLED: true,
+      TEXT_HOST: undefined,
+      TEXT_PORT: 3001,
+      TEXT_ENCODING: 'auto',
+      TEXT_MAX_LINE_BYTES: 64 * 1024,
+      TEXT_IDLE_FLUSH_MS: 30,
+      TEXT_WELCOME_DELAY_MS: 200,
+      TEXT_IDLE_TIMEOUT_MS: 300_000,
+      TEXT_MAX_CONNECTIONS: 1000,
+      TEXT_MAX_SEND_BUFFER_BYTES: 1024 * 1024,
+      CHAT_MAX_ROOMS: 100,
+      CHAT_MAX_MEMBERS: 50,
+      UDP_ENABLED: true,
+      UDP_HOST: undefined,
+      UDP_PORT: 3001,
+      UDP_MAX_DATAGRAM_BYTES: 16 * 1024,
     });
   });
 
@@ -52,6 +68,16 @@ describe('EchoServerEnvironment', () => {
     { env: { MAX_IN_FLIGHT_PER_CONNECTION: '1' }, key: 'MAX_IN_FLIGHT_PER_CONNECTION', value: 1 },
     { env: { TCP_NO_DELAY: 'false' }, key: 'TCP_NO_DELAY', value: false },
     { env: { TCP_NO_DELAY: 'true' }, key: 'TCP_NO_DELAY', value: true },
+    { env: { TEXT_ENABLED: 'false' }, key: 'TEXT_ENABLED', value: false },
+    { env: { TEXT_PORT: '0' }, key: 'TEXT_PORT', value: 0 },
+    { env: { TEXT_HOST: '127.0.0.1' }, key: 'TEXT_HOST', value: '127.0.0.1' },
+    { env: { TEXT_ENCODING: 'gbk' }, key: 'TEXT_ENCODING', value: 'gbk' },
+    { env: { TEXT_ENCODING: 'utf-8' }, key: 'TEXT_ENCODING', value: 'utf-8' },
+    { env: { TEXT_WELCOME_DELAY_MS: '0' }, key: 'TEXT_WELCOME_DELAY_MS', value: 0 },
+    { env: { TEXT_IDLE_TIMEOUT_MS: '0' }, key: 'TEXT_IDLE_TIMEOUT_MS', value: 0 },
+    { env: { UDP_ENABLED: 'false' }, key: 'UDP_ENABLED', value: false },
+    { env: { UDP_PORT: '0' }, key: 'UDP_PORT', value: 0 },
+    { env: { UDP_MAX_DATAGRAM_BYTES: '65507' }, key: 'UDP_MAX_DATAGRAM_BYTES', value: 65_507 },
   ])('accepts $env', ({ env, key, value }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)).toHaveProperty(key, value);
   });
@@ -92,6 +118,19 @@ describe('EchoServerEnvironment', () => {
     { env: { MAX_BUFFERED_BYTES: '-1' }, error: 'MAX_BUFFERED_BYTES=-1: MAX_BUFFERED_BYTES must not be less than 0' },
     { env: { MAX_SEND_BUFFER_BYTES: 'lots' }, error: 'MAX_SEND_BUFFER_BYTES="lots": MAX_SEND_BUFFER_BYTES must be an integer number' },
     { env: { TCP_NO_DELAY: 'yes' }, error: 'TCP_NO_DELAY="yes": TCP_NO_DELAY must be a boolean value' },
+    { env: { TEXT_PORT: '65536' }, error: 'TEXT_PORT=65536: TEXT_PORT must not be greater than 65535' },
+    {
+      env: { TEXT_ENCODING: 'latin1' },
+      error: 'TEXT_ENCODING="latin1": TEXT_ENCODING must be one of the following values: auto, utf-8, gbk',
+    },
+    { env: { TEXT_MAX_LINE_BYTES: '63' }, error: 'TEXT_MAX_LINE_BYTES=63: TEXT_MAX_LINE_BYTES must not be less than 64' },
+    { env: { TEXT_IDLE_FLUSH_MS: '0' }, error: 'TEXT_IDLE_FLUSH_MS=0: TEXT_IDLE_FLUSH_MS must not be less than 1' },
+    { env: { TEXT_ENABLED: 'off' }, error: 'TEXT_ENABLED="off": TEXT_ENABLED must be a boolean value' },
+    { env: { CHAT_MAX_MEMBERS: '1' }, error: 'CHAT_MAX_MEMBERS=1: CHAT_MAX_MEMBERS must not be less than 2' },
+    {
+      env: { UDP_MAX_DATAGRAM_BYTES: '65508' },
+      error: 'UDP_MAX_DATAGRAM_BYTES=65508: UDP_MAX_DATAGRAM_BYTES must not be greater than 65507',
+    },
   ])('rejects $env', ({ env, error }) => {
     expect(() => validateEnvironment(EchoServerEnvironment, env)).toThrow(error);
   });

@@ -1,5 +1,8 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { EncodingSetting } from '../text-gateway/text-codec';
 import { BooleanSetting, IntegerSetting, LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, TransportDefaults } from '@echo-pair/common';
+
+const ENCODING_SETTINGS: readonly EncodingSetting[] = ['auto', 'utf-8', 'gbk'];
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment extends LoggingEnvironment {
@@ -94,4 +97,72 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   /** With TLS on: refuse clients without a certificate signed by TLS_CA_FILE (mutual TLS). */
   @BooleanSetting()
   TLS_REQUIRE_CLIENT_CERT = true;
+
+  /** The plain-text line gateway (tutorial clients, `nc`, chat); `false` turns it off. */
+  @BooleanSetting()
+  TEXT_ENABLED = true;
+
+  /** Address of the text gateway; defaults to ECHO_HOST. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  TEXT_HOST?: string;
+
+  /** Port of the text gateway; 0 picks a free one. */
+  @IntegerSetting(0, 65535)
+  TEXT_PORT = 3001;
+
+  /** `auto` detects UTF-8 or GBK per connection from its first non-ASCII bytes (and `/encoding` switches); `utf-8` or `gbk` fixes it for the port. */
+  @IsIn(ENCODING_SETTINGS)
+  TEXT_ENCODING: EncodingSetting = 'auto';
+
+  /** Longest line, in bytes; a longer one gets `ERR LINE_TOO_LONG` and the rest of it is discarded. */
+  @IntegerSetting(64, 4 * 1024 * 1024)
+  TEXT_MAX_LINE_BYTES = 64 * 1024;
+
+  /** A partial line (no newline yet) is taken as a message once the peer has paused this long: tutorial clients send without a newline. */
+  @IntegerSetting(1, 10_000)
+  TEXT_IDLE_FLUSH_MS = 30;
+
+  /** A connection that has said nothing this long after it opened is sent the welcome line; one that speaks first gets its reply first, and no welcome. */
+  @IntegerSetting(0, 60_000)
+  TEXT_WELCOME_DELAY_MS = 200;
+
+  /** A text connection silent this long is closed; 0 disables. */
+  @IntegerSetting(0, 86_400_000)
+  TEXT_IDLE_TIMEOUT_MS = 300_000;
+
+  /** Text connections served at once; further ones are closed on arrival and counted. */
+  @IntegerSetting(1, 100_000)
+  TEXT_MAX_CONNECTIONS = 1000;
+
+  /** Bytes of replies and chat lines that may wait for a text peer that does not read; past it the connection is cut off. */
+  @IntegerSetting(4096, 1024 * 1024 * 1024)
+  TEXT_MAX_SEND_BUFFER_BYTES = 1024 * 1024;
+
+  /** Chat rooms open at once. */
+  @IntegerSetting(1, 100_000)
+  CHAT_MAX_ROOMS = 100;
+
+  /** Members of one chat room. */
+  @IntegerSetting(2, 10_000)
+  CHAT_MAX_MEMBERS = 50;
+
+  /** The UDP endpoint (text lines and Nest packets as datagrams); `false` turns it off. */
+  @BooleanSetting()
+  UDP_ENABLED = true;
+
+  /** Address of the UDP endpoint; defaults to ECHO_HOST. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  UDP_HOST?: string;
+
+  /** UDP port (3001/udp beside the text gateway's 3001/tcp); 0 picks a free one. */
+  @IntegerSetting(0, 65535)
+  UDP_PORT = 3001;
+
+  /** Largest datagram accepted, in bytes; larger ones are dropped and counted. */
+  @IntegerSetting(512, 65_507)
+  UDP_MAX_DATAGRAM_BYTES = 16 * 1024;
 }

@@ -41,17 +41,17 @@ describe('ConnectionTracker', () => {
   });
 
   it('counts an opened connection and logs its number, peer and the open count', () => {
-    tracker.track(fakeSocket('127.0.0.1', 40_000) as unknown as Socket);
+    tracker.track(fakeSocket('127.0.0.1', 40_000) as unknown as Socket, 'tcp');
 
     expect(stats.snapshot().connections).toEqual({ open: 1, total: 1, rejected: 0 });
     expect(log).toHaveBeenCalledTimes(1);
-    expect(log).toHaveBeenCalledWith('connection #1 opened from 127.0.0.1:40000 (1 open)');
+    expect(log).toHaveBeenCalledWith('connection #1 opened from 127.0.0.1:40000 over tcp (1 open)');
   });
 
   it('counts the close once and logs the duration and the bytes moved', () => {
     const now = jest.spyOn(performance, 'now').mockReturnValue(1_000);
     const socket = fakeSocket('10.0.0.7', 51_234);
-    tracker.track(socket as unknown as Socket);
+    tracker.track(socket as unknown as Socket, 'tcp');
     socket.bytesRead = 120;
     socket.bytesWritten = 345;
     now.mockReturnValue(3_750);
@@ -66,7 +66,7 @@ describe('ConnectionTracker', () => {
 
   it('says when a connection closed with an error', () => {
     const socket = fakeSocket('10.0.0.7', 51_234);
-    tracker.track(socket as unknown as Socket);
+    tracker.track(socket as unknown as Socket, 'tcp');
 
     socket.emit('close', true);
 
@@ -75,15 +75,15 @@ describe('ConnectionTracker', () => {
 
   it('numbers connections and keeps the open count across several sockets', () => {
     const [a, b, c] = [fakeSocket('127.0.0.1', 1), fakeSocket('127.0.0.1', 2), fakeSocket('127.0.0.1', 3)];
-    tracker.track(a as unknown as Socket);
-    tracker.track(b as unknown as Socket);
+    tracker.track(a as unknown as Socket, 'tcp');
+    tracker.track(b as unknown as Socket, 'tcp');
     b.emit('close', false);
-    tracker.track(c as unknown as Socket);
+    tracker.track(c as unknown as Socket, 'tcp');
 
     expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0 });
-    expect(log).toHaveBeenCalledWith('connection #2 opened from 127.0.0.1:2 (2 open)');
+    expect(log).toHaveBeenCalledWith('connection #2 opened from 127.0.0.1:2 over tcp (2 open)');
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^connection #2 from 127\.0\.0\.1:2 closed after .* \(1 open\)$/));
-    expect(log).toHaveBeenCalledWith('connection #3 opened from 127.0.0.1:3 (2 open)');
+    expect(log).toHaveBeenCalledWith('connection #3 opened from 127.0.0.1:3 over tcp (2 open)');
   });
 
   it.each([
@@ -94,10 +94,10 @@ describe('ConnectionTracker', () => {
     { address: undefined, port: 5000, peer: 'unknown:5000' },
   ])('formats the peer $address as $peer', ({ address, port, peer }) => {
     const socket = fakeSocket(address, port);
-    tracker.track(socket as unknown as Socket);
+    tracker.track(socket as unknown as Socket, 'tcp');
     socket.emit('close', false);
 
-    expect(log).toHaveBeenNthCalledWith(1, `connection #1 opened from ${peer} (1 open)`);
+    expect(log).toHaveBeenNthCalledWith(1, `connection #1 opened from ${peer} over tcp (1 open)`);
     expect(log).toHaveBeenNthCalledWith(2, expect.stringContaining(`connection #1 from ${peer} closed after `));
   });
 
@@ -108,7 +108,7 @@ describe('ConnectionTracker', () => {
 
     it('ends every open connection, stops dispatching its frames, and resolves once the peers closed their side', async () => {
       const [a, b, gone] = [fakeSocket('127.0.0.1', 1), fakeSocket('127.0.0.1', 2), fakeSocket('127.0.0.1', 3)];
-      [a, b, gone].forEach((socket) => tracker.track(socket as unknown as Socket));
+      [a, b, gone].forEach((socket) => tracker.track(socket as unknown as Socket, 'tcp'));
       gone.emit('close', false);
       const handler = jest.fn();
       a.on('message', handler);
@@ -134,8 +134,8 @@ describe('ConnectionTracker', () => {
     it('destroys a connection whose peer has not closed its side after the grace period', async () => {
       jest.useFakeTimers();
       const [polite, silent] = [fakeSocket('127.0.0.1', 1), fakeSocket('127.0.0.1', 2)];
-      tracker.track(polite as unknown as Socket);
-      tracker.track(silent as unknown as Socket);
+      tracker.track(polite as unknown as Socket, 'tcp');
+      tracker.track(silent as unknown as Socket, 'tcp');
 
       const closing = tracker.closeAll(1_000);
       polite.emit('close', false);

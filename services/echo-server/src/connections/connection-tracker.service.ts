@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { DropArgument, Socket } from 'node:net';
-import { destroyUnlessClosed, type SocketRejection, type TlsHandshakeRefusal } from '@echo-pair/common';
+import { destroyUnlessClosed, type SocketRejection, type TlsHandshakeRefusal, type TransportName } from '@echo-pair/common';
 import { StatsService } from '../stats/stats.service';
 import { formatPeer } from './format-peer';
 
@@ -23,21 +23,23 @@ export class ConnectionTracker {
     return this.sockets.size;
   }
 
-  track(socket: Socket): void {
+  /** Returns the connection's number, unique in this process. */
+  track(socket: Socket, transport: TransportName): number {
     this.sockets.add(socket);
-    const id = this.stats.connectionOpened();
+    const id = this.stats.connectionOpened(transport);
     const peer = formatPeer(socket);
     const openedAt = performance.now();
-    this.logger.log(`connection #${id} opened from ${peer} (${this.stats.openConnections} open)`);
+    this.logger.log(`connection #${id} opened from ${peer} over ${transport} (${this.stats.openConnections} open)`);
     socket.once('close', (hadError: boolean) => {
       this.sockets.delete(socket);
-      this.stats.connectionClosed();
+      this.stats.connectionClosed(transport);
       const seconds = ((performance.now() - openedAt) / 1000).toFixed(3);
       const outcome = hadError ? 'closed with an error' : 'closed';
       this.logger.log(
         `connection #${id} from ${peer} ${outcome} after ${seconds} s, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out (${this.stats.openConnections} open)`,
       );
     });
+    return id;
   }
 
   /**
@@ -72,8 +74,8 @@ export class ConnectionTracker {
   }
 
   /** A connection closed on arrival because MAX_CONNECTIONS were open. */
-  dropped(peer: DropArgument, maxConnections: number): void {
+  dropped(peer: DropArgument, maxConnections: number, setting = 'MAX_CONNECTIONS'): void {
     this.stats.connectionRejected();
-    this.logger.warn(`connection from ${formatPeer(peer)} refused: ${maxConnections} connections open (MAX_CONNECTIONS)`);
+    this.logger.warn(`connection from ${formatPeer(peer)} refused: ${maxConnections} connections open (${setting})`);
   }
 }

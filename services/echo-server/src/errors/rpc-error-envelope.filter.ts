@@ -1,9 +1,9 @@
 import { BadRequestException, Catch, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
-import { RpcException, type TcpContext } from '@nestjs/microservices';
+import { RpcException } from '@nestjs/microservices';
 import { describeError, ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
 import { throwError, type Observable } from 'rxjs';
-import { formatPeer } from '../connections/format-peer';
 import { StatsService } from '../stats/stats.service';
+import { describeServedCall, patternAndTransportOf } from '../transport/served-call';
 
 /**
  * Replies to every failed request with the contract's error envelope, counts
@@ -18,8 +18,9 @@ export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> {
     const envelope = this.toEnvelope(exception);
-    this.stats.recordError(envelope.code);
-    const where = describeCall(host);
+    const context: unknown = host.switchToRpc().getContext();
+    this.stats.recordError(envelope.code, patternAndTransportOf(context)?.transport ?? 'tcp');
+    const where = describeServedCall(context);
     if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
       this.logger.error(`${where}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
     } else {
@@ -40,13 +41,4 @@ export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
     }
     return { code: ErrorCodes.INTERNAL_ERROR, message: 'internal server error', details: {} };
   }
-}
-
-function describeCall(host: ArgumentsHost): string {
-  const context = host.switchToRpc().getContext<TcpContext | undefined>();
-  if (!context || typeof context.getPattern !== 'function') {
-    return 'unknown call';
-  }
-  const socket = context.getSocketRef()?.netSocket;
-  return `${JSON.stringify(context.getPattern())} from ${socket ? formatPeer(socket) : 'unknown peer'}`;
 }

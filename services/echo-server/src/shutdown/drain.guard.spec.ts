@@ -1,3 +1,4 @@
+import { TcpContext, type TcpSocket } from '@nestjs/microservices';
 import type { ExecutionContext } from '@nestjs/common';
 import { ErrorCodes } from '@echo-pair/common';
 import { RpcEnvelopeException } from '../errors/rpc-envelope.exception';
@@ -5,7 +6,7 @@ import { DrainGuard } from './drain.guard';
 import type { DrainService } from './drain.service';
 
 function contextFor(pattern: string): ExecutionContext {
-  return { switchToRpc: () => ({ getContext: () => ({ getPattern: () => pattern }) }) } as unknown as ExecutionContext;
+  return { switchToRpc: () => ({ getContext: () => new TcpContext([{} as TcpSocket, pattern]) }) } as unknown as ExecutionContext;
 }
 
 describe('DrainGuard', () => {

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { TcpContext } from '@nestjs/microservices';
 import { ErrorCodes, EVENT_PATTERNS } from '@echo-pair/common';
 import { RpcEnvelopeException } from '../errors/rpc-envelope.exception';
+import { patternAndTransportOf } from '../transport/served-call';
 import { DrainService } from './drain.service';
 
 const EVENTS: ReadonlySet<string> = new Set(EVENT_PATTERNS);
@@ -16,7 +16,7 @@ export class DrainGuard implements CanActivate {
   constructor(private readonly drain: DrainService) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.drain.draining || EVENTS.has(context.switchToRpc().getContext<TcpContext>().getPattern())) {
+    if (!this.drain.draining || EVENTS.has(patternAndTransportOf(context.switchToRpc().getContext())?.pattern ?? '')) {
       return true;
     }
     throw new RpcEnvelopeException({

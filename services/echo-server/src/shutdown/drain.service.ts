@@ -1,7 +1,11 @@
 import { Injectable, Logger, type ITransportServer } from '@nestjs/common';
 import { Server } from '@nestjs/microservices';
-import type { Server as NetServer } from 'node:net';
 import { ConnectionTracker } from '../connections/connection-tracker.service';
+
+/** What stops accepting new connections when the drain begins. */
+export interface Listener {
+  close(): unknown;
+}
 
 /** How long a peer has, after the server's FIN, to close its side before the connection is destroyed. */
 export const CLOSE_GRACE_MS = 1_000;
@@ -71,12 +75,12 @@ export class DrainService {
    * Drains once: later calls return the first drain's result. `listener` is the
    * server that accepts connections; it is closed at once.
    */
-  drain(listener: Pick<NetServer, 'close'>, deadlineMs: number): Promise<DrainResult> {
+  drain(listener: Listener, deadlineMs: number): Promise<DrainResult> {
     this.result ??= this.run(listener, deadlineMs);
     return this.result;
   }
 
-  private async run(listener: Pick<NetServer, 'close'>, deadlineMs: number): Promise<DrainResult> {
+  private async run(listener: Listener, deadlineMs: number): Promise<DrainResult> {
     const startedAt = performance.now();
     this.isDraining = true;
     listener.close();

@@ -1,11 +1,17 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { TcpContext, type TcpSocket } from '@nestjs/microservices';
+import type { TransportName } from '@echo-pair/common';
+import { GatewayContext } from '../transport/gateway-context';
 import { StatsGuard } from './stats.guard';
 import { StatsService } from './stats.service';
 
-/** Just enough of an RPC `ExecutionContext` for the guard: the TCP context's pattern. */
-function rpcContext(pattern: string): ExecutionContext {
+/** Just enough of an RPC `ExecutionContext` for the guard: the transport's own context with its pattern. */
+function rpcContext(pattern: string, transport: TransportName = 'tcp'): ExecutionContext {
+  const context =
+    transport === 'tcp' ? new TcpContext([{} as TcpSocket, pattern]) : new GatewayContext([pattern, transport, '127.0.0.1:1']);
   return {
-    switchToRpc: () => ({ getContext: () => ({ getPattern: () => pattern }), getData: () => ({}) }),
+    getType: () => 'rpc',
+    switchToRpc: () => ({ getContext: () => context, getData: () => ({}) }),
   } as unknown as ExecutionContext;
 }
 
@@ -39,5 +45,25 @@ describe('StatsGuard', () => {
 
     expect(stats.snapshot().messages).toEqual({ hello: 0, echo: 3, command: 1 });
     expect(stats.snapshot().events).toEqual({ note: 1 });
+  });
+
+  it('counts each call for its transport as well', () => {
+    guard.canActivate(rpcContext('echo', 'tcp'));
+    guard.canActivate(rpcContext('echo', 'text'));
+    guard.canActivate(rpcContext('command', 'text'));
+    guard.canActivate(rpcContext('note', 'udp'));
+    guard.canActivate(rpcContext('unknown', 'udp'));
+
+    const { transports, messages, events } = stats.snapshot();
+    expect([transports.tcp.messages, transports.text.messages, transports.udp.messages]).toEqual([1, 2, 1]);
+    expect(messages).toEqual({ hello: 0, echo: 2, command: 1 });
+    expect(events).toEqual({ note: 1 });
+  });
+
+  it('lets calls of other kinds (HTTP) through uncounted', () => {
+    const http = { getType: () => 'http', switchToRpc: () => ({ getContext: () => undefined }) } as unknown as ExecutionContext;
+
+    expect(guard.canActivate(http)).toBe(true);
+    expect(stats.snapshot().transports.tcp.messages).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { TcpContext } from '@nestjs/microservices';
 import { EVENT_PATTERNS, REQUEST_PATTERNS, type EventPattern, type RequestPattern } from '@echo-pair/common';
+import { patternAndTransportOf } from '../transport/served-call';
 import { StatsService } from './stats.service';
 
 const REQUESTS: ReadonlySet<string> = new Set(REQUEST_PATTERNS);
@@ -18,11 +18,14 @@ export class StatsGuard implements CanActivate {
   constructor(private readonly stats: StatsService) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const pattern = context.switchToRpc().getContext<TcpContext>().getPattern();
-    if (REQUESTS.has(pattern)) {
-      this.stats.recordMessage(pattern as RequestPattern);
-    } else if (EVENTS.has(pattern)) {
-      this.stats.recordEvent(pattern as EventPattern);
+    const call = context.getType() === 'rpc' ? patternAndTransportOf(context.switchToRpc().getContext()) : undefined;
+    if (call === undefined) {
+      return true;
+    }
+    if (REQUESTS.has(call.pattern)) {
+      this.stats.recordMessage(call.pattern as RequestPattern, call.transport);
+    } else if (EVENTS.has(call.pattern)) {
+      this.stats.recordEvent(call.pattern as EventPattern, call.transport);
     }
     return true;
   }

@@ -8,6 +8,13 @@ const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
   commands: {},
   errors: { total: 0, byCode: {} },
   rejections: { total: 0, byReason: {} },
+  transports: {
+    tcp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+    text: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+    udp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+  },
+  chat: { rooms: 0, members: 0, deliveries: 0, cutOff: 0 },
+  datagrams: { received: 0, dropped: 0, repliesTooLarge: 0 },
 };
 
 describe('StatsService', () => {
@@ -27,24 +34,24 @@ describe('StatsService', () => {
   });
 
   it('numbers connections and tracks how many are open', () => {
-    expect(stats.connectionOpened()).toBe(1);
-    expect(stats.connectionOpened()).toBe(2);
+    expect(stats.connectionOpened('tcp')).toBe(1);
+    expect(stats.connectionOpened('tcp')).toBe(2);
     expect(stats.openConnections).toBe(2);
 
-    stats.connectionClosed();
+    stats.connectionClosed('tcp');
     expect(stats.openConnections).toBe(1);
-    expect(stats.connectionOpened()).toBe(3);
+    expect(stats.connectionOpened('tcp')).toBe(3);
 
     expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0 });
   });
 
   it('counts messages and events per pattern', () => {
-    stats.recordMessage('hello');
-    stats.recordMessage('echo');
-    stats.recordMessage('echo');
-    stats.recordMessage('command');
-    stats.recordEvent('note');
-    stats.recordEvent('note');
+    stats.recordMessage('hello', 'tcp');
+    stats.recordMessage('echo', 'tcp');
+    stats.recordMessage('echo', 'tcp');
+    stats.recordMessage('command', 'tcp');
+    stats.recordEvent('note', 'tcp');
+    stats.recordEvent('note', 'tcp');
 
     const snapshot = stats.snapshot();
     expect(snapshot.messages).toEqual({ hello: 1, echo: 2, command: 1 });
@@ -60,9 +67,9 @@ describe('StatsService', () => {
   });
 
   it('counts errors in total and per code', () => {
-    stats.recordError('VALIDATION_FAILED');
-    stats.recordError('UNKNOWN_COMMAND');
-    stats.recordError('VALIDATION_FAILED');
+    stats.recordError('VALIDATION_FAILED', 'tcp');
+    stats.recordError('UNKNOWN_COMMAND', 'tcp');
+    stats.recordError('VALIDATION_FAILED', 'tcp');
 
     expect(stats.snapshot().errors).toEqual({ total: 3, byCode: { VALIDATION_FAILED: 2, UNKNOWN_COMMAND: 1 } });
   });
@@ -88,10 +95,10 @@ describe('StatsService', () => {
   });
 
   it('hands out a copy that changes neither the service nor later snapshots', () => {
-    stats.recordMessage('echo');
+    stats.recordMessage('echo', 'tcp');
     stats.recordCommand('upper');
-    stats.recordError('INTERNAL_ERROR');
-    stats.connectionOpened();
+    stats.recordError('INTERNAL_ERROR', 'tcp');
+    stats.connectionOpened('tcp');
     stats.recordRejection('BAD_HEADER');
 
     const first = stats.snapshot();
@@ -113,15 +120,18 @@ describe('StatsService', () => {
       commands: { upper: 1 },
       errors: { total: 1, byCode: { INTERNAL_ERROR: 1 } },
       rejections: { total: 1, byReason: { BAD_HEADER: 1 } },
+      transports: { ...EMPTY.transports, tcp: { connections: { open: 1, total: 1 }, messages: 1, errors: 1 } },
+      chat: EMPTY.chat,
+      datagrams: EMPTY.datagrams,
     });
     expect(stats.openConnections).toBe(1);
   });
 
   it('keeps earlier snapshots unchanged as counters move on', () => {
     const before = stats.snapshot();
-    stats.recordMessage('hello');
+    stats.recordMessage('hello', 'tcp');
     stats.recordCommand('time');
-    stats.recordError('UNKNOWN_COMMAND');
+    stats.recordError('UNKNOWN_COMMAND', 'tcp');
 
     expect(before).toEqual({ ...EMPTY, uptimeSeconds: before.uptimeSeconds });
   });

@@ -7,6 +7,9 @@ import {
   type RequestPattern,
   type ServerStats,
   type SocketRejectionReason,
+  type TransportName,
+  type TransportStats,
+  TRANSPORT_NAMES,
 } from '@echo-pair/common';
 
 /** In-memory counters behind the `stats` command. */
@@ -23,6 +26,12 @@ export class StatsService {
   private totalErrors = 0;
   private readonly rejectionsByReason: Partial<Record<SocketRejectionReason, number>> = {};
   private totalRejections = 0;
+  private readonly transports = Object.fromEntries(TRANSPORT_NAMES.map((name) => [name, emptyTransport()])) as Record<
+    TransportName,
+    TransportStats
+  >;
+  private readonly chat = { rooms: 0, members: 0, deliveries: 0, cutOff: 0 };
+  private readonly datagrams = { received: 0, dropped: 0, repliesTooLarge: 0 };
 
   uptimeSeconds(): number {
     return (performance.now() - this.startedAt) / 1000;
@@ -32,35 +41,67 @@ export class StatsService {
     return this.open;
   }
 
-  connectionOpened(): number {
+  connectionOpened(transport: TransportName): number {
     this.totalConnections += 1;
     this.open += 1;
+    const { connections } = this.transports[transport];
+    connections.total += 1;
+    connections.open += 1;
     return this.totalConnections;
   }
 
-  connectionClosed(): void {
+  connectionClosed(transport: TransportName): void {
     this.open -= 1;
+    this.transports[transport].connections.open -= 1;
   }
 
   connectionRejected(): void {
     this.rejectedConnections += 1;
   }
 
-  recordMessage(pattern: RequestPattern): void {
+  recordMessage(pattern: RequestPattern, transport: TransportName): void {
     this.messages[pattern] += 1;
+    this.transports[transport].messages += 1;
   }
 
-  recordEvent(pattern: EventPattern): void {
+  recordEvent(pattern: EventPattern, transport: TransportName): void {
     this.events[pattern] += 1;
+    this.transports[transport].messages += 1;
   }
 
   recordCommand(name: string): void {
     this.commands[name] = (this.commands[name] ?? 0) + 1;
   }
 
-  recordError(code: ErrorCode): void {
+  recordError(code: ErrorCode, transport: TransportName): void {
     this.totalErrors += 1;
     this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
+    this.transports[transport].errors += 1;
+  }
+
+  recordChatDeliveries(count: number): void {
+    this.chat.deliveries += count;
+  }
+
+  recordChatCutOff(): void {
+    this.chat.cutOff += 1;
+  }
+
+  setChatGauges(rooms: number, members: number): void {
+    this.chat.rooms = rooms;
+    this.chat.members = members;
+  }
+
+  recordDatagram(): void {
+    this.datagrams.received += 1;
+  }
+
+  recordDatagramDropped(): void {
+    this.datagrams.dropped += 1;
+  }
+
+  recordReplyTooLarge(): void {
+    this.datagrams.repliesTooLarge += 1;
   }
 
   recordRejection(reason: SocketRejectionReason): void {
@@ -77,8 +118,20 @@ export class StatsService {
       commands: { ...this.commands },
       errors: { total: this.totalErrors, byCode: { ...this.errorsByCode } },
       rejections: { total: this.totalRejections, byReason: { ...this.rejectionsByReason } },
+      transports: Object.fromEntries(
+        TRANSPORT_NAMES.map((name) => {
+          const { connections, messages, errors } = this.transports[name];
+          return [name, { connections: { ...connections }, messages, errors }];
+        }),
+      ) as Record<TransportName, TransportStats>,
+      chat: { ...this.chat },
+      datagrams: { ...this.datagrams },
     };
   }
+}
+
+function emptyTransport(): TransportStats {
+  return { connections: { open: 0, total: 0 }, messages: 0, errors: 0 };
 }
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {

@@ -24,18 +24,25 @@ describe('StatsCommand', () => {
       commands: {},
       errors: { total: 0, byCode: {} },
       rejections: { total: 0, byReason: {} },
+      transports: {
+        tcp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+        text: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+        udp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+      },
+      chat: { rooms: 0, members: 0, deliveries: 0, cutOff: 0 },
+      datagrams: { received: 0, dropped: 0, repliesTooLarge: 0 },
     });
   });
 
   it('reflects every counter recorded so far', () => {
-    stats.connectionOpened();
-    stats.connectionOpened();
-    stats.connectionClosed();
-    stats.recordMessage('echo');
-    stats.recordMessage('command');
-    stats.recordEvent('note');
+    stats.connectionOpened('tcp');
+    stats.connectionOpened('tcp');
+    stats.connectionClosed('tcp');
+    stats.recordMessage('echo', 'tcp');
+    stats.recordMessage('command', 'tcp');
+    stats.recordEvent('note', 'tcp');
     stats.recordCommand('upper');
-    stats.recordError('UNKNOWN_COMMAND');
+    stats.recordError('UNKNOWN_COMMAND', 'tcp');
 
     const output = command.execute();
 
@@ -48,6 +55,13 @@ describe('StatsCommand', () => {
       commands: { upper: 1 },
       errors: { total: 1, byCode: { UNKNOWN_COMMAND: 1 } },
       rejections: { total: 0, byReason: {} },
+      transports: {
+        tcp: { connections: { open: 1, total: 2 }, messages: 3, errors: 1 },
+        text: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+        udp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
+      },
+      chat: { rooms: 0, members: 0, deliveries: 0, cutOff: 0 },
+      datagrams: { received: 0, dropped: 0, repliesTooLarge: 0 },
     });
   });
 });
