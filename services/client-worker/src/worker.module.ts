@@ -41,7 +41,7 @@ export class WorkerModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService<WorkerEnvironment, true>): EchoClientOptions => ({
             host: config.get('ECHO_SERVER_HOST', { infer: true }),
-            port: config.get('ECHO_SERVER_PORT', { infer: true }),
+            ...serverPortOf(config),
             timeoutMs: config.get('CALL_TIMEOUT_MS', { infer: true }),
             reconnect: {
               enabled: config.get('RECONNECT', { infer: true }),
@@ -74,6 +74,12 @@ export class WorkerModule {
       ],
     };
   }
+}
+
+/** The server's TCP port, or its UDP port with ECHO_TRANSPORT=udp. */
+function serverPortOf(config: ConfigService<WorkerEnvironment, true>): Pick<EchoClientOptions, 'protocol' | 'port'> {
+  const protocol = config.get('ECHO_TRANSPORT', { infer: true });
+  return { protocol, port: config.get(protocol === 'udp' ? 'ECHO_SERVER_UDP_PORT' : 'ECHO_SERVER_PORT', { infer: true }) };
 }
 
 /**

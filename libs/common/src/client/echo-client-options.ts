@@ -1,4 +1,5 @@
 import type { TcpClientOptions } from '@nestjs/microservices';
+import { Patterns } from '../contract/patterns';
 
 /** What a call does while the client has no connection (after a drop, or while the server is down). */
 export type WhenDisconnected = 'wait' | 'fail-fast';
@@ -29,12 +30,27 @@ export interface RetryOptions extends BackoffOptions {
   attempts?: number;
 }
 
+/** The transport of `EchoClient`: Nest's TCP (framed), or JSON datagrams over UDP (see `EchoClientUdp`). */
+export type EchoClientProtocol = 'tcp' | 'udp';
+
+export interface UdpOptions {
+  /** Largest request datagram sent, in bytes; a larger request fails with `NOT_SENT`. Default 16384, the server's default limit. */
+  maxDatagramBytes?: number;
+  /** An idempotent request without a reply is sent again after this long, in milliseconds, doubling up to 1000. Default 200. */
+  retransmitAfterMs?: number;
+}
+
 export interface EchoClientOptions {
   host: string;
+  /** The server's TCP port, or its UDP port with `protocol: 'udp'`. */
   port: number;
+  /** Default `'tcp'`. */
+  protocol?: EchoClientProtocol;
+  /** Options of the UDP transport, used with `protocol: 'udp'`. */
+  udp?: UdpOptions;
   /** Default timeout of every call, in milliseconds. */
   timeoutMs?: number;
-  /** Extra options of Nest's TCP transport: TLS, and the framing limits passed to the framed socket. */
+  /** Extra options of Nest's TCP transport: TLS, and the framing limits passed to the framed socket. TCP only. */
   transport?: Omit<NonNullable<TcpClientOptions['options']>, 'host' | 'port'>;
   /** Background reconnect; on by default. */
   reconnect?: ReconnectOptions;
@@ -49,13 +65,13 @@ export interface EchoClientOptions {
    * After this many calls in a row time out on one connection with nothing at all received on it
    * in between, the connection is considered dead (a path gone without FIN or RST) and destroyed,
    * so that the reconnect takes over and the calls in flight fail with `CONNECTION_LOST`.
-   * Default 3; 0 turns it off.
+   * Default 3; 0 turns it off. TCP only.
    */
   deadAfterTimeouts?: number;
   /**
    * TCP keepalive idle delay of the client's socket, in milliseconds: the kernel probes a connection
    * idle this long and closes it when the peer is gone, which calls alone cannot notice while no call
-   * is made. Default 15000; 0 turns it off.
+   * is made. Default 15000; 0 turns it off. TCP only.
    */
   keepAliveMs?: number;
 }
@@ -99,3 +115,20 @@ export const DEFAULT_RETRY: Required<RetryOptions> = { attempts: 3, initialDelay
  * to take time, and a repeat would spend a second wait of the caller's timeout.
  */
 export const IDEMPOTENT_COMMANDS: ReadonlySet<string> = new Set(['upper', 'lower', 'reverse', 'time', 'uptime', 'stats', 'help']);
+
+/** Whether repeating this request is safe: `hello`, `echo` and the commands of `IDEMPOTENT_COMMANDS` change nothing on the server. */
+export function isIdempotentRequest(pattern: string, request: unknown): boolean {
+  if (pattern === Patterns.HELLO || pattern === Patterns.ECHO) {
+    return true;
+  }
+  if (pattern !== Patterns.COMMAND || typeof request !== 'object' || request === null) {
+    return false;
+  }
+  const { name } = request as { name?: unknown };
+  return typeof name === 'string' && IDEMPOTENT_COMMANDS.has(name);
+}
+
+/** Retransmission waits double up to this, in milliseconds. */
+export const UDP_MAX_RETRANSMIT_MS = 1_000;
+
+export const DEFAULT_UDP: Required<UdpOptions> = { maxDatagramBytes: 16_384, retransmitAfterMs: 200 };

@@ -25,6 +25,7 @@ import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { backoffDelayMs } from './backoff';
 import { ConnectionKeeper, type ConnectionInfo } from './connection-keeper';
 import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
+import { EchoClientUdp } from './echo-client-udp';
 import {
   CLOSE_GRACE_MS,
   DEFAULT_CALL_TIMEOUT_MS,
@@ -32,7 +33,7 @@ import {
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_RECONNECT,
   DEFAULT_RETRY,
-  IDEMPOTENT_COMMANDS,
+  isIdempotentRequest,
   type CallOptions,
   type EchoClientOptions,
   type RequestOptions,
@@ -74,8 +75,14 @@ export class EchoClient implements OnApplicationShutdown {
       { ...DEFAULT_RECONNECT, ...options.reconnect },
       target,
       random,
-      options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS,
+      // Over UDP there is no connection to find dead, nor a TCP socket whose bytes read would tell.
+      proxy instanceof EchoClientUdp ? 0 : (options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS),
     );
+  }
+
+  /** Over UDP, the largest request datagram this client sends (a larger request fails with `NOT_SENT`); undefined over TCP. */
+  get maxDatagramBytes(): number | undefined {
+    return this.proxy instanceof EchoClientUdp ? this.proxy.maxDatagramBytes : undefined;
   }
 
   /** The connection's state and counters: attempts, connects, drops, timeouts in a row, connections found dead. */
@@ -84,28 +91,13 @@ export class EchoClient implements OnApplicationShutdown {
   }
 
   /**
-   * A client over Nest's TCP transport with the project's framed socket. Nest's
-   * framing options (`maxBufferSize`, `incompleteMessageTimeout`, `maxSendBufferSize`)
-   * set its frame limit, incomplete-frame timeout and send-buffer limit. It connects lazily, or on `connect()`.
+   * A client over `options.protocol`: by default Nest's TCP transport with the project's framed
+   * socket, whose framing options (`maxBufferSize`, `incompleteMessageTimeout`, `maxSendBufferSize`)
+   * set its frame limit, incomplete-frame timeout and send-buffer limit; or JSON datagrams over UDP
+   * (`EchoClientUdp`), which has no TLS. It connects lazily, or on `connect()`.
    */
   static create(options: EchoClientOptions): EchoClient {
-    const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
-    const proxy = ClientProxyFactory.create({
-      // Nest types `customClass` as a ClientProxy of string statuses; ClientTCP's are narrower.
-      customClass: EchoClientTcp as Type<ClientProxy>,
-      options: {
-        socketClass: framedJsonSocket({
-          maxFrameLength: maxBufferSize,
-          incompleteFrameTimeoutMs: incompleteMessageTimeout,
-          maxSendBufferBytes: maxSendBufferSize,
-        }),
-        ...transport,
-        host: options.host,
-        port: options.port,
-        keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
-      } satisfies EchoClientTcpOptions,
-    });
-    return new EchoClient(proxy, options);
+    return new EchoClient(options.protocol === 'udp' ? udpProxy(options) : tcpProxy(options), options);
   }
 
   hello(request: HelloRequest = {}, options?: RequestOptions): Promise<HelloResponse> {
@@ -178,7 +170,11 @@ export class EchoClient implements OnApplicationShutdown {
     await this.close();
   }
 
+  /** The TCP socket, if any: a UDP client's `close()` ends its socket at once. */
   private currentSocket(): Socket | undefined {
+    if (this.proxy instanceof EchoClientUdp) {
+      return undefined;
+    }
     try {
       return this.proxy.unwrap<Socket>();
     } catch {
@@ -315,16 +311,35 @@ export class EchoClient implements OnApplicationShutdown {
     if (options?.retry === true) {
       return this.retryPolicy ?? DEFAULT_RETRY;
     }
-    return this.retryPolicy && isIdempotent(pattern, request) ? this.retryPolicy : undefined;
+    return this.retryPolicy && isIdempotentRequest(pattern, request) ? this.retryPolicy : undefined;
   }
 }
 
-/** Requests that change nothing on the server, so that repeating one is safe. */
-function isIdempotent(pattern: RequestPattern, request: unknown): boolean {
-  if (pattern === Patterns.HELLO || pattern === Patterns.ECHO) {
-    return true;
+function tcpProxy(options: EchoClientOptions): ClientProxy {
+  const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
+  return ClientProxyFactory.create({
+    // Nest types `customClass` as a ClientProxy of string statuses; ClientTCP's are narrower.
+    customClass: EchoClientTcp as Type<ClientProxy>,
+    options: {
+      socketClass: framedJsonSocket({
+        maxFrameLength: maxBufferSize,
+        incompleteFrameTimeoutMs: incompleteMessageTimeout,
+        maxSendBufferBytes: maxSendBufferSize,
+      }),
+      ...transport,
+      host: options.host,
+      port: options.port,
+      keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+    } satisfies EchoClientTcpOptions,
+  });
+}
+
+function udpProxy(options: EchoClientOptions): ClientProxy {
+  // Falling back to plain text would be worse than no client.
+  if (options.transport?.tlsOptions !== undefined) {
+    throw new Error('TLS needs protocol "tcp": the UDP transport has no TLS');
   }
-  return pattern === Patterns.COMMAND && IDEMPOTENT_COMMANDS.has((request as CommandRequest).name);
+  return new EchoClientUdp({ ...options.udp, host: options.host, port: options.port });
 }
 
 function timeoutError(pattern: string, timeoutMs: number): RpcClientError {

@@ -9,6 +9,8 @@ describe('WorkerEnvironment', () => {
     expect({ ...validate({}) }).toEqual({
       ECHO_SERVER_HOST: '127.0.0.1',
       ECHO_SERVER_PORT: 3000,
+      ECHO_TRANSPORT: 'tcp',
+      ECHO_SERVER_UDP_PORT: 3001,
       WORKER_MODE: 'demo',
       WORKER_NAME: hostname().slice(0, 64),
       CALL_TIMEOUT_MS: 5000,
@@ -57,6 +59,21 @@ describe('WorkerEnvironment', () => {
 
   it('takes the default for a blank value, as compose writes an unset variable', () => {
     expect(validate({ ECHO_SERVER_PORT: '', LOAD_REQUESTS: ' ' })).toMatchObject({ ECHO_SERVER_PORT: 3000, LOAD_REQUESTS: 10000 });
+  });
+
+  it('reads the UDP transport and its port', () => {
+    expect(validate({ ECHO_TRANSPORT: 'udp', ECHO_SERVER_UDP_PORT: '4101' })).toMatchObject({
+      ECHO_TRANSPORT: 'udp',
+      ECHO_SERVER_UDP_PORT: 4101,
+    });
+  });
+
+  it.each<{ env: Record<string, string>; message: RegExp }>([
+    { env: { ECHO_TRANSPORT: 'quic' }, message: /ECHO_TRANSPORT="quic": ECHO_TRANSPORT must be one of the following values: tcp, udp/ },
+    { env: { ECHO_TRANSPORT: 'UDP' }, message: /ECHO_TRANSPORT="UDP": / },
+    { env: { ECHO_SERVER_UDP_PORT: '65536' }, message: /ECHO_SERVER_UDP_PORT=65536: ECHO_SERVER_UDP_PORT must not be greater than 65535/ },
+  ])('rejects $env', ({ env, message }) => {
+    expect(() => validate(env)).toThrow(message);
   });
 
   it('rejects an unknown mode and names the valid ones', () => {
@@ -151,6 +168,33 @@ describe('WorkerEnvironment', () => {
       { env: { TLS_SERVER_NAME: 'echo-server' }, error: '  - TLS_SERVER_NAME="echo-server": TLS_SERVER_NAME needs TLS_CA_FILE as well' },
     ])('rejects $env', ({ env, error }) => {
       expect(() => validate(env)).toThrow(error);
+    });
+
+    it('is a configuration error with ECHO_TRANSPORT=udp, which has no TLS, naming every TLS variable set', () => {
+      const env = {
+        ECHO_TRANSPORT: 'udp',
+        TLS_CA_FILE: '/tls/ca.crt',
+        TLS_CERT_FILE: '/tls/client.crt',
+        TLS_KEY_FILE: '/tls/client.key',
+        TLS_SERVER_NAME: 'echo-server',
+      };
+
+      expect(() => validate(env)).toThrow(
+        [
+          'Invalid configuration:',
+          '  - TLS_CA_FILE="/tls/ca.crt": TLS_CA_FILE needs ECHO_TRANSPORT=tcp: UDP has no TLS',
+          '  - TLS_CERT_FILE="/tls/client.crt": TLS_CERT_FILE needs ECHO_TRANSPORT=tcp: UDP has no TLS',
+          '  - TLS_KEY_FILE="/tls/client.key": TLS_KEY_FILE needs ECHO_TRANSPORT=tcp: UDP has no TLS',
+          '  - TLS_SERVER_NAME="echo-server": TLS_SERVER_NAME needs ECHO_TRANSPORT=tcp: UDP has no TLS',
+        ].join('\n'),
+      );
+    });
+
+    it('is accepted with ECHO_TRANSPORT=tcp given explicitly', () => {
+      expect(validate({ ECHO_TRANSPORT: 'tcp', TLS_CA_FILE: '/tls/ca.crt' })).toMatchObject({
+        ECHO_TRANSPORT: 'tcp',
+        TLS_CA_FILE: '/tls/ca.crt',
+      });
     });
   });
 });

@@ -1,9 +1,18 @@
 import { hostname } from 'node:os';
-import { BooleanSetting, IntegerSetting, LoggingEnvironment, RequiresAlso, WireLimits, type WhenDisconnected } from '@echo-pair/common';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import {
+  BooleanSetting,
+  IntegerSetting,
+  LoggingEnvironment,
+  RequiresAlso,
+  WireLimits,
+  type EchoClientProtocol,
+  type WhenDisconnected,
+} from '@echo-pair/common';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy, type ValidationArguments } from 'class-validator';
 import { WORKER_MODES, type WorkerMode } from './worker-mode';
 
 const WHEN_DISCONNECTED: readonly WhenDisconnected[] = ['wait', 'fail-fast'];
+const ECHO_TRANSPORTS: readonly EchoClientProtocol[] = ['tcp', 'udp'];
 
 /** Environment variables of the client worker, with their defaults. */
 export class WorkerEnvironment extends LoggingEnvironment {
@@ -13,6 +22,13 @@ export class WorkerEnvironment extends LoggingEnvironment {
 
   @IntegerSetting(1, 65535)
   ECHO_SERVER_PORT = 3000;
+
+  /** `tcp`: Nest's TCP transport on ECHO_SERVER_PORT, TLS possible; `udp`: JSON datagrams on ECHO_SERVER_UDP_PORT, no TLS. */
+  @IsIn(ECHO_TRANSPORTS)
+  ECHO_TRANSPORT: EchoClientProtocol = 'tcp';
+
+  @IntegerSetting(1, 65535)
+  ECHO_SERVER_UDP_PORT = 3001;
 
   /** Used when no mode is given on the command line. */
   @IsIn(WORKER_MODES)
@@ -91,6 +107,7 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IsOptional()
   @IsString()
   @IsNotEmpty()
+  @TcpOnly()
   TLS_CA_FILE?: string;
 
   /** PEM client certificate (chain), for a server that requires one (mutual TLS). */
@@ -98,6 +115,7 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IsString()
   @IsNotEmpty()
   @RequiresAlso<WorkerEnvironment>(['TLS_KEY_FILE', 'TLS_CA_FILE'])
+  @TcpOnly()
   TLS_CERT_FILE?: string;
 
   /** PEM private key of TLS_CERT_FILE (unencrypted). */
@@ -105,6 +123,7 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IsString()
   @IsNotEmpty()
   @RequiresAlso<WorkerEnvironment>(['TLS_CERT_FILE'])
+  @TcpOnly()
   TLS_KEY_FILE?: string;
 
   /** Name the server's certificate must carry; defaults to ECHO_SERVER_HOST. */
@@ -113,5 +132,18 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IsNotEmpty()
   @MaxLength(253)
   @RequiresAlso<WorkerEnvironment>(['TLS_CA_FILE'])
+  @TcpOnly()
   TLS_SERVER_NAME?: string;
+}
+
+/** A TLS setting: an error with ECHO_TRANSPORT=udp, which has no TLS, rather than a worker that quietly sends plain text. */
+function TcpOnly(): PropertyDecorator {
+  return ValidateBy({
+    name: 'tcpOnly',
+    validator: {
+      validate: (value: unknown, { object }: ValidationArguments) =>
+        value === undefined || (object as WorkerEnvironment).ECHO_TRANSPORT !== 'udp',
+      defaultMessage: ({ property }: ValidationArguments) => `${property} needs ECHO_TRANSPORT=tcp: UDP has no TLS`,
+    },
+  });
 }

@@ -1,6 +1,8 @@
+import { buildMixedScriptText, requestDatagramBytes, type EchoRequest } from '@echo-pair/common';
 import { CapturedOutput } from '../testing/captured-output';
 import { FakeEchoClient } from '../testing/fake-echo-client';
 import { DemoRunner } from './demo-runner.service';
+import { buildDemoScript } from './demo-script';
 
 describe('DemoRunner', () => {
   let client: FakeEchoClient;
@@ -110,5 +112,39 @@ describe('DemoRunner', () => {
     expect(output.lines.filter((line) => line.startsWith('✘'))).toEqual([]);
     expect(code).toBe(0);
     expect(output.lines).toContain('not exercised: shout (listed by the server; the demo has no expectation for them)');
+  });
+
+  describe('over UDP', () => {
+    beforeEach(() => {
+      // What `EchoClient.maxDatagramBytes` says of a client over UDP.
+      Object.defineProperty(client, 'maxDatagramBytes', { value: 16_384 });
+    });
+
+    it('echoes the largest mixed-script text that fits one datagram instead of 1 MiB', async () => {
+      expect(await runner.run(client.helloReply())).toBe(0);
+
+      expect(output.lines).toContainEqual(
+        expect.stringMatching(
+          /^✔ .* echo largest that fits one datagram \(16 KiB limit\) \(\d{5} bytes, sha256 [0-9a-f]{12}\) — byte-identical/,
+        ),
+      );
+      expect(output.lines.filter((line) => line.includes('1 MiB'))).toEqual([]);
+      const texts = client.calls.filter((call) => call.pattern === 'echo').map((call) => (call.payload as EchoRequest).text);
+      const largest = texts.reduce((longest, text) => (text.length > longest.length ? text : longest));
+      expect(requestDatagramBytes('echo', { text: largest })).toBeLessThanOrEqual(16_384);
+      expect(requestDatagramBytes('echo', { text: buildMixedScriptText(Buffer.byteLength(largest) + 1) })).toBeGreaterThan(16_384);
+    });
+
+    it('makes as many calls as over TCP, so that stats counts the same', () => {
+      expect(buildDemoScript({ maxDatagramBytes: 16_384 }).map((step) => step.pattern)).toEqual(
+        buildDemoScript().map((step) => step.pattern),
+      );
+    });
+
+    it('gives a limit that is not whole KiB in bytes', () => {
+      expect(buildDemoScript({ maxDatagramBytes: 9_000 }).map((step) => step.label)).toContainEqual(
+        expect.stringMatching(/^echo largest that fits one datagram \(9000 bytes limit\) \(\d{4} bytes, /),
+      );
+    });
   });
 });

@@ -16,7 +16,7 @@ export class DemoRunner implements WorkerModeRunner {
   ) {}
 
   async run(hello: HelloResponse): Promise<number> {
-    const script = buildDemoScript();
+    const script = buildDemoScript({ maxDatagramBytes: this.client.maxDatagramBytes });
     const sent = Object.fromEntries([...REQUEST_PATTERNS, ...EVENT_PATTERNS].map((pattern) => [pattern, 0])) as Record<
       MessagePattern,
       number

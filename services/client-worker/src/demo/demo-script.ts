@@ -1,4 +1,11 @@
-import { buildMixedScriptText, Patterns, shortSha256, type CommandResponse, type EchoRequest } from '@echo-pair/common';
+import {
+  buildMixedScriptText,
+  Patterns,
+  requestDatagramBytes,
+  shortSha256,
+  type CommandResponse,
+  type EchoRequest,
+} from '@echo-pair/common';
 import {
   countsEverythingSent,
   echoes,
@@ -15,6 +22,11 @@ import {
 import { expectRejection, expectReply, type DemoStep, type StepContext, type Verdict } from './demo-step';
 
 const MIB = 1024 * 1024;
+
+export interface DemoScriptOptions {
+  /** The client's datagram limit when it runs over UDP (`EchoClient.maxDatagramBytes`); the 1 MiB echo would not fit. */
+  maxDatagramBytes?: number;
+}
 
 function echo(what: string, text: string): DemoStep {
   const shown = text.length <= 60 ? quote(text) : `(${Buffer.byteLength(text, 'utf8')} bytes, sha256 ${shortSha256(text)})`;
@@ -40,18 +52,38 @@ function note(text: string): DemoStep {
   });
 }
 
+/** The longest mixed-script text (`buildMixedScriptText`) whose `echo` request fits one datagram of `maxDatagramBytes`. */
+export function largestEchoTextFor(maxDatagramBytes: number): string {
+  const fits = (text: string): boolean => requestDatagramBytes(Patterns.ECHO, { text }) <= maxDatagramBytes;
+  const longer = (text: string): string => buildMixedScriptText(Buffer.byteLength(text, 'utf8') + 1);
+  let text = buildMixedScriptText(1);
+  for (let next = longer(text); fits(next); next = longer(next)) {
+    text = next;
+  }
+  return text;
+}
+
+/** The large echo: 1 MiB over TCP; over UDP, as much as one datagram holds. */
+function largeEcho(maxDatagramBytes: number | undefined): DemoStep {
+  if (maxDatagramBytes === undefined) {
+    return echo('1 MiB mixed script', buildMixedScriptText(MIB));
+  }
+  const limit = maxDatagramBytes % 1024 === 0 ? `${maxDatagramBytes / 1024} KiB` : `${maxDatagramBytes} bytes`;
+  return echo(`largest that fits one datagram (${limit} limit)`, largestEchoTextFor(maxDatagramBytes));
+}
+
 /**
  * The demo session, in order. Each step says what it sends and what it expects back.
  * `stats` comes last, so that the note and every echo are surely counted by then.
  */
-export function buildDemoScript(): DemoStep[] {
+export function buildDemoScript({ maxDatagramBytes }: DemoScriptOptions = {}): DemoStep[] {
   return [
     expectReply({ label: 'hello', pattern: 'hello', call: (client) => client.hello({ client: 'client-worker demo' }), check: isWelcome }),
     echo('ASCII', 'Hello, world!'),
     echo('Chinese', '你好，世界'),
     echo('emoji', 'waves 👋🌍 and a ZWJ family 👨‍👩‍👧‍👦'),
     echo('Arabic (right to left)', 'مرحبا بالعالم'),
-    echo('1 MiB mixed script', buildMixedScriptText(MIB)),
+    largeEcho(maxDatagramBytes),
     note('the demo was here'),
     command('upper', ['hi'], outputIs('HI')),
     command('lower', ['Hello', 'WORLD'], outputIs('hello world')),
