@@ -1,12 +1,13 @@
-// A: this project's echo server (framed socket, validation pipe on), on 127.0.0.1 and a free port.
+// A: this project's echo server (framed socket, validation pipe on), on 127.0.0.1 and free ports:
+// Nest's TCP transport (`port`), the text gateway (`textPort`) and UDP (`udpPort`).
 require('reflect-metadata');
 const { startEchoServer } = require('@echo-pair/echo-server');
 
 startEchoServer({
-  env: { ...process.env, ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', LOG_LEVEL: 'error' },
+  env: { ...process.env, ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0', LOG_LEVEL: 'error' },
 }).then(
   (server) => {
-    process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+    process.stdout.write(`${JSON.stringify({ port: server.port, textPort: server.textPort, udpPort: server.udpPort })}\n`);
     process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
   },
   (error) => {
