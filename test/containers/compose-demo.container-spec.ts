@@ -17,6 +17,8 @@ describe('docker-compose.yml', () => {
   const environment = {
     ECHO_PUBLISH_ADDRESS: LOOPBACK,
     ECHO_PUBLISHED_PORT: '0',
+    TEXT_PUBLISHED_PORT: '0',
+    UDP_PUBLISHED_PORT: '0',
     ECHO_SERVER_IMAGE: 'echo-pair/echo-server:compose-test',
     CLIENT_WORKER_IMAGE: 'echo-pair/client-worker:compose-test',
   };

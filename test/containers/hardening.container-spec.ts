@@ -29,6 +29,8 @@ describe('docker-compose.yml hardening of the echo-server', () => {
   const environment = {
     ECHO_PUBLISH_ADDRESS: LOOPBACK,
     ECHO_PUBLISHED_PORT: '0',
+    TEXT_PUBLISHED_PORT: '0',
+    UDP_PUBLISHED_PORT: '0',
     ECHO_SERVER_IMAGE: IMAGES.echoServer.tag,
     CLIENT_WORKER_IMAGE: IMAGES.clientWorker.tag,
   };
