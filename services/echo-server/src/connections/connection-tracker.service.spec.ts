@@ -33,7 +33,7 @@ describe('ConnectionTracker', () => {
   beforeEach(() => {
     stats = new StatsService();
     tracker = new ConnectionTracker(stats);
-    log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    log = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
   });
 
   afterEach(() => {

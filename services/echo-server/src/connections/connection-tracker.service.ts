@@ -11,7 +11,10 @@ export interface ClosedConnections {
   cutOff: number;
 }
 
-/** Logs each connection's open and close with the peer address, counts them, and closes them all on shutdown. */
+/**
+ * Logs each connection's open and close with the peer address (at debug level: a container's
+ * healthcheck alone opens one every 5 s), counts them, and closes them all on shutdown.
+ */
 @Injectable()
 export class ConnectionTracker {
   private readonly logger = new Logger(ConnectionTracker.name);
@@ -29,13 +32,13 @@ export class ConnectionTracker {
     const id = this.stats.connectionOpened(transport);
     const peer = formatPeer(socket);
     const openedAt = performance.now();
-    this.logger.log(`connection #${id} opened from ${peer} over ${transport} (${this.stats.openConnections} open)`);
+    this.logger.debug(`connection #${id} opened from ${peer} over ${transport} (${this.stats.openConnections} open)`);
     socket.once('close', (hadError: boolean) => {
       this.sockets.delete(socket);
       this.stats.connectionClosed(transport);
       const seconds = ((performance.now() - openedAt) / 1000).toFixed(3);
       const outcome = hadError ? 'closed with an error' : 'closed';
-      this.logger.log(
+      this.logger.debug(
         `connection #${id} from ${peer} ${outcome} after ${seconds} s, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out (${this.stats.openConnections} open)`,
       );
     });

@@ -2,6 +2,9 @@ import type { ConnectionOptions } from 'node:tls';
 import { clientTlsOptions, describeError, EchoClient, readTlsFiles, tlsFilePathsOf, REQUEST_PATTERNS } from '@echo-pair/common';
 import type { EchoServerEnvironment } from '../config/echo-server-environment';
 
+/** The client name the healthcheck says hello with; the server logs its hellos at debug level only. */
+export const HEALTHCHECK_CLIENT = 'healthcheck';
+
 export interface HealthProbeTarget {
   host: string;
   port: number;
@@ -47,7 +50,7 @@ export function probeTlsOptionsFor(environment: EchoServerEnvironment): Connecti
 export async function probeHealth({ host, port, timeoutMs, tls }: HealthProbeTarget): Promise<HealthProbeResult> {
   const client = EchoClient.create({ host, port, timeoutMs, ...(tls === undefined ? {} : { transport: { tlsOptions: tls } }) });
   try {
-    const hello = await client.hello({ client: 'healthcheck' });
+    const hello = await client.hello({ client: HEALTHCHECK_CLIENT });
     const missing = REQUEST_PATTERNS.filter((pattern) => !hello.patterns?.requests?.includes(pattern));
     if (missing.length > 0) {
       return { healthy: false, detail: `${hello.server} does not serve ${missing.join(', ')}` };

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { CommandRegistry } from '../command/command-registry.service';
 import { EchoServerEnvironment } from '../config/echo-server-environment';
 import { EchoServerModule } from '../echo-server.module';
+import { HEALTHCHECK_CLIENT } from '../health/health-probe';
 import { HelloController } from './hello.controller';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
@@ -103,6 +104,15 @@ describe('HelloController', () => {
     controller.hello(request);
 
     expect(log).toHaveBeenCalledWith(line);
+  });
+
+  it("logs the container healthcheck's hello at debug level only, so that it does not fill the default log", () => {
+    const debug = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+
+    controller.hello({ client: HEALTHCHECK_CLIENT });
+
+    expect(log).not.toHaveBeenCalled();
+    expect(debug).toHaveBeenCalledWith('hello from "healthcheck"');
   });
 });
 

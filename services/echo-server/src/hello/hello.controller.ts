@@ -13,6 +13,7 @@ import {
 } from '@echo-pair/common';
 import { CommandRegistry } from '../command/command-registry.service';
 import type { EchoServerEnvironment } from '../config/echo-server-environment';
+import { HEALTHCHECK_CLIENT } from '../health/health-probe';
 import { SERVER_INSTANCE, SERVER_VERSION } from './server-info';
 
 @Controller()
@@ -36,7 +37,13 @@ export class HelloController implements Pick<ServerContract, typeof Patterns.HEL
 
   @MessagePattern(Patterns.HELLO)
   hello(@Payload() request: HelloDto): HelloResponse {
-    this.logger.log(`hello from ${request.client === undefined ? 'an unnamed client' : JSON.stringify(request.client)}`);
+    const line = `hello from ${request.client === undefined ? 'an unnamed client' : JSON.stringify(request.client)}`;
+    // The container's healthcheck says hello every few seconds: not news at the default level.
+    if (request.client === HEALTHCHECK_CLIENT) {
+      this.logger.debug(line);
+    } else {
+      this.logger.log(line);
+    }
     const commands = this.registry.describe();
     return {
       welcome: `Welcome to ${this.serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Send "echo" with any text or "command" with one of: ${commands.map((command) => command.name).join(', ')}.`,

@@ -1,0 +1,59 @@
+# Shared by scripts/demo.sh and scripts/test.sh (sourced, not run): provisions what a fresh clone
+# on a fresh machine lacks, each step idempotent and announced before it installs anything.
+# shellcheck shell=bash
+
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+setup_log() { printf '[setup] %s\n' "$*"; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Node >= 24.9 first on PATH (scripts/ensure-node.sh installs it from the npm registry when older).
+setup_node() {
+  bash scripts/ensure-node.sh
+  export PATH="/usr/local/bin:$PATH"
+  hash -r
+  setup_log "node $(node --version), npm $(npm --version 2>/dev/null)"
+}
+
+# `npm ci`, unless node_modules already matches package-lock.json (npm's own copy is not older).
+setup_dependencies() {
+  node scripts/complete-lockfile.mjs
+  if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
+    setup_log "node_modules matches package-lock.json; npm ci not needed"
+    return
+  fi
+  setup_log "installing the npm dependencies of package-lock.json (npm ci)"
+  npm ci --no-fund --no-audit
+}
+
+# Debian packages for the commands named, when missing: `setup_apt_tools openssl:openssl nc:netcat-openbsd`.
+setup_apt_tools() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  if ! is_root; then
+    setup_log "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
+    return 1
+  fi
+  setup_log "installing ${missing[*]} (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# True when `docker compose` talks to an engine now.
+docker_ready() {
+  docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1
+}
+
+# A Docker engine with compose v2 and the base image, provisioned when this machine can (root and apt).
+setup_docker() {
+  if ! is_root && ! docker_ready; then
+    setup_log "no Docker engine answers and provisioning one needs root; run as root or start Docker yourself"
+    return 1
+  fi
+  bash scripts/provision-docker.sh
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every test in one command on a fresh clone (what CI runs): installs what is missing (Node 24,
+# the npm dependencies, a Docker engine with compose v2 and the base image, openssl, python3,
+# nc, kubectl), saying what before it does, then runs `npm test`. Idempotent: on a machine that
+# has everything it installs nothing. Needs root for what it installs with apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=lib/setup.sh
+source scripts/lib/setup.sh
+
+setup_node
+setup_dependencies
+# The container suites need an engine with compose v2 and node:24-bookworm-slim.
+setup_docker
+# openssl makes the mutual-TLS suites' throwaway certificates; python3 and nc are the tutorials' clients.
+setup_apt_tools openssl:openssl python3:python3 nc:netcat-openbsd
+setup_log "running npm test"
+npm test
