@@ -45,7 +45,7 @@ export class ChatRooms {
   }
 
   setNick(member: ChatMember, nick: string | undefined): ChatReply {
-    if (nick === undefined || !NICK.test(nick) || /^guest-\d+$/i.test(nick)) {
+    if (nick === undefined || !NICK.test(nick) || /^guest-\p{Nd}+$/iu.test(nick)) {
       return invalid(
         'nick',
         `a nick is 1 to ${NICK_MAX_LENGTH} letters, digits, "_", "-" or "." (and not guest-<number>), e.g. /nick alice`,
@@ -75,8 +75,15 @@ export class ChatRooms {
       return { ok: true, line: `* you are already in #${room}` };
     }
     const members = this.rooms.get(room);
-    if (members === undefined && this.rooms.size >= this.maxRooms) {
-      return limitReached('CHAT_MAX_ROOMS', this.maxRooms, `the server has ${this.maxRooms} rooms already; join one of them`);
+    const current = this.roomOf(member);
+    // A member alone in its room frees that room's place by leaving it.
+    const freed = current !== undefined && this.rooms.get(current)?.size === 1 ? 1 : 0;
+    if (members === undefined && this.rooms.size - freed >= this.maxRooms) {
+      return limitReached(
+        'CHAT_MAX_ROOMS',
+        this.maxRooms,
+        `the server has ${this.maxRooms} room${this.maxRooms === 1 ? '' : 's'} already; join one of them`,
+      );
     }
     if (members !== undefined && members.size >= this.maxMembers) {
       return limitReached('CHAT_MAX_MEMBERS', this.maxMembers, `#${room} is full (${this.maxMembers} members)`);

@@ -6,11 +6,11 @@ export type DecodedLine =
   | { ok: false; error: RpcErrorEnvelope };
 
 /**
- * C0 control characters but tab, and DEL. Refused, not echoed: a line is shown on other people's
+ * C0 control characters but tab, DEL, and the C1 controls (U+009B acts as ESC [ on some terminals). Refused, not echoed: a line is shown on other people's
  * terminals (chat), where ESC sequences could rewrite the screen, and NUL ends C strings.
  */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 
 /** The text of one line in the connection's encoding (`auto`: detected from the line when it has non-ASCII bytes). */
 export function decodeLine(bytes: Buffer, encoding: EncodingSetting): DecodedLine {

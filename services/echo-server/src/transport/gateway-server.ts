@@ -1,5 +1,6 @@
 import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { throwError } from 'rxjs';
 import type { GatewayContext } from './gateway-context';
 
 /** What a handler produced for one request: its reply, or the error envelope the exception filter made. */
@@ -39,8 +40,14 @@ export abstract class GatewayServer extends Server implements CustomTransportStr
       // Typed void, yet it returns the processing hooks' promise, which rejects if `produce` does.
       const handled: unknown = this.handleRequest(
         context,
-        async () => this.transformToObservable(await handler(data, context)),
-        ({ err, response }) => settle(err === undefined ? { ok: true, response } : { ok: false, error: toEnvelope(err) }),
+        async () => {
+          try {
+            return this.transformToObservable(await handler(data, context));
+          } catch (error) {
+            return throwError(() => error); // reported as the call's outcome, whatever the processing hook does with a rejection
+          }
+        },
+        (packet) => settle('err' in packet ? { ok: false, error: toEnvelope(packet.err) } : { ok: true, response: packet.response }),
       );
       Promise.resolve(handled).catch(() => settle(INTERNAL_ERROR));
     });
