@@ -38,9 +38,10 @@ USER node
 FROM runtime AS echo-server
 COPY --from=build /app/services/echo-server/package.json services/echo-server/
 COPY --from=build /app/services/echo-server/dist services/echo-server/dist
-ENV ECHO_HOST=0.0.0.0 ECHO_PORT=3000 TEXT_PORT=3001 UDP_PORT=3001
-# 3000: Nest's framed TCP (the typed client); 3001/tcp: the plain-text gateway (nc, tutorial clients); 3001/udp: datagrams.
-EXPOSE 3000 3001 3001/udp
+ENV ECHO_HOST=0.0.0.0 ECHO_PORT=3000 TEXT_PORT=3001 UDP_PORT=3001 METRICS_PORT=9464
+# 3000: Nest's framed TCP (the typed client); 3001/tcp: the plain-text gateway (nc, tutorial clients); 3001/udp: datagrams;
+# 9464: HTTP /metrics, /healthz, /readyz.
+EXPOSE 3000 3001 3001/udp 9464
 # Speaks the protocol: sends `hello` through the real framing and checks the welcome.
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "services/echo-server/dist/healthcheck.js"]

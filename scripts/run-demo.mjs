@@ -36,12 +36,22 @@ const port = requestedPort > 0 ? requestedPort : await freePort();
 // The text gateway and UDP likewise (TEXT_PORT, UDP_PORT); free ones by default, so that the demo never collides.
 const textPort = Number(process.env.TEXT_PORT?.trim() || 0) || (await freePort());
 const udpPort = Number(process.env.UDP_PORT?.trim() || 0) || textPort;
+const metricsPort = Number(process.env.METRICS_PORT?.trim() || 0) || (await freePort());
 const transport = process.env.ECHO_TRANSPORT?.trim() || 'tcp';
-console.log(`demo: echo-server on ${HOST}:${port} (text gateway ${textPort}/tcp, UDP ${udpPort}/udp), client-worker over ${transport}`);
+console.log(
+  `demo: echo-server on ${HOST}:${port} (text gateway ${textPort}/tcp, UDP ${udpPort}/udp, metrics http://${HOST}:${metricsPort}/metrics), client-worker over ${transport}`,
+);
 
 // The server's log goes to stderr, so that stdout carries the worker's transcript alone.
 const server = spawn(process.execPath, [join(root, 'services/echo-server/dist/main.js')], {
-  env: { ...process.env, ECHO_HOST: HOST, ECHO_PORT: String(port), TEXT_PORT: String(textPort), UDP_PORT: String(udpPort) },
+  env: {
+    ...process.env,
+    ECHO_HOST: HOST,
+    ECHO_PORT: String(port),
+    TEXT_PORT: String(textPort),
+    UDP_PORT: String(udpPort),
+    METRICS_PORT: String(metricsPort),
+  },
   stdio: ['ignore', process.stderr, process.stderr],
 });
 

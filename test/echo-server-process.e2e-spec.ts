@@ -22,7 +22,13 @@ describe('echo-server process that cannot start', () => {
     {
       label: 'its port is in use',
       nodeArgs: [],
-      env: (heldPort: number) => ({ ECHO_HOST: '127.0.0.1', ECHO_PORT: String(heldPort), TEXT_PORT: '0', UDP_PORT: '0' }),
+      env: (heldPort: number) => ({
+        ECHO_HOST: '127.0.0.1',
+        ECHO_PORT: String(heldPort),
+        TEXT_PORT: '0',
+        UDP_PORT: '0',
+        METRICS_PORT: '0',
+      }),
       code: 1,
       message: (heldPort: number) =>
         new RegExp(`^echo-server failed to start: cannot listen: .*EADDRINUSE.*127\\.0\\.0\\.1:${heldPort}`, 'm'),
@@ -30,14 +36,14 @@ describe('echo-server process that cannot start', () => {
     {
       label: 'its host is no valid address',
       nodeArgs: OFFLINE_DNS,
-      env: () => ({ ECHO_HOST: '256.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0' }),
+      env: () => ({ ECHO_HOST: '256.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0', METRICS_PORT: '0' }),
       code: 1,
       message: () => /^echo-server failed to start: cannot listen: .*ENOTFOUND 256\.0\.0\.1/m,
     },
     {
       label: 'its port is not a number',
       nodeArgs: [],
-      env: () => ({ ECHO_HOST: '127.0.0.1', ECHO_PORT: 'abc', TEXT_PORT: '0', UDP_PORT: '0' }),
+      env: () => ({ ECHO_HOST: '127.0.0.1', ECHO_PORT: 'abc', TEXT_PORT: '0', UDP_PORT: '0', METRICS_PORT: '0' }),
       code: 2,
       message: () => /^echo-server failed to start: Invalid configuration:\n {2}- ECHO_PORT="abc": ECHO_PORT must be an integer number$/m,
     },

@@ -140,7 +140,7 @@ describe('the server process on SIGTERM', () => {
   /** Starts dist/main.js on a free port; returns it with its pid and port, read from its JSON log. */
   async function startServerProcess(): Promise<{ server: RunningProcess; pid: number; port: number }> {
     const server = startNode([compiled(SERVER)], {
-      env: { ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0', LOG_FORMAT: 'json' },
+      env: { ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0', METRICS_PORT: '0', LOG_FORMAT: 'json' },
       timeoutMs: 60_000,
     });
     const line = await server.waitForOutput(/"listening on 127\.0\.0\.1:\d+ /, 30_000);

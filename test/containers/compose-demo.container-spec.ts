@@ -19,6 +19,7 @@ describe('docker-compose.yml', () => {
     ECHO_PUBLISHED_PORT: '0',
     TEXT_PUBLISHED_PORT: '0',
     UDP_PUBLISHED_PORT: '0',
+    METRICS_PUBLISHED_PORT: '0',
     ECHO_SERVER_IMAGE: 'echo-pair/echo-server:compose-test',
     CLIENT_WORKER_IMAGE: 'echo-pair/client-worker:compose-test',
   };

@@ -31,6 +31,7 @@ describe('docker-compose.yml hardening of the echo-server', () => {
     ECHO_PUBLISHED_PORT: '0',
     TEXT_PUBLISHED_PORT: '0',
     UDP_PUBLISHED_PORT: '0',
+    METRICS_PUBLISHED_PORT: '0',
     ECHO_SERVER_IMAGE: IMAGES.echoServer.tag,
     CLIENT_WORKER_IMAGE: IMAGES.clientWorker.tag,
   };

@@ -19,6 +19,7 @@ export async function startKillableServer(port: number, timeoutMs = 20_000): Pro
       ECHO_PORT: String(port),
       TEXT_PORT: '0',
       UDP_PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'log',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

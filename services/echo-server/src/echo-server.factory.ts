@@ -20,6 +20,8 @@ import {
 import { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
+import { Readiness } from './health-http/readiness.service';
+import { RequestMetrics } from './metrics/request-metrics';
 import { DrainService, type DrainResult } from './shutdown/drain.service';
 import { TextGatewayServer } from './text-gateway/text-gateway.server';
 import { EchoServerTcp } from './transport/echo-server-tcp';
@@ -35,6 +37,8 @@ export interface RunningEchoServer {
   textPort?: number;
   /** The UDP endpoint's port, unless UDP_ENABLED=false. */
   udpPort?: number;
+  /** The HTTP side port (`/metrics`, `/healthz`, `/readyz`), unless METRICS_ENABLED=false. */
+  metricsPort?: number;
   /** Closes at once: requests in flight fail. */
   close(): Promise<void>;
   /**
@@ -96,7 +100,9 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   if (environment.UDP_ENABLED) {
     strategies.push(connect(app, app.get(UdpServer)));
   }
-  strategies.forEach((strategy) => drainService.countMessagesOf(strategy));
+  // The processing hooks count messages in flight for the drain and, with metrics on, time each request.
+  const requestMetrics = environment.METRICS_ENABLED ? app.get(RequestMetrics) : undefined;
+  strategies.forEach((strategy) => drainService.countMessagesOf(strategy, requestMetrics));
   await app.init();
   await listenOrFail(app, server);
 
@@ -112,6 +118,13 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   if (udpPort !== undefined) {
     logger.log(`UDP on ${environment.UDP_HOST ?? environment.ECHO_HOST}:${udpPort} (text lines or Nest packets as JSON)`);
   }
+  let metricsPort: number | undefined;
+  if (environment.METRICS_ENABLED) {
+    watchListeners(app, server, environment);
+    const metricsHost = environment.METRICS_HOST ?? environment.ECHO_HOST;
+    metricsPort = await listenHttpOrFail(app, environment.METRICS_PORT, metricsHost);
+    logger.log(`metrics and probes on http://${formatHost(metricsHost)}:${metricsPort} (/metrics, /healthz, /readyz)`);
+  }
   const drain = async (deadlineMs = environment.DRAIN_TIMEOUT_MS): Promise<DrainResult> => {
     // UDP has no connections to refuse: new datagrams get SHUTTING_DOWN until the app closes.
     const listeners = [server, ...(textPort === undefined ? [] : [app.get(TextGatewayServer).unwrap<Server>()])];
@@ -119,7 +132,50 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
     await app.close();
     return result;
   };
-  return { app, host: address, port, textPort, udpPort, close: () => app.close(), drain };
+  return { app, host: address, port, textPort, udpPort, metricsPort, close: () => app.close(), drain };
+}
+
+/** Readiness asks each transport, when probed, whether it still listens. */
+function watchListeners(app: INestApplication, tcp: Server, environment: EchoServerEnvironment): void {
+  const readiness = app.get(Readiness);
+  readiness.watch('tcp', () => tcp.listening);
+  if (environment.TEXT_ENABLED) {
+    const text = app.get(TextGatewayServer).unwrap<Server>();
+    readiness.watch('text', () => text.listening);
+  }
+  if (environment.UDP_ENABLED) {
+    const udp = app.get(UdpServer).unwrap<DgramSocket>();
+    readiness.watch('udp', () => isBound(udp));
+  }
+}
+
+function isBound(socket: DgramSocket): boolean {
+  try {
+    socket.address(); // throws once closed, or before it is bound
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the HTTP side port, once every transport listens (so `/readyz` is ready as soon
+ * as it answers). The application is hybrid: its HTTP server serves only these routes.
+ */
+async function listenHttpOrFail(app: INestApplication, port: number, host: string): Promise<number> {
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
+  try {
+    await app.listen(port, host);
+  } catch (error) {
+    await app.close();
+    throw new Error(`cannot listen on the metrics port ${formatHost(host)}:${port}: ${describeError(error)}`, { cause: error });
+  }
+  return ((app.getHttpServer() as Server).address() as AddressInfo).port;
+}
+
+/** `[::1]` for an IPv6 address in a URL or `host:port`. */
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function connect<S extends CustomStrategy['strategy']>(app: INestApplication, strategy: S): S {

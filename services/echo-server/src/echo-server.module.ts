@@ -7,7 +7,9 @@ import { ConnectionsModule } from './connections/connections.module';
 import { EchoController } from './echo/echo.controller';
 import { RpcErrorEnvelopeFilter } from './errors/rpc-error-envelope.filter';
 import { ContractValidationPipe } from './errors/contract-validation.pipe';
+import { HealthHttpModule } from './health-http/health-http.module';
 import { HelloController } from './hello/hello.controller';
+import { MetricsModule } from './metrics/metrics.module';
 import { NoteController } from './note/note.controller';
 import { ShutdownModule } from './shutdown/shutdown.module';
 import { StatsGuard } from './stats/stats.guard';
@@ -29,6 +31,8 @@ export class EchoServerModule {
         ShutdownModule,
         TextGatewayModule,
         UdpModule,
+        // The HTTP side port: `/metrics`, `/healthz`, `/readyz` (METRICS_ENABLED).
+        ...(environment.METRICS_ENABLED ? [MetricsModule, HealthHttpModule] : []),
       ],
       controllers: [HelloController, EchoController, NoteController],
       providers: [

@@ -38,6 +38,9 @@ describe('EchoServerEnvironment', () => {
       UDP_HOST: undefined,
       UDP_PORT: 3001,
       UDP_MAX_DATAGRAM_BYTES: 16 * 1024,
+      METRICS_ENABLED: true,
+      METRICS_HOST: undefined,
+      METRICS_PORT: 9464,
     });
   });
 
@@ -78,6 +81,10 @@ describe('EchoServerEnvironment', () => {
     { env: { UDP_ENABLED: 'false' }, key: 'UDP_ENABLED', value: false },
     { env: { UDP_PORT: '0' }, key: 'UDP_PORT', value: 0 },
     { env: { UDP_MAX_DATAGRAM_BYTES: '65507' }, key: 'UDP_MAX_DATAGRAM_BYTES', value: 65_507 },
+    { env: { METRICS_ENABLED: 'false' }, key: 'METRICS_ENABLED', value: false },
+    { env: { METRICS_HOST: '127.0.0.1' }, key: 'METRICS_HOST', value: '127.0.0.1' },
+    { env: { METRICS_PORT: '0' }, key: 'METRICS_PORT', value: 0 },
+    { env: { METRICS_PORT: '9100' }, key: 'METRICS_PORT', value: 9100 },
   ])('accepts $env', ({ env, key, value }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)).toHaveProperty(key, value);
   });
@@ -131,6 +138,9 @@ describe('EchoServerEnvironment', () => {
       env: { UDP_MAX_DATAGRAM_BYTES: '65508' },
       error: 'UDP_MAX_DATAGRAM_BYTES=65508: UDP_MAX_DATAGRAM_BYTES must not be greater than 65507',
     },
+    { env: { METRICS_ENABLED: 'no' }, error: 'METRICS_ENABLED="no": METRICS_ENABLED must be a boolean value' },
+    { env: { METRICS_PORT: '65536' }, error: 'METRICS_PORT=65536: METRICS_PORT must not be greater than 65535' },
+    { env: { METRICS_PORT: 'http' }, error: 'METRICS_PORT="http": METRICS_PORT must be an integer number' },
   ])('rejects $env', ({ env, error }) => {
     expect(() => validateEnvironment(EchoServerEnvironment, env)).toThrow(error);
   });
@@ -152,6 +162,8 @@ describe('EchoServerEnvironment', () => {
     { env: { SLEEP_MAX_MS: '' }, key: 'SLEEP_MAX_MS', expected: 10_000 },
     { env: { DRAIN_TIMEOUT_MS: '' }, key: 'DRAIN_TIMEOUT_MS', expected: 10_000 },
     { env: { SERVER_NAME: '' }, key: 'SERVER_NAME', expected: 'echo-server' },
+    { env: { METRICS_PORT: '' }, key: 'METRICS_PORT', expected: 9464 },
+    { env: { METRICS_ENABLED: '' }, key: 'METRICS_ENABLED', expected: true },
   ])('takes the default for the blank variable $env', ({ env, key, expected }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)[key as keyof EchoServerEnvironment]).toBe(expected);
   });

@@ -165,4 +165,18 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   /** Largest datagram accepted, in bytes; larger ones are dropped and counted. */
   @IntegerSetting(512, 65_507)
   UDP_MAX_DATAGRAM_BYTES = 16 * 1024;
+
+  /** The HTTP side port (`/metrics` in Prometheus text format, `/healthz`, `/readyz`); `false` turns it off. */
+  @BooleanSetting()
+  METRICS_ENABLED = true;
+
+  /** Address of the HTTP side port; defaults to ECHO_HOST. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  METRICS_HOST?: string;
+
+  /** Port of the HTTP side port (Prometheus exporters' conventional 9464); 0 picks a free one. */
+  @IntegerSetting(0, 65535)
+  METRICS_PORT = 9464;
 }

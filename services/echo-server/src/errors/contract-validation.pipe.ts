@@ -28,6 +28,11 @@ const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'cons
  *   and declare no class-transformer conversions, so `plainToInstance` would
  *   produce the same instance, at several times the cost);
  * - `validateSync`, as the DTOs have no async constraints: no promise per request.
+ *
+ * A global pipe (APP_PIPE) also runs on HTTP route parameters, where it cannot tell HTTP
+ * from RPC (`ArgumentMetadata` has no context). The side port's routes (`/metrics`,
+ * `/healthz`, `/readyz`) take no parameter, so it never runs there; their query strings
+ * and path parameters would pass unchanged (`metadata.type` is not `body`).
  */
 @Injectable()
 export class ContractValidationPipe implements PipeTransform {

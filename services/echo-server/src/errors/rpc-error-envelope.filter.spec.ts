@@ -1,7 +1,9 @@
 import { BadRequestException, HttpException, Logger, NotFoundException, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { RpcException, TcpContext, type TcpSocket } from '@nestjs/microservices';
 import { ErrorCodes, type RpcErrorEnvelope } from '@echo-pair/common';
 import { lastValueFrom, type Observable } from 'rxjs';
+import type { RequestMetrics } from '../metrics/request-metrics';
 import { StatsService } from '../stats/stats.service';
 import { RpcEnvelopeException } from './rpc-envelope.exception';
 import { RpcErrorEnvelopeFilter } from './rpc-error-envelope.filter';
@@ -10,14 +12,30 @@ import { RpcErrorEnvelopeFilter } from './rpc-error-envelope.filter';
 function tcpHost(pattern: string, remoteAddress = '127.0.0.1', remotePort = 5050): ArgumentsHost {
   const socketRef = { netSocket: { remoteAddress, remotePort } } as unknown as TcpSocket;
   const context = new TcpContext([socketRef, pattern]);
-  return { switchToRpc: () => ({ getContext: () => context, getData: () => ({}) }) } as unknown as ArgumentsHost;
+  return { getType: () => 'rpc', switchToRpc: () => ({ getContext: () => context, getData: () => ({}) }) } as unknown as ArgumentsHost;
 }
 
 function hostWithoutContext(): ArgumentsHost {
-  return { switchToRpc: () => ({ getContext: () => undefined, getData: () => undefined }) } as unknown as ArgumentsHost;
+  return {
+    getType: () => 'rpc',
+    switchToRpc: () => ({ getContext: () => undefined, getData: () => undefined }),
+  } as unknown as ArgumentsHost;
 }
 
-async function errorOf(reply: Observable<never>): Promise<unknown> {
+/** An HTTP request of the side port: argument 1 is the response. */
+function httpHost(): ArgumentsHost {
+  const response = { statusCode: 200 };
+  return {
+    getType: () => 'http',
+    getArgByIndex: (index: number) => [{ url: '/nope' }, response][index],
+    switchToRpc: () => ({ getContext: () => response }),
+  } as unknown as ArgumentsHost;
+}
+
+async function errorOf(reply: Observable<never> | void): Promise<unknown> {
+  if (reply === undefined) {
+    throw new Error('expected an RPC reply, the filter returned nothing');
+  }
   return lastValueFrom(reply).then(
     () => {
       throw new Error('expected the reply to error');
@@ -135,7 +153,7 @@ describe('RpcErrorEnvelopeFilter', () => {
 
   it('says "unknown peer" when the socket is gone', async () => {
     const context = new TcpContext([{ netSocket: undefined } as unknown as TcpSocket, 'hello']);
-    const host = { switchToRpc: () => ({ getContext: () => context }) } as unknown as ArgumentsHost;
+    const host = { getType: () => 'rpc', switchToRpc: () => ({ getContext: () => context }) } as unknown as ArgumentsHost;
 
     await errorOf(filter.catch(new BadRequestException('bad'), host));
 
@@ -154,5 +172,48 @@ describe('RpcErrorEnvelopeFilter', () => {
     await errorOf(filter.catch(new BadRequestException('bad'), tcpHost('echo', '::1', 5050)));
 
     expect(warn).toHaveBeenCalledWith('"echo" from [::1]:5050: VALIDATION_FAILED "bad"');
+  });
+
+  describe('with the request metrics', () => {
+    let failed: jest.Mock;
+
+    beforeEach(() => {
+      failed = jest.fn();
+      filter = new RpcErrorEnvelopeFilter(stats, { failed } as unknown as RequestMetrics);
+    });
+
+    it("reports the failed request's context and error code, which become its outcome label", async () => {
+      const host = tcpHost('command');
+      await errorOf(
+        filter.catch(
+          new RpcEnvelopeException({ code: 'UNKNOWN_COMMAND', message: 'x', details: { command: 'x', knownCommands: [] } }),
+          host,
+        ),
+      );
+      await errorOf(filter.catch(new Error('boom'), host));
+
+      expect(failed.mock.calls).toEqual([
+        [host.switchToRpc().getContext(), 'UNKNOWN_COMMAND'],
+        [host.switchToRpc().getContext(), 'INTERNAL_ERROR'],
+      ]);
+    });
+
+    it.each([
+      { label: 'a NotFoundException (an unknown route)', exception: new NotFoundException('Cannot GET /nope') },
+      { label: 'a ServiceUnavailable HttpException (/readyz during the drain)', exception: new HttpException({ status: 'error' }, 503) },
+      { label: 'an Error', exception: new Error('boom') },
+    ])("leaves $label of the HTTP side port to Nest's HTTP handling: no envelope, not counted", ({ exception }) => {
+      const httpCatch = jest.spyOn(BaseExceptionFilter.prototype, 'catch').mockImplementation(() => undefined);
+      const host = httpHost();
+
+      const reply = filter.catch(exception, host);
+
+      expect(reply).toBeUndefined();
+      expect(httpCatch).toHaveBeenCalledWith(exception, host);
+      expect(stats.snapshot().errors).toEqual({ total: 0, byCode: {} });
+      expect(failed).not.toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
+      expect(error).not.toHaveBeenCalled();
+    });
   });
 });

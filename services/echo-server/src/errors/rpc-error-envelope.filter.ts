@@ -1,25 +1,42 @@
-import { BadRequestException, Catch, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
+import { BadRequestException, Catch, Logger, Optional, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { describeError, ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
 import { throwError, type Observable } from 'rxjs';
+import { RequestMetrics } from '../metrics/request-metrics';
 import { StatsService } from '../stats/stats.service';
 import { describeServedCall, patternAndTransportOf } from '../transport/served-call';
 
 /**
  * Replies to every failed request with the contract's error envelope, counts
- * it, and logs it. Errors the contract does not describe become
- * `INTERNAL_ERROR` without leaking their message; their stack goes to the log.
+ * it (in `stats`, and as the request's outcome in the metrics), and logs it.
+ * Errors the contract does not describe become `INTERNAL_ERROR` without leaking
+ * their message; their stack goes to the log.
+ *
+ * A global filter (APP_FILTER) catches the HTTP side port's errors as well: those
+ * (a 404, `/readyz`'s 503) get Nest's own HTTP handling, which this class inherits
+ * (`BaseExceptionFilter`, given the HTTP adapter by Nest), and are not counted.
  */
 @Catch()
-export class RpcErrorEnvelopeFilter implements RpcExceptionFilter<unknown> {
+export class RpcErrorEnvelopeFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('RpcErrors');
 
-  constructor(private readonly stats: StatsService) {}
+  constructor(
+    private readonly stats: StatsService,
+    @Optional() private readonly metrics?: RequestMetrics,
+  ) {
+    super();
+  }
 
-  catch(exception: unknown, host: ArgumentsHost): Observable<never> {
+  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (host.getType() !== 'rpc') {
+      super.catch(exception, host);
+      return;
+    }
     const envelope = this.toEnvelope(exception);
     const context: unknown = host.switchToRpc().getContext();
     this.stats.recordError(envelope.code, patternAndTransportOf(context)?.transport ?? 'tcp');
+    this.metrics?.failed(context, envelope.code);
     const where = describeServedCall(context);
     if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
       this.logger.error(`${where}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);

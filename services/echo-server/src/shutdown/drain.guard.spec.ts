@@ -6,7 +6,19 @@ import { DrainGuard } from './drain.guard';
 import type { DrainService } from './drain.service';
 
 function contextFor(pattern: string): ExecutionContext {
-  return { switchToRpc: () => ({ getContext: () => new TcpContext([{} as TcpSocket, pattern]) }) } as unknown as ExecutionContext;
+  return {
+    getType: () => 'rpc',
+    switchToRpc: () => ({ getContext: () => new TcpContext([{} as TcpSocket, pattern]) }),
+  } as unknown as ExecutionContext;
+}
+
+/** An HTTP request of the side port: `switchToRpc().getContext()` would be its response object. */
+function httpContext(): ExecutionContext {
+  return {
+    getType: () => 'http',
+    switchToRpc: () => ({ getContext: () => ({ statusCode: 200 }) }),
+    switchToHttp: () => ({ getRequest: () => ({ url: '/readyz' }), getResponse: () => ({ statusCode: 200 }) }),
+  } as unknown as ExecutionContext;
 }
 
 describe('DrainGuard', () => {
@@ -33,6 +45,12 @@ describe('DrainGuard', () => {
       message: expect.stringContaining('shutting down') as string,
       details: { retryable: true },
     });
+  });
+
+  it('lets HTTP requests of the side port through during the drain: /readyz must answer for itself', () => {
+    const guard = new DrainGuard({ draining: true } as DrainService);
+
+    expect(guard.canActivate(httpContext())).toBe(true);
   });
 
   it('still lets an event through during the drain: it has no reply to refuse with', () => {

@@ -10,13 +10,20 @@ const EVENTS: ReadonlySet<string> = new Set(EVENT_PATTERNS);
  * Once the drain has begun, refuses every new request with SHUTTING_DOWN: it is
  * not run, so sending it again elsewhere is safe. Events have no reply to refuse
  * with, and are still handled. A guard, so one synchronous flag test per call.
+ *
+ * A global guard applies to the HTTP side port too: its requests (`/readyz` must answer
+ * 503 during the drain, `/healthz` 200, `/metrics` its figures) always pass.
  */
 @Injectable()
 export class DrainGuard implements CanActivate {
   constructor(private readonly drain: DrainService) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.drain.draining || EVENTS.has(patternAndTransportOf(context.switchToRpc().getContext())?.pattern ?? '')) {
+    if (
+      !this.drain.draining ||
+      context.getType() !== 'rpc' ||
+      EVENTS.has(patternAndTransportOf(context.switchToRpc().getContext())?.pattern ?? '')
+    ) {
       return true;
     }
     throw new RpcEnvelopeException({

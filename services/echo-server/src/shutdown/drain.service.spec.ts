@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Server, type BaseRpcContext } from '@nestjs/microservices';
 import type { ClosedConnections, ConnectionTracker } from '../connections/connection-tracker.service';
-import { CLOSE_GRACE_MS, DrainService } from './drain.service';
+import { CLOSE_GRACE_MS, DrainService, type CallObserver } from './drain.service';
 
 /** A transport server that runs messages through Nest's processing hooks, as `ServerTCP` does. */
 class FakeTransport extends Server {
@@ -13,10 +13,10 @@ class FakeTransport extends Server {
   }
 
   /** Starts handling a message; it ends (the end hook runs) when the returned `end` is called. */
-  startMessage(): () => void {
+  startMessage(context = {} as BaseRpcContext): () => void {
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    void this.runWithProcessingHooks({} as BaseRpcContext, async (runEndHook) => {
+    void this.runWithProcessingHooks(context, async (runEndHook) => {
       await ended;
       runEndHook();
     });
@@ -24,10 +24,10 @@ class FakeTransport extends Server {
   }
 
   /** A message whose handler rejects: Nest runs the end hook itself. */
-  failMessage(): Promise<unknown> {
-    return Promise.resolve(
-      this.runWithProcessingHooks({} as BaseRpcContext, () => Promise.reject(new Error('handler failed'))) as unknown,
-    ).catch(() => undefined);
+  failMessage(context = {} as BaseRpcContext): Promise<unknown> {
+    return Promise.resolve(this.runWithProcessingHooks(context, () => Promise.reject(new Error('handler failed'))) as unknown).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -133,6 +133,60 @@ describe('DrainService', () => {
     await first;
     expect(listener.close).toHaveBeenCalledTimes(1);
     expect(closeAll).toHaveBeenCalledTimes(1);
+  });
+
+  describe('with a call observer (the request metrics)', () => {
+    let observed: Array<[string, unknown, number]>;
+    let observedTransport: FakeTransport;
+
+    beforeEach(() => {
+      observed = [];
+      const observer: CallObserver = {
+        started: (context) => observed.push(['started', context, drain.inFlight]),
+        ended: (context) => observed.push(['ended', context, drain.inFlight]),
+      };
+      observedTransport = new FakeTransport();
+      drain.countMessagesOf(observedTransport, observer);
+    });
+
+    it('tells it of each message start and end, with its context, from the same hooks that count it in flight', async () => {
+      const [first, second] = [{ id: 1 }, { id: 2 }] as unknown as BaseRpcContext[];
+      const endFirst = observedTransport.startMessage(first);
+      const endSecond = observedTransport.startMessage(second);
+      endSecond();
+      await flushPromises();
+      endFirst();
+      await flushPromises();
+
+      // The start is told once counted in flight, the end before it is counted out.
+      expect(observed).toEqual([
+        ['started', first, 1],
+        ['started', second, 2],
+        ['ended', second, 2],
+        ['ended', first, 1],
+      ]);
+      expect(drain.inFlight).toBe(0);
+    });
+
+    it('tells it of the end of a message whose handler rejects', async () => {
+      const context = { id: 3 } as unknown as BaseRpcContext;
+
+      await observedTransport.failMessage(context);
+
+      expect(observed.map(([event, seen]) => [event, seen])).toEqual([
+        ['started', context],
+        ['ended', context],
+      ]);
+      expect(drain.inFlight).toBe(0);
+    });
+
+    it('is per transport: one counted without an observer tells it nothing', async () => {
+      const end = transport.startMessage();
+      end();
+      await flushPromises();
+
+      expect(observed).toEqual([]);
+    });
   });
 
   it('refuses a transport without processing hooks', () => {

@@ -7,6 +7,18 @@ export interface Listener {
   close(): unknown;
 }
 
+/**
+ * Told of every message the transports handle, from the same processing hooks that count
+ * them in flight (the request metrics' latency histogram). Both calls run on the hot path:
+ * keep them to a few synchronous steps.
+ */
+export interface CallObserver {
+  /** A message (request or event) was dispatched to its handler; `context` is its transport's RPC context. */
+  started(context: unknown): void;
+  /** Its last reply or its error has been produced (an event: its handler finished); the same `context`. */
+  ended(context: unknown): void;
+}
+
 /** How long a peer has, after the server's FIN, to close its side before the connection is destroyed. */
 export const CLOSE_GRACE_MS = 1_000;
 
@@ -28,7 +40,9 @@ export interface DrainResult {
  *
  * Messages (requests with a handler, and events) are counted through the transport's
  * processing hooks, which Nest runs around every handled message anyway: one counter,
- * and no interceptor, whose observables would cost the hot path.
+ * and no interceptor, whose observables would cost the hot path. The same hooks time
+ * each message for the metrics (`CallObserver`), so that the hot path has one place
+ * that sees every message begin and end.
  */
 @Injectable()
 export class DrainService {
@@ -49,19 +63,36 @@ export class DrainService {
     return this.inFlightCount;
   }
 
-  /** Counts the messages `server` handles; call it once, before it listens. It takes the server's processing hooks. */
-  countMessagesOf(server: ITransportServer): void {
+  /**
+   * Counts the messages `server` handles, and tells `observer` (if any) of each one's start
+   * and end; call it once per server, before it listens. It takes the server's processing hooks.
+   */
+  countMessagesOf(server: ITransportServer, observer?: CallObserver): void {
     if (!(server instanceof Server)) {
       throw new TypeError('DrainService counts messages through the processing hooks of a Nest transport Server');
     }
     // Typed as returning void, yet Nest passes the hook's result on (its default hook returns
     // `done()`): returning the promise keeps a failed handler's rejection observed by Nest.
+    // Without an observer, the hooks stay one counter each way.
+    if (observer === undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      server.setOnProcessingStartHook((_transport, _context, done) => {
+        this.inFlightCount += 1;
+        return done();
+      });
+      server.setOnProcessingEndHook(() => this.ended());
+      return;
+    }
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    server.setOnProcessingStartHook((_transport, _context, done) => {
+    server.setOnProcessingStartHook((_transport, context, done) => {
       this.inFlightCount += 1;
+      observer.started(context);
       return done();
     });
-    server.setOnProcessingEndHook(() => this.ended());
+    server.setOnProcessingEndHook((_transport, context) => {
+      observer.ended(context);
+      this.ended();
+    });
   }
 
   private ended(): void {

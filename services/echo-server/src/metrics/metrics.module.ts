@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { ShutdownModule } from '../shutdown/shutdown.module';
+import { StatsModule } from '../stats/stats.module';
+import { MetricsController } from './metrics.controller';
+import { createMetricsRegistry } from './metrics-registry';
+import { RequestMetrics } from './request-metrics';
+import { ServerMetrics } from './server-metrics';
+
+/**
+ * Prometheus metrics of one server: its own registry, the request counter and latency
+ * histogram fed by the processing hooks, the figures of `stats` and of the drain read at
+ * scrape time, and `GET /metrics`. `startEchoServer` hands `RequestMetrics` to the drain's
+ * processing hooks; the exception filter reports failed requests' codes to it.
+ */
+@Module({
+  imports: [StatsModule, ShutdownModule],
+  controllers: [MetricsController],
+  providers: [{ provide: Registry, useFactory: createMetricsRegistry }, RequestMetrics, ServerMetrics],
+  exports: [RequestMetrics],
+})
+export class MetricsModule {}
