@@ -51,6 +51,7 @@ export class WorkerModule {
             whenDisconnected: config.get('WHEN_DISCONNECTED', { infer: true }),
             deadAfterTimeouts: config.get('DEAD_AFTER_TIMEOUTS', { infer: true }),
             keepAliveMs: config.get('TCP_KEEPALIVE_MS', { infer: true }),
+            resolveIntervalMs: config.get('ECHO_RESOLVE_INTERVAL_MS', { infer: true }),
             retry: config.get('RETRY_IDEMPOTENT', { infer: true }) && { attempts: config.get('RETRY_ATTEMPTS', { infer: true }) },
             ...(transport === undefined ? {} : { transport }),
           }),

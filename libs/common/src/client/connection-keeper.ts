@@ -69,8 +69,8 @@ export class ConnectionKeeper {
   constructor(
     private readonly proxy: ClientProxy,
     private readonly policy: Required<ReconnectOptions>,
-    /** `host:port`, for messages. */
-    readonly target: string,
+    /** `host:port`, for messages; a replica set relabels its members as replicas come and go. */
+    public target: string,
     private readonly random: () => number = Math.random,
     /** See `EchoClientOptions.deadAfterTimeouts`; 0 turns the rule off. */
     private readonly deadAfterTimeouts = 0,
@@ -78,6 +78,16 @@ export class ConnectionKeeper {
 
   get state(): ConnectionState {
     return this.state$.value;
+  }
+
+  /** The state now and every change of it, until `close()`. */
+  get changes(): Observable<ConnectionState> {
+    return this.state$.asObservable();
+  }
+
+  /** True from a drop or a failed attempt until the next connection: what `'fail-fast'` fails on. */
+  get inOutage(): boolean {
+    return this.outage;
   }
 
   info(): ConnectionInfo {

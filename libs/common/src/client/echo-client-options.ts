@@ -40,7 +40,19 @@ export interface UdpOptions {
   retransmitAfterMs?: number;
 }
 
+/**
+ * Resolves a host name to every address it stands for, as `dns.promises.lookup(host, { all: true })`
+ * does (the default): one per replica for a scaled compose service, Swarm's `tasks.<service>` or
+ * `endpoint_mode: dnsrr`, a Kubernetes headless Service. Injectable for tests.
+ */
+export type HostResolver = (host: string) => Promise<readonly string[]>;
+
 export interface EchoClientOptions {
+  /**
+   * The server: an IP address, or a name. Over TCP a name is resolved to every address it has,
+   * and the client keeps a connection to each and spreads its calls over them (see `ReplicaSet`);
+   * an IP address, or UDP, is one server as given.
+   */
   host: string;
   /** The server's TCP port, or its UDP port with `protocol: 'udp'`. */
   port: number;
@@ -74,6 +86,14 @@ export interface EchoClientOptions {
    * is made. Default 15000; 0 turns it off. TCP only.
    */
   keepAliveMs?: number;
+  /**
+   * When `host` is a name (TCP only): how often it is resolved again, in milliseconds, so that new
+   * replicas get calls and vanished ones are dropped. It is also resolved again soon after a
+   * connection fails. Default 5000; 0 resolves again only after failures.
+   */
+  resolveIntervalMs?: number;
+  /** Resolves `host` when it is a name; default `dns.promises.lookup(host, { all: true })`. */
+  resolver?: HostResolver;
 }
 
 export interface CallOptions {
@@ -81,6 +101,12 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Overrides the client's `whenDisconnected` for this call. */
   whenDisconnected?: WhenDisconnected;
+  /**
+   * Sends the call to this replica only (an `address` of `connectionInfo().replicas`), and repeats
+   * it there, if at all: for what must reach every replica, such as a `hello` to each. Without it,
+   * the client picks the replica.
+   */
+  replica?: string;
 }
 
 export interface RequestOptions extends CallOptions {
@@ -107,6 +133,8 @@ export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
 export const DEFAULT_DEAD_AFTER_TIMEOUTS = 3;
 
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+
+export const DEFAULT_RESOLVE_INTERVAL_MS = 5_000;
 
 export const DEFAULT_RETRY: Required<RetryOptions> = { attempts: 3, initialDelayMs: 50, maxDelayMs: 1_000, factor: 2 };
 

@@ -1,13 +1,15 @@
 import type { OnApplicationShutdown, Type } from '@nestjs/common';
 import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
-import type { Socket } from 'node:net';
+import { isIP } from 'node:net';
 import {
   catchError,
   defer,
   EmptyError,
+  finalize,
   from,
   lastValueFrom,
   mergeMap,
+  of,
   retry,
   tap,
   throwError,
@@ -23,7 +25,7 @@ import type { NoteEvent } from '../contract/note.types';
 import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { backoffDelayMs } from './backoff';
-import { ConnectionKeeper, type ConnectionInfo } from './connection-keeper';
+import { ConnectionKeeper } from './connection-keeper';
 import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
 import { EchoClientUdp } from './echo-client-udp';
 import {
@@ -32,6 +34,7 @@ import {
   DEFAULT_DEAD_AFTER_TIMEOUTS,
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_RECONNECT,
+  DEFAULT_RESOLVE_INTERVAL_MS,
   DEFAULT_RETRY,
   isIdempotentRequest,
   type CallOptions,
@@ -40,54 +43,87 @@ import {
   type RetryOptions,
   type WhenDisconnected,
 } from './echo-client-options';
+import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type Replica, type ReplicaDiscovery } from './replica-set';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
-import { destroyUnlessClosed } from '../transport/destroy-unless-closed';
 import { framedJsonSocket } from '../transport/framed-json-socket';
 
 export type EchoClientSettings = Partial<
-  Pick<EchoClientOptions, 'host' | 'port' | 'timeoutMs' | 'reconnect' | 'whenDisconnected' | 'retry' | 'deadAfterTimeouts'>
+  Pick<
+    EchoClientOptions,
+    'host' | 'port' | 'timeoutMs' | 'reconnect' | 'whenDisconnected' | 'retry' | 'deadAfterTimeouts' | 'resolveIntervalMs' | 'resolver'
+  >
 >;
 
 /**
  * The typed client of the wire contract. Every call is checked by the compiler
  * against `RequestContract`, carries a timeout, and rejects with `RpcClientError`.
  * It reconnects by itself (see `ConnectionKeeper`), and may repeat idempotent calls.
+ * Given a name that resolves to several addresses (replicas), it keeps a connection to
+ * each and spreads its calls over them (see `ReplicaSet`); a repeat goes to another replica.
  */
 export class EchoClient implements OnApplicationShutdown {
   private readonly defaultTimeoutMs: number;
   private readonly whenDisconnected: WhenDisconnected;
   private readonly retryPolicy?: Required<RetryOptions>;
-  private readonly connection: ConnectionKeeper;
+  private readonly replicas: ReplicaSet;
   private closing = false;
 
+  /**
+   * @param proxy the one connection of the client; or, for a `host` name (with `options.host` and
+   *   `options.port`), how to make the proxy of each address the name resolves to.
+   */
   constructor(
-    private readonly proxy: ClientProxy,
+    proxy: ClientProxy | ReplicaDiscovery,
     options: EchoClientSettings = {},
     private readonly random: () => number = Math.random,
   ) {
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.whenDisconnected = options.whenDisconnected ?? 'wait';
     this.retryPolicy = options.retry ? { ...DEFAULT_RETRY, ...(options.retry === true ? {} : options.retry) } : undefined;
+    const policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    const deadAfterTimeouts = options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS;
+    if (isDiscovery(proxy)) {
+      if (options.host === undefined || options.port === undefined) {
+        throw new TypeError('EchoClient: a client of replicas needs options.host (the name to resolve) and options.port');
+      }
+      this.replicas = ReplicaSet.resolved(proxy, {
+        host: options.host,
+        port: options.port,
+        policy,
+        random,
+        deadAfterTimeouts,
+        resolveIntervalMs: Math.max(0, options.resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS),
+        resolver: options.resolver ?? lookupAllAddresses,
+        retireAfterMs: this.defaultTimeoutMs + CLOSE_GRACE_MS,
+      });
+      return;
+    }
     const target = options.host === undefined ? 'the server' : `${options.host}:${options.port}`;
-    this.connection = new ConnectionKeeper(
+    const keeper = new ConnectionKeeper(
       proxy,
-      { ...DEFAULT_RECONNECT, ...options.reconnect },
+      policy,
       target,
       random,
       // Over UDP there is no connection to find dead, nor a TCP socket whose bytes read would tell.
-      proxy instanceof EchoClientUdp ? 0 : (options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS),
+      proxy instanceof EchoClientUdp ? 0 : deadAfterTimeouts,
     );
+    this.replicas = ReplicaSet.fixed(proxy, keeper, options.host ?? 'the server');
   }
 
   /** Over UDP, the largest request datagram this client sends (a larger request fails with `NOT_SENT`); undefined over TCP. */
   get maxDatagramBytes(): number | undefined {
-    return this.proxy instanceof EchoClientUdp ? this.proxy.maxDatagramBytes : undefined;
+    const proxy = this.replicas.fixedProxy;
+    return proxy instanceof EchoClientUdp ? proxy.maxDatagramBytes : undefined;
   }
 
-  /** The connection's state and counters: attempts, connects, drops, timeouts in a row, connections found dead. */
-  connectionInfo(): ConnectionInfo {
-    return this.connection.info();
+  /**
+   * The connections' state and counters: attempts, connects, drops, timeouts in a row, connections
+   * found dead; and `replicas`, each replica with its own and the calls it carried (one for an IP
+   * address; one per address of a name). See `EchoClientConnectionInfo`.
+   */
+  connectionInfo(): EchoClientConnectionInfo {
+    return this.replicas.info();
   }
 
   /**
@@ -95,9 +131,19 @@ export class EchoClient implements OnApplicationShutdown {
    * socket, whose framing options (`maxBufferSize`, `incompleteMessageTimeout`, `maxSendBufferSize`)
    * set its frame limit, incomplete-frame timeout and send-buffer limit; or JSON datagrams over UDP
    * (`EchoClientUdp`), which has no TLS. It connects lazily, or on `connect()`.
+   *
+   * Over TCP, a `host` that is a name is resolved to all its addresses (`resolver`, every
+   * `resolveIntervalMs`), with one connection per address and the calls spread over them; an IP
+   * address is one connection, as given. UDP stays one address (the datagram socket resolves the name).
    */
   static create(options: EchoClientOptions): EchoClient {
-    return new EchoClient(options.protocol === 'udp' ? udpProxy(options) : tcpProxy(options), options);
+    if (options.protocol === 'udp') {
+      return new EchoClient(udpProxy(options), options);
+    }
+    if (isIP(options.host) !== 0) {
+      return new EchoClient(tcpProxy(options), options);
+    }
+    return new EchoClient({ createProxy: (address) => tcpProxy(replicaOptions(options, address)) }, options);
   }
 
   hello(request: HelloRequest = {}, options?: RequestOptions): Promise<HelloResponse> {
@@ -125,10 +171,14 @@ export class EchoClient implements OnApplicationShutdown {
       return Promise.reject(notSent(pattern));
     }
     const retryPolicy = this.retryFor(pattern, request, options);
-    if (retryPolicy === undefined && this.connection.state === 'connected') {
-      return this.callNow(pattern, () => this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options, false);
+    const start = (proxy: ClientProxy) => proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request);
+    if (retryPolicy === undefined && options?.replica === undefined) {
+      const replica = this.replicas.pick();
+      if (replica !== undefined) {
+        return this.callNow(replica, pattern, start, options, false);
+      }
     }
-    return lastValueFrom(this.call(pattern, () => this.proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request), options, retryPolicy));
+    return lastValueFrom(this.call(pattern, start, options, retryPolicy));
   }
 
   /** Sends an event, never repeated; resolves once it is handed to the connection (no reply, no delivery receipt). */
@@ -136,50 +186,36 @@ export class EchoClient implements OnApplicationShutdown {
     if (event === null || event === undefined) {
       throw notSent(pattern);
     }
-    if (this.connection.state === 'connected') {
-      await this.callNow(pattern, () => this.proxy.emit<unknown, EventOf<E>>(pattern, event), options, true);
+    const start = (proxy: ClientProxy) => proxy.emit<unknown, EventOf<E>>(pattern, event);
+    const replica = options?.replica === undefined ? this.replicas.pick() : undefined;
+    if (replica !== undefined) {
+      await this.callNow(replica, pattern, start, options, true);
       return;
     }
-    await lastValueFrom(
-      this.call(pattern, () => this.proxy.emit<unknown, EventOf<E>>(pattern, event), options),
-      { defaultValue: undefined },
-    );
-  }
-
-  /** Opens the connection now instead of on the first call; rejects with `CONNECTION_FAILED` if this attempt fails. */
-  async connect(options?: CallOptions): Promise<void> {
-    await lastValueFrom(this.guard('connect', from(this.connection.connect()), options), { defaultValue: undefined });
+    await lastValueFrom(this.call(pattern, start, options), { defaultValue: undefined });
   }
 
   /**
-   * Ends the connection and the reconnecting; calls still waiting fail with `CONNECTION_CLOSED`.
-   * A peer that never closes its side would keep the half-closed socket, and so the
-   * process, alive: it is destroyed after a grace period.
+   * Opens the connection now instead of on the first call (for a name: resolves it, and resolves
+   * once the first of its replicas' connections is open, the others opening meanwhile); rejects
+   * with `CONNECTION_FAILED` if this attempt fails.
+   */
+  async connect(options?: CallOptions): Promise<void> {
+    await lastValueFrom(this.guard('connect', from(this.replicas.connect()), options), { defaultValue: undefined });
+  }
+
+  /**
+   * Ends the connections, the reconnecting and the resolving; calls still waiting fail with
+   * `CONNECTION_CLOSED`. A peer that never closes its side would keep the half-closed socket,
+   * and so the process, alive: it is destroyed after a grace period.
    */
   async close(): Promise<void> {
     this.closing = true;
-    this.connection.close();
-    const socket = this.currentSocket();
-    await this.proxy.close();
-    if (socket && !socket.destroyed) {
-      void destroyUnlessClosed(socket, CLOSE_GRACE_MS);
-    }
+    await this.replicas.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.close();
-  }
-
-  /** The TCP socket, if any: a UDP client's `close()` ends its socket at once. */
-  private currentSocket(): Socket | undefined {
-    if (this.proxy instanceof EchoClientUdp) {
-      return undefined;
-    }
-    try {
-      return this.proxy.unwrap<Socket>();
-    } catch {
-      return undefined; // never connected
-    }
   }
 
   /**
@@ -187,23 +223,36 @@ export class EchoClient implements OnApplicationShutdown {
    * one timer instead of its operators, since most calls are of this kind. Like `timeout({ first })`,
    * the timer stops at the first value; like `lastValueFrom`, the promise settles on completion.
    */
-  private callNow<T>(pattern: string, start: () => Observable<T>, options: CallOptions | undefined, emptyIsDone: boolean): Promise<T> {
+  private callNow<T>(
+    replica: Replica,
+    pattern: string,
+    start: (proxy: ClientProxy) => Observable<T>,
+    options: CallOptions | undefined,
+    emptyIsDone: boolean,
+  ): Promise<T> {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const replicas = this.replicas;
+    replicas.sent(replica);
     return new Promise<T>((resolve, reject) => {
       let last: T | undefined;
       let hasValue = false;
       let subscription: Subscription | undefined;
       const timer = setTimeout(() => {
         subscription?.unsubscribe();
+        replicas.record(replica, 'TIMEOUT');
+        replicas.release(replica);
         reject(timeoutError(pattern, timeoutMs));
-        this.connection.callTimedOut();
+        replica.keeper.callTimedOut();
       }, timeoutMs);
       const fail = (error: unknown): void => {
         clearTimeout(timer);
-        reject(this.toError(error, pattern));
+        const mapped = this.toError(error, pattern);
+        replicas.record(replica, mapped.code);
+        replicas.release(replica);
+        reject(mapped);
       };
       try {
-        subscription = start().subscribe({
+        subscription = start(replica.proxy).subscribe({
           next: (value) => {
             if (!hasValue) {
               clearTimeout(timer);
@@ -214,6 +263,8 @@ export class EchoClient implements OnApplicationShutdown {
           error: fail,
           complete: () => {
             clearTimeout(timer);
+            replicas.record(replica);
+            replicas.release(replica);
             if (hasValue || emptyIsDone) {
               resolve(last as T);
             } else {
@@ -228,25 +279,56 @@ export class EchoClient implements OnApplicationShutdown {
   }
 
   /**
-   * One call: waits for (or fails fast without) the connection, sends, and repeats a retryable
-   * failure per `retryPolicy`. The whole, waits and repeats included, is bounded by the call's timeout.
+   * One call: waits for (or fails fast without) a connection, sends, and repeats a retryable
+   * failure per `retryPolicy`, on another replica when there is one (at once, then: the wait
+   * between repeats is for a connection to come back). The whole, waits and repeats included,
+   * is bounded by the call's timeout.
    */
   private call<T>(
     pattern: string,
-    start: () => Observable<T>,
+    start: (proxy: ClientProxy) => Observable<T>,
     options: CallOptions | undefined,
     retryPolicy?: Required<RetryOptions>,
   ): Observable<T> {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const mode = options?.whenDisconnected ?? this.whenDisconnected;
+    const pinned = options?.replica;
+    const replicas = this.replicas;
     let deadline = 0;
     let sent = false;
+    /** The replica of the attempt under way, or of the last one sent. */
+    let replica: Replica | undefined;
+    /** The replica of the attempt that failed last, which a repeat avoids. */
+    let failedOn: Replica | undefined;
     const attempt$ = defer(() => {
       sent = false;
-      return this.connection.ready(mode, pattern);
+      return replicas.ready(mode, pattern, failedOn, pinned);
     }).pipe(
       tap(() => (sent = true)),
-      mergeMap(start),
+      mergeMap((picked) => {
+        replica = picked;
+        replicas.sent(picked);
+        let settled = false;
+        return defer(() => start(picked.proxy)).pipe(
+          catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
+          tap({
+            error: (error: RpcClientError) => {
+              settled = true;
+              replicas.record(picked, error.code);
+            },
+            complete: () => {
+              settled = true;
+              replicas.record(picked);
+            },
+          }),
+          finalize(() => {
+            if (!settled) {
+              replicas.record(picked, 'TIMEOUT'); // unsubscribed by the call's timeout
+            }
+            replicas.release(picked);
+          }),
+        );
+      }),
       catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
     );
     const attempts$ = !retryPolicy
@@ -255,11 +337,17 @@ export class EchoClient implements OnApplicationShutdown {
           retry({
             count: retryPolicy.attempts - 1,
             delay: (error: RpcClientError, failures: number) => {
-              const waitMs = backoffDelayMs(failures, retryPolicy, this.random);
+              failedOn = sent ? replica : undefined;
+              // Another replica can take the repeat now; the same one is waited for, with backoff.
+              const waitMs =
+                pinned === undefined && replicas.hasAlternative(failedOn) && replicas.resolvesName
+                  ? 0
+                  : backoffDelayMs(failures, retryPolicy, this.random);
               // A repeat that could not finish within the call's timeout is not started: the caller gets the real failure.
-              return error.retryable && error.code !== 'TIMEOUT' && Date.now() + waitMs < deadline
-                ? timer(waitMs)
-                : throwError(() => error);
+              if (!error.retryable || error.code === 'TIMEOUT' || Date.now() + waitMs >= deadline) {
+                return throwError(() => error);
+              }
+              return waitMs === 0 ? of(0) : timer(waitMs);
             },
           }),
         );
@@ -271,9 +359,9 @@ export class EchoClient implements OnApplicationShutdown {
         first: timeoutMs,
         with: () => {
           if (!sent) {
-            return throwError(() => this.connection.notConnectedError(pattern, timeoutMs));
+            return throwError(() => replicas.notConnectedError(pattern, timeoutMs));
           }
-          this.connection.callTimedOut();
+          replica?.keeper.callTimedOut();
           return throwError(() => timeoutError(pattern, timeoutMs));
         },
       }),
@@ -332,6 +420,22 @@ function tcpProxy(options: EchoClientOptions): ClientProxy {
       keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     } satisfies EchoClientTcpOptions,
   });
+}
+
+/**
+ * The options of one replica's proxy: its address instead of the name. Over TLS the server's
+ * certificate is still checked against the name (sent as SNI), unless a name was set already.
+ */
+function replicaOptions(options: EchoClientOptions, address: string): EchoClientOptions {
+  const tlsOptions = options.transport?.tlsOptions;
+  if (tlsOptions === undefined || tlsOptions.servername !== undefined || tlsOptions.checkServerIdentity !== undefined) {
+    return { ...options, host: address };
+  }
+  return { ...options, host: address, transport: { ...options.transport, tlsOptions: { ...tlsOptions, servername: options.host } } };
+}
+
+function isDiscovery(proxy: ClientProxy | ReplicaDiscovery): proxy is ReplicaDiscovery {
+  return typeof (proxy as Partial<ReplicaDiscovery>).createProxy === 'function';
 }
 
 function udpProxy(options: EchoClientOptions): ClientProxy {

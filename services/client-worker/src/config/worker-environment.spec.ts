@@ -9,6 +9,7 @@ describe('WorkerEnvironment', () => {
     expect({ ...validate({}) }).toEqual({
       ECHO_SERVER_HOST: '127.0.0.1',
       ECHO_SERVER_PORT: 3000,
+      ECHO_RESOLVE_INTERVAL_MS: 5000,
       ECHO_TRANSPORT: 'tcp',
       ECHO_SERVER_UDP_PORT: 3001,
       WORKER_MODE: 'demo',
@@ -74,6 +75,15 @@ describe('WorkerEnvironment', () => {
     { env: { ECHO_SERVER_UDP_PORT: '65536' }, message: /ECHO_SERVER_UDP_PORT=65536: ECHO_SERVER_UDP_PORT must not be greater than 65535/ },
   ])('rejects $env', ({ env, message }) => {
     expect(() => validate(env)).toThrow(message);
+  });
+
+  it('reads the interval at which a server name is resolved again, 0 meaning only after failures', () => {
+    expect(validate({ ECHO_RESOLVE_INTERVAL_MS: '1500' }).ECHO_RESOLVE_INTERVAL_MS).toBe(1500);
+    expect(validate({ ECHO_RESOLVE_INTERVAL_MS: '0' }).ECHO_RESOLVE_INTERVAL_MS).toBe(0);
+    expect(() => validate({ ECHO_RESOLVE_INTERVAL_MS: '-1' })).toThrow(
+      /ECHO_RESOLVE_INTERVAL_MS=-1: ECHO_RESOLVE_INTERVAL_MS must not be less than 0/,
+    );
+    expect(() => validate({ ECHO_RESOLVE_INTERVAL_MS: 'often' })).toThrow(/ECHO_RESOLVE_INTERVAL_MS="often"/);
   });
 
   it('rejects an unknown mode and names the valid ones', () => {

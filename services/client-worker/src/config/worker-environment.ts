@@ -23,6 +23,15 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IntegerSetting(1, 65535)
   ECHO_SERVER_PORT = 3000;
 
+  /**
+   * When ECHO_SERVER_HOST is a name (TCP): how often it is resolved again, in milliseconds. The
+   * worker keeps a connection to every address (replica) it resolves to and spreads its calls over
+   * them, so that a scaled service's new replicas get calls and vanished ones are dropped; it also
+   * resolves again soon after a connection fails. 0: only after failures.
+   */
+  @IntegerSetting(0, 3_600_000)
+  ECHO_RESOLVE_INTERVAL_MS = 5_000;
+
   /** `tcp`: Nest's TCP transport on ECHO_SERVER_PORT, TLS possible; `udp`: JSON datagrams on ECHO_SERVER_UDP_PORT, no TLS. */
   @IsIn(ECHO_TRANSPORTS)
   ECHO_TRANSPORT: EchoClientProtocol = 'tcp';

@@ -10,6 +10,17 @@ export interface LoadRun {
   cutShort?: string;
 }
 
+/** The calls one replica (one address of the server's name) carried, over all the run's clients. */
+export interface ReplicaServed {
+  address: string;
+  /** `hello`'s `instance` of the replica; undefined when it did not answer one. */
+  instance?: string;
+  /** Calls sent to it, whatever their outcome. */
+  calls: number;
+  /** Of those, the ones that failed on the transport (lost, timed out, not connected, refused while it drained). */
+  failures: number;
+}
+
 export function formatProgress({ tally, requested, durationMs }: LoadRun): string {
   return `progress: ${tally.sent}/${requested} sent, ${tally.ok} ok, ${tally.errors} errors, ${requestRate(tally.completed, durationMs)} req/s`;
 }
@@ -35,4 +46,14 @@ export function formatLoadReport(run: LoadRun): string[] {
 
 function requestRate(completed: number, durationMs: number): string {
   return durationMs > 0 ? Math.round((completed * 1000) / durationMs).toString() : '-';
+}
+
+/** One line per replica: how many calls it served, by `hello`'s instance and its address. */
+export function formatReplicaReport(replicas: readonly ReplicaServed[]): string[] {
+  return [...replicas]
+    .sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }))
+    .map(
+      ({ address, instance, calls, failures }) =>
+        `replica ${instance ?? '(no hello reply)'} at ${address}: ${calls} call${calls === 1 ? '' : 's'}, ${failures} failed`,
+    );
 }

@@ -52,7 +52,8 @@ describe('LoadRunner', () => {
     expect(clients).toHaveLength(3);
     expect(clients.map((client) => client.echoes).reduce((a, b) => a + b)).toBe(200);
     expect(clients.every((client) => client.echoes > 0)).toBe(true);
-    const texts = clients.flatMap((client) => client.calls.map((call) => (call.payload as { text: string }).text));
+    const echoes = clients.flatMap((client) => client.calls.filter((call) => call.pattern === 'echo'));
+    const texts = echoes.map((call) => (call.payload as { text: string }).text);
     expect(new Set(texts).size).toBe(200);
     expect(texts.every((text) => text.length === 32)).toBe(true);
     expect(summary()).toMatch(/^summary: sent 200, ok 200, errors 0, duration \d+\.\d{3} s, \d+ req\/s$/);
@@ -218,6 +219,50 @@ describe('LoadRunner', () => {
 
     expect(await load.run()).toBe(1);
     expect(summary()).toMatch(/^summary: sent 1, ok 0, errors 1,/);
+  });
+
+  it('ends with how many calls each replica served over all connections, named by its hello instance', async () => {
+    const replicasOf = (client: FakeEchoClient) => () => [
+      { address: '10.0.0.10', calls: client.echoes, failures: 0 },
+      { address: '10.0.0.9', calls: 7, failures: 2 },
+    ];
+    const createClient = () => {
+      const client = new FakeEchoClient();
+      client.replicas = replicasOf(client);
+      clients.push(client);
+      return client.asEchoClient();
+    };
+    clients[0].replicas = replicasOf(clients[0]);
+    clients[0].instanceOf = (replica) => (replica === '10.0.0.9' ? 'echo-server-2' : 'echo-server-1');
+    const load = new LoadRunner(
+      clients[0].asEchoClient(),
+      output,
+      workerConfig({ LOAD_REQUESTS: '100', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '2', WORKER_NAME: 'w' }),
+      createClient,
+    );
+
+    expect(await load.run()).toBe(0);
+
+    expect(output.lines.slice(-2)).toEqual([
+      'replica echo-server-2 at 10.0.0.9: 14 calls, 4 failed',
+      'replica echo-server-1 at 10.0.0.10: 100 calls, 0 failed',
+    ]);
+    // One hello to each replica, after the counts were taken, through the first client that has it.
+    expect(clients[0].helloReplicas).toEqual(['10.0.0.10', '10.0.0.9']);
+    expect(clients[1].helloReplicas).toEqual([]);
+    expect(clients[0].calls.filter((call) => call.pattern === 'hello').map((call) => call.payload)).toEqual([
+      { client: 'w' },
+      { client: 'w' },
+    ]);
+  });
+
+  it('names a replica that does not answer its hello as such', async () => {
+    clients[0].replicas = () => [{ address: '10.0.0.1', calls: 10, failures: 10 }];
+    clients[0].hello = () => Promise.reject(new RpcClientError({ code: 'CONNECTION_FAILED', message: 'down', pattern: 'hello' }));
+
+    await runner({ LOAD_REQUESTS: '10', LOAD_CONNECTIONS: '1' }).run();
+
+    expect(output.lines.at(-1)).toBe('replica (no hello reply) at 10.0.0.1: 10 calls, 10 failed');
   });
 
   it('reports a failure to connect instead of sending', async () => {

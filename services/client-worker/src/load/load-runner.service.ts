@@ -8,12 +8,14 @@ import { formatCallError } from '../output/format';
 import { WorkerOutput } from '../output/worker-output.service';
 import type { WorkerModeRunner } from '../worker-mode-runner';
 import { ECHO_CLIENT_FACTORY, type EchoClientFactory } from '../worker.tokens';
-import { formatLoadReport, formatProgress, type LoadRun } from './load-report';
+import { formatLoadReport, formatProgress, formatReplicaReport, type LoadRun, type ReplicaServed } from './load-report';
 import { LoadTally } from './load-tally';
 import { loadText } from './load-text';
 
 const PROGRESS_INTERVAL_MS = 1_000;
 const OUTAGE_PAUSE_MS = 50;
+/** The `hello` that asks each replica its instance, at the end: short, since the run is over. */
+const INSTANCE_HELLO_TIMEOUT_MS = 1_000;
 
 interface LoadPlan {
   requests: number;
@@ -25,7 +27,9 @@ interface LoadPlan {
 /**
  * Sends LOAD_REQUESTS echoes, LOAD_CONCURRENCY at a time spread over LOAD_CONNECTIONS
  * connections, checks every reply, and reports throughput and latency. Bounded in
- * count and in time: no request is issued after LOAD_MAX_SECONDS.
+ * count and in time: no request is issued after LOAD_MAX_SECONDS. When the server's name
+ * has several addresses (replicas), each client spreads its calls over them; the report
+ * ends with how many calls each replica served, named by its `hello` instance.
  */
 @Injectable()
 export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -68,6 +72,7 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
         run.cutShort = this.stopping ? (this.stopReason ?? 'the worker is shutting down') : `the time limit of ${maxSeconds} s was reached`;
       }
       this.output.print(...formatLoadReport(run));
+      this.output.print(...formatReplicaReport(await this.servedByReplica(clients)));
       return exitCode(run, this.stopReason !== undefined);
     } finally {
       await this.closeExtraClients();
@@ -129,6 +134,37 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
     await Promise.all(Array.from({ length: lanes }, (_, index) => lane(clients[index % clients.length])));
     run.durationMs = performance.now() - startedAt;
     return run;
+  }
+
+  /**
+   * The calls of every client, by replica (address), and each replica's instance: one `hello`
+   * sent to it, failing fast and soon so that a replica gone does not hold the report up.
+   */
+  private async servedByReplica(clients: readonly EchoClient[]): Promise<ReplicaServed[]> {
+    const byAddress = new Map<string, ReplicaServed & { client: EchoClient }>();
+    for (const client of clients) {
+      for (const { address, calls, failures } of client.connectionInfo().replicas) {
+        const served = byAddress.get(address);
+        if (served === undefined) {
+          byAddress.set(address, { address, calls, failures, client });
+        } else {
+          served.calls += calls;
+          served.failures += failures;
+        }
+      }
+    }
+    const name = this.config.get('WORKER_NAME', { infer: true });
+    const timeoutMs = Math.min(this.config.get('CALL_TIMEOUT_MS', { infer: true }), INSTANCE_HELLO_TIMEOUT_MS);
+    return Promise.all(
+      [...byAddress.values()].map(async ({ client, ...served }): Promise<ReplicaServed> => {
+        const options = { replica: served.address, timeoutMs, whenDisconnected: 'fail-fast', retry: false } as const;
+        const instance = await client.hello({ client: name }, options).then(
+          (hello) => hello.instance,
+          () => undefined,
+        );
+        return { ...served, instance };
+      }),
+    );
   }
 
   private addClient(): EchoClient {

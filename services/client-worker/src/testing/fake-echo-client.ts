@@ -1,14 +1,17 @@
 import {
   RpcClientError,
   WireLimits,
+  type CallOptions,
   type CommandRequest,
   type CommandResponse,
   type EchoClient,
+  type EchoClientConnectionInfo,
   type EchoRequest,
   type EchoResponse,
   type HelloRequest,
   type HelloResponse,
   type NoteEvent,
+  type ReplicaInfo,
   type RequestOf,
   type RequestPattern,
   type ResponseOf,
@@ -34,6 +37,14 @@ export class FakeEchoClient {
   closed = false;
   /** Turns the text of an echo request into the text of its reply. */
   echoText: (text: string) => string = (text) => text;
+  /** The replicas `connectionInfo()` reports: by default one, "fake", which carried every call so far. */
+  replicas: () => Array<Pick<ReplicaInfo, 'address' | 'calls' | 'failures'>> = () => [
+    { address: 'fake', calls: this.calls.length, failures: 0 },
+  ];
+  /** The `instance` that `hello` names, by the replica it was sent to (`options.replica`). */
+  instanceOf: (replica: string | undefined) => string = () => 'test';
+  /** The replica each `hello` was sent to (`options.replica`). */
+  readonly helloReplicas: Array<string | undefined> = [];
 
   readonly commands: Record<string, CommandImplementation> = {
     upper: (args) => joined(args).toUpperCase(),
@@ -82,12 +93,12 @@ export class FakeEchoClient {
     };
   }
 
-  helloReply(): HelloResponse {
+  helloReply(instance = 'test'): HelloResponse {
     return {
       welcome: 'Welcome to the fake echo server!',
       server: 'fake-echo-server',
       version: '0.0.0',
-      instance: 'test',
+      instance,
       serverTime: new Date().toISOString(),
       patterns: { requests: ['hello', 'echo', 'command'], events: ['note'] },
       commands: Object.keys(this.commands).map((name) => ({ name, usage: `${name} [args...]`, description: `does ${name}` })),
@@ -100,8 +111,37 @@ export class FakeEchoClient {
     return this as unknown as EchoClient;
   }
 
-  hello(request: HelloRequest = {}): Promise<HelloResponse> {
-    return this.send('hello', request);
+  async hello(request: HelloRequest = {}, options?: CallOptions): Promise<HelloResponse> {
+    this.helloReplicas.push(options?.replica);
+    const reply = await this.send('hello', request);
+    return { ...reply, instance: this.instanceOf(options?.replica) };
+  }
+
+  connectionInfo(): EchoClientConnectionInfo {
+    const replicas = this.replicas().map((replica): ReplicaInfo => ({
+      state: 'connected',
+      attempts: 1,
+      connects: 1,
+      drops: 0,
+      consecutiveFailures: 0,
+      consecutiveTimeouts: 0,
+      deadConnections: 0,
+      inFlight: 0,
+      ejected: false,
+      draining: false,
+      retiring: false,
+      ...replica,
+    }));
+    return {
+      state: 'connected',
+      attempts: 1,
+      connects: 1,
+      drops: 0,
+      consecutiveFailures: 0,
+      consecutiveTimeouts: 0,
+      deadConnections: 0,
+      replicas,
+    };
   }
 
   echo(request: EchoRequest): Promise<EchoResponse> {
