@@ -1,3 +1,4 @@
+import { serverAddressOf } from './config/server-address';
 import { describeError, createConsoleLogger, InvalidConfigurationError, validateEnvironment } from '@echo-pair/common';
 import { Logger, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -79,7 +80,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
     runner.stop?.(`${signal} received`);
   });
   try {
-    new Logger('ClientWorker').log(`mode ${mode}, server ${environment.ECHO_SERVER_HOST}:${environment.ECHO_SERVER_PORT}`);
+    new Logger('ClientWorker').log(`mode ${mode}, server ${serverAddressOf(environment)}`);
     const outcome = await shutdown.race(
       app
         .get(ServerConnector)

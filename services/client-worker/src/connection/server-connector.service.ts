@@ -2,6 +2,7 @@ import { backoffDelayMs, describeError, EchoClient, RpcClientError, type HelloRe
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { catchError, defer, lastValueFrom, retry, throwError, timer } from 'rxjs';
+import { serverAddressOf, serverAddressSettingsOf } from '../config/server-address';
 import type { WorkerEnvironment } from '../config/worker-environment';
 import { WorkerOutput } from '../output/worker-output.service';
 import { ServerUnavailableError } from './server-unavailable.error';
@@ -20,7 +21,14 @@ export class ServerConnector {
 
   /** Calls `hello` until the server answers, prints its welcome and returns it. */
   async waitForServer(): Promise<HelloResponse> {
-    const server = `${this.config.get('ECHO_SERVER_HOST', { infer: true })}:${this.config.get('ECHO_SERVER_PORT', { infer: true })}`;
+    const setting = <K extends keyof WorkerEnvironment>(key: K): WorkerEnvironment[K] => this.config.get(key, { infer: true });
+    const addressSettings = {
+      ECHO_SERVER_HOST: setting('ECHO_SERVER_HOST'),
+      ECHO_SERVER_PORT: setting('ECHO_SERVER_PORT'),
+      ECHO_SERVER_UDP_PORT: setting('ECHO_SERVER_UDP_PORT'),
+      ECHO_TRANSPORT: setting('ECHO_TRANSPORT'),
+    };
+    const server = serverAddressOf(addressSettings);
     const attempts = this.config.get('CONNECT_ATTEMPTS', { infer: true });
     const backoff = {
       initialDelayMs: this.config.get('CONNECT_BACKOFF_MS', { infer: true }),
@@ -58,7 +66,7 @@ export class ServerConnector {
             () =>
               new ServerUnavailableError(
                 `no echo server answered at ${server} after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-                  `(last error ${describeError(error)}); is it running? check ECHO_SERVER_HOST and ECHO_SERVER_PORT`,
+                  `(last error ${describeError(error)}); is it running? check ${serverAddressSettingsOf(addressSettings)}`,
               ),
           );
         }),
