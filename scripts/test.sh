@@ -14,5 +14,7 @@ setup_dependencies
 setup_docker
 # openssl makes the mutual-TLS suites' throwaway certificates; python3 and nc are the tutorials' clients.
 setup_apt_tools openssl:openssl python3:python3 nc:netcat-openbsd
+# The deployment-manifest suite renders deploy/k8s with `kubectl kustomize` (kubectl >= 1.32, from Debian trixie pinned low).
+bash scripts/provision-kubectl.sh
 setup_log "running npm test"
 npm test
