@@ -47,3 +47,4 @@ export * from './logging/create-console-logger';
 export * from './text/text-measures';
 export * from './text/mixed-script-text';
 export * from './text/line-syntax';
+export * from './shutdown/shutdown-signals';

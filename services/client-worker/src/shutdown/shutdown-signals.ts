@@ -1,29 +1,33 @@
+import { onShutdownSignals } from '@echo-pair/common';
 import { constants } from 'node:os';
 
 /** Added to CALL_TIMEOUT_MS to bound the wait for the calls in flight after a signal. */
 export const SHUTDOWN_MARGIN_MS = 2_000;
 
-const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-
 export type RunOutcome = { code: number; stopped?: undefined } | { code?: undefined; stopped: string };
 
 /**
  * The worker's handling of SIGINT/SIGTERM. The first signal asks the mode to stop and starts
- * a bound on how long it may take; a second one exits at once with 128 + the signal's number.
- * Hand-written: Nest's shutdown hooks close the context and re-raise the signal instead.
+ * a bound on how long it may take; a second one exits at once with 128 + the signal's number
+ * (the policy of `onShutdownSignals`, shared with the server).
  */
 export class ShutdownSignals {
   private received?: NodeJS.Signals;
   private firstListener?: (signal: NodeJS.Signals) => void;
+  private readonly stopListening: () => void;
   private readonly waiters = new Set<(signal: NodeJS.Signals) => void>();
   private timer?: NodeJS.Timeout;
 
   constructor(
     /** How long a mode may take to stop after the first signal. */
     private readonly boundMs: number,
-    private readonly exit: (code: number) => void = (code) => process.exit(code),
+    exit: (code: number) => void = (code) => process.exit(code),
   ) {
-    SIGNALS.forEach((signal) => process.on(signal, this.handle));
+    this.stopListening = onShutdownSignals({
+      onFirst: (signal) => this.first(signal),
+      secondExitCode: (signal) => 128 + (constants.signals[signal] ?? 0),
+      target: { on: (signal, listener) => process.on(signal, listener), off: (signal, listener) => process.off(signal, listener), exit },
+    });
   }
 
   get signal(): NodeJS.Signals | undefined {
@@ -56,18 +60,14 @@ export class ShutdownSignals {
   }
 
   dispose(): void {
-    SIGNALS.forEach((signal) => process.off(signal, this.handle));
+    this.stopListening();
     clearTimeout(this.timer);
     this.waiters.clear();
   }
 
-  private readonly handle = (signal: NodeJS.Signals): void => {
-    if (this.received !== undefined) {
-      this.exit(128 + (constants.signals[signal] ?? 0));
-      return;
-    }
+  private first(signal: NodeJS.Signals): void {
     this.received = signal;
     this.firstListener?.(signal);
     this.waiters.forEach((waiter) => waiter(signal));
-  };
+  }
 }

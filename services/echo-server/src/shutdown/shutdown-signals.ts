@@ -1,12 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { describeError } from '@echo-pair/common';
+import { describeError, onShutdownSignals, type SignalTarget } from '@echo-pair/common';
 import type { DrainResult } from './drain.service';
 
-/** What the signal handlers need of the process; `process` itself in `main.ts`. */
-export interface SignalTarget {
-  on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
-  exit(code: number): void;
-}
+export type { SignalTarget };
 
 export interface DrainOnSignalsOptions {
   signals?: readonly NodeJS.Signals[];
@@ -24,25 +20,23 @@ export function drainOnSignals(
   { signals = ['SIGINT', 'SIGTERM'], target = process }: DrainOnSignalsOptions = {},
 ): void {
   const logger = new Logger('Shutdown');
-  let draining = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (draining) {
-      logger.warn(`${signal} again during the drain: exiting at once (exit code 1)`);
-      target.exit(1);
-      return;
-    }
-    draining = true;
-    logger.log(`${signal} received: shutting down (${signal} again exits at once)`);
-    drain().then(
-      ({ drained }) => {
-        logger.log(`exiting with code ${drained ? 0 : 1}`);
-        target.exit(drained ? 0 : 1);
-      },
-      (error: unknown) => {
-        logger.error(`shutdown failed: ${describeError(error)}; exiting with code 1`);
-        target.exit(1);
-      },
-    );
-  };
-  signals.forEach((signal) => target.on(signal, onSignal));
+  onShutdownSignals({
+    signals,
+    target,
+    onFirst: (signal) => {
+      logger.log(`${signal} received: shutting down (${signal} again exits at once)`);
+      drain().then(
+        ({ drained }) => {
+          logger.log(`exiting with code ${drained ? 0 : 1}`);
+          target.exit(drained ? 0 : 1);
+        },
+        (error: unknown) => {
+          logger.error(`shutdown failed: ${describeError(error)}; exiting with code 1`);
+          target.exit(1);
+        },
+      );
+    },
+    onSecond: (signal) => logger.warn(`${signal} again during the drain: exiting at once (exit code 1)`),
+    secondExitCode: () => 1,
+  });
 }
