@@ -1,8 +1,7 @@
+import { destroyUnlessClosed, type SocketRejection, type TlsHandshakeRefusal, type TransportName, formatPeer } from '@echo-pair/common';
 import { Injectable, Logger } from '@nestjs/common';
 import type { DropArgument, Socket } from 'node:net';
-import { destroyUnlessClosed, type SocketRejection, type TlsHandshakeRefusal, type TransportName } from '@echo-pair/common';
 import { StatsService } from '../stats/stats.service';
-import { formatPeer } from './format-peer';
 
 export interface ClosedConnections {
   /** Connections that were open when `closeAll` began. */

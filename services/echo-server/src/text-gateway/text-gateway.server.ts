@@ -1,7 +1,6 @@
+import { type ErrorCode, type RequestPattern, formatPeer } from '@echo-pair/common';
 import { Logger } from '@nestjs/common';
 import { createServer, type DropArgument, type Server as NetServer, type Socket } from 'node:net';
-import type { ErrorCode, RequestPattern } from '@echo-pair/common';
-import { formatPeer } from '../connections/format-peer';
 import { GatewayServer, type CallOutcome } from '../transport/gateway-server';
 import type { GatewayContext } from '../transport/gateway-context';
 import type { ChatRooms } from './chat-rooms.service';

@@ -1,6 +1,5 @@
+import { Transports, type TransportName, formatPeer } from '@echo-pair/common';
 import { TcpContext } from '@nestjs/microservices';
-import { Transports, type TransportName } from '@echo-pair/common';
-import { formatPeer } from '../connections/format-peer';
 import { GatewayContext } from './gateway-context';
 
 /** The pattern and transport of a handled call, from its RPC context; cheap enough for every call. */

@@ -1,1 +1,0 @@
-export { formatPeer } from '@echo-pair/common';
