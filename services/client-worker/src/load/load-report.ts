@@ -1,6 +1,7 @@
 import { formatMs } from '../output/format';
 import type { LoadTally } from './load-tally';
 import { summarizeLatencies } from './percentile';
+import type { ReplicaCalls } from './replica-calls';
 
 export interface LoadRun {
   tally: LoadTally;
@@ -21,8 +22,19 @@ export interface ReplicaServed {
   failures: number;
 }
 
-export function formatProgress({ tally, requested, durationMs }: LoadRun): string {
-  return `progress: ${tally.sent}/${requested} sent, ${tally.ok} ok, ${tally.errors} errors, ${requestRate(tally.completed, durationMs)} req/s`;
+/**
+ * `progress: 300/10000 sent, 290 ok, 2 errors, 290 req/s`, and when the calls have gone to more
+ * than one replica (address) in this run, the calls each has carried so far, in numeric order, with
+ * `/<failed>` when some failed on it: `, replicas 10.0.1.5=150 10.0.1.6=148/2`. With a single
+ * address (an IP address, a name with one), the line is exactly as without balancing.
+ */
+export function formatProgress({ tally, requested, durationMs }: LoadRun, replicas: readonly ReplicaCalls[] = []): string {
+  const line = `progress: ${tally.sent}/${requested} sent, ${tally.ok} ok, ${tally.errors} errors, ${requestRate(tally.completed, durationMs)} req/s`;
+  if (replicas.length < 2) {
+    return line;
+  }
+  const served = replicas.map(({ address, calls, failures }) => `${address}=${calls}${failures > 0 ? `/${failures}` : ''}`);
+  return `${line}, replicas ${served.join(' ')}`;
 }
 
 export function formatLoadReport(run: LoadRun): string[] {

@@ -134,6 +134,59 @@ describe('LoadRunner', () => {
     expect(summary()).toMatch(/^summary: sent 300, ok 300, errors 0, duration 3\.000 s, 100 req\/s$/);
   });
 
+  it('adds to each progress line the calls every replica address has carried so far, also one dropped since', async () => {
+    const clock = new ManualClock().install();
+    // 10 ms per echo, to each of two replicas in turn; 1.5 s into the run 10.0.0.10 is dropped
+    // (as when its task is replaced), and 10.0.0.11 takes its place.
+    const addresses = () => (clock.now() <= 2_500 ? ['10.0.0.9', '10.0.0.10'] : ['10.0.0.9', '10.0.0.11']);
+    const served = new Map<string, number>();
+    clients[0].echo = ({ text }: EchoRequest) => {
+      clock.advance(10);
+      const address = addresses()[clients[0].echoes % 2];
+      clients[0].echoes += 1;
+      served.set(address, (served.get(address) ?? 0) + 1);
+      return Promise.resolve(echoReply(text));
+    };
+    clients[0].replicas = () =>
+      addresses().map((address) => ({ address, calls: served.get(address) ?? 0, failures: address === '10.0.0.10' ? 3 : 0 }));
+
+    await runner({ LOAD_REQUESTS: '10000', LOAD_CONCURRENCY: '1', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '3' }).run();
+
+    expect(output.lines.filter((line) => line.startsWith('progress:'))).toEqual([
+      'progress: 100/10000 sent, 100 ok, 0 errors, 100 req/s, replicas 10.0.0.9=50 10.0.0.10=50/3',
+      'progress: 200/10000 sent, 200 ok, 0 errors, 100 req/s, replicas 10.0.0.9=100 10.0.0.10=75/3 10.0.0.11=25',
+    ]);
+  });
+
+  it('counts the calls per replica as of the progress line itself, not of the last sample before it', async () => {
+    const clock = new ManualClock().install();
+    // 30 ms per echo: the line comes at 1.02 s, 60 ms after the last 100 ms sample.
+    const served = new Map<string, number>();
+    clients[0].echo = ({ text }: EchoRequest) => {
+      clock.advance(30);
+      const address = clients[0].echoes % 2 === 0 ? '10.0.0.1' : '10.0.0.2';
+      clients[0].echoes += 1;
+      served.set(address, (served.get(address) ?? 0) + 1);
+      return Promise.resolve(echoReply(text));
+    };
+    clients[0].replicas = () => [...served].map(([address, calls]) => ({ address, calls, failures: 0 }));
+
+    await runner({ LOAD_REQUESTS: '10000', LOAD_CONCURRENCY: '1', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '2' }).run();
+
+    expect(output.lines.filter((line) => line.startsWith('progress:'))).toEqual([
+      'progress: 34/10000 sent, 34 ok, 0 errors, 33 req/s, replicas 10.0.0.1=17 10.0.0.2=17',
+    ]);
+  });
+
+  it('keeps the progress line as it was while the calls go to a single address', async () => {
+    answerAfter(new ManualClock().install(), 10);
+    clients[0].replicas = () => [{ address: '10.0.0.9', calls: clients[0].echoes, failures: 1 }];
+
+    await runner({ LOAD_REQUESTS: '10000', LOAD_CONCURRENCY: '1', LOAD_CONNECTIONS: '1', LOAD_MAX_SECONDS: '2' }).run();
+
+    expect(output.lines.filter((line) => line.startsWith('progress:'))).toEqual(['progress: 100/10000 sent, 100 ok, 0 errors, 100 req/s']);
+  });
+
   it('measures the latency of each request on the clock', async () => {
     answerAfter(new ManualClock().install(), 7);
 

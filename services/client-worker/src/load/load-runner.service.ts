@@ -11,8 +11,15 @@ import { ECHO_CLIENT_FACTORY, type EchoClientFactory } from '../worker.tokens';
 import { formatLoadReport, formatProgress, formatReplicaReport, type LoadRun, type ReplicaServed } from './load-report';
 import { LoadTally } from './load-tally';
 import { loadText } from './load-text';
+import { ReplicaCallsTally } from './replica-calls';
 
 const PROGRESS_INTERVAL_MS = 1_000;
+/**
+ * How often the calls per replica are read from the clients, for the progress line: often enough
+ * that a replica the client drops (it waits 200 ms after a failure before resolving the name
+ * again) has its last calls counted.
+ */
+const REPLICA_SAMPLE_MS = 100;
 const OUTAGE_PAUSE_MS = 50;
 /** The `hello` that asks each replica its instance, at the end: short, since the run is over. */
 const INSTANCE_HELLO_TIMEOUT_MS = 1_000;
@@ -28,8 +35,10 @@ interface LoadPlan {
  * Sends LOAD_REQUESTS echoes, LOAD_CONCURRENCY at a time spread over LOAD_CONNECTIONS
  * connections, checks every reply, and reports throughput and latency. Bounded in
  * count and in time: no request is issued after LOAD_MAX_SECONDS. When the server's name
- * has several addresses (replicas), each client spreads its calls over them; the report
- * ends with how many calls each replica served, named by its `hello` instance.
+ * has several addresses (replicas), each client spreads its calls over them; the progress
+ * line adds the calls each replica address has carried so far (also those gone since), and
+ * the report ends with how many calls each replica still known served, named by its `hello`
+ * instance.
  */
 @Injectable()
 export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -99,7 +108,9 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
     const tally = new LoadTally(plan.requests);
     const startedAt = performance.now();
     const run: LoadRun = { tally, requested: plan.requests, durationMs: 0 };
+    const replicas = new ReplicaCallsTally();
     let lastProgressAt = startedAt;
+    let lastSampleAt = startedAt;
 
     // Each lane keeps one request in flight on its connection until none is left to issue.
     const lane = async (client: EchoClient): Promise<void> => {
@@ -122,10 +133,17 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
           }
         }
         const now = performance.now();
-        if (now - lastProgressAt >= PROGRESS_INTERVAL_MS && tally.sent < plan.requests && now < plan.deadline && !this.stopping) {
+        const progressDue =
+          now - lastProgressAt >= PROGRESS_INTERVAL_MS && tally.sent < plan.requests && now < plan.deadline && !this.stopping;
+        // Sampled for the progress line itself too, so that its counts per replica are of that moment.
+        if (progressDue || now - lastSampleAt >= REPLICA_SAMPLE_MS) {
+          lastSampleAt = now;
+          replicas.sample(clients);
+        }
+        if (progressDue) {
           lastProgressAt = now;
           run.durationMs = now - startedAt;
-          this.output.print(formatProgress(run));
+          this.output.print(formatProgress(run, replicas.totals()));
         }
       }
     };

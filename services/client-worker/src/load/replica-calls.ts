@@ -1,0 +1,67 @@
+import type { EchoClient } from '@echo-pair/common';
+
+/** The calls one replica (one address of the server's name) carried so far, over all the run's clients. */
+export interface ReplicaCalls {
+  address: string;
+  /** Calls sent to it, whatever their outcome (a call repeated on another replica counts once on each). */
+  calls: number;
+  /** Of those, the ones that failed on the transport (lost, timed out, not connected, refused while it drained). */
+  failures: number;
+}
+
+type Counts = Pick<ReplicaCalls, 'calls' | 'failures'>;
+
+/**
+ * Calls per replica address over a run, sampled from the clients' `connectionInfo()`, for the
+ * progress line. A client drops a replica once its address has left the name's answer and its
+ * calls have ended, and counts from 0 again for an address that comes back: what a replica had
+ * carried at its last sample is kept, so that the total of an address never goes down while
+ * replicas come and go (a rolling update, a replica killed and replaced, a scale-out).
+ * Calls between a replica's last sample and its drop are not counted: sampled every
+ * REPLICA_SAMPLE_MS (well under the client's wait before it resolves again after a failure),
+ * the loss is small.
+ */
+export class ReplicaCallsTally {
+  /** Counts of the replicas the clients have dropped, by address. */
+  private readonly gone = new Map<string, Counts>();
+  /** Each client's replicas at the last sample, by address. */
+  private lastSeen: Array<Map<string, Counts>> = [];
+
+  sample(clients: readonly EchoClient[]): void {
+    this.lastSeen = clients.map((client, index) => {
+      const current = new Map<string, Counts>();
+      for (const { address, calls, failures } of client.connectionInfo().replicas) {
+        current.set(address, { calls, failures });
+      }
+      for (const [address, last] of this.lastSeen[index] ?? []) {
+        const now = current.get(address);
+        // Gone, or a new replica of the same address (its counts started again).
+        if (now === undefined || now.calls < last.calls || now.failures < last.failures) {
+          add(this.gone, address, last);
+        }
+      }
+      return current;
+    });
+  }
+
+  /** Every address seen in the run, in numeric order, with what it carried so far. */
+  totals(): ReplicaCalls[] {
+    const totals = new Map<string, Counts>();
+    for (const [address, counts] of this.gone) {
+      add(totals, address, counts);
+    }
+    for (const replicas of this.lastSeen) {
+      for (const [address, counts] of replicas) {
+        add(totals, address, counts);
+      }
+    }
+    return [...totals]
+      .map(([address, { calls, failures }]) => ({ address, calls, failures }))
+      .sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+  }
+}
+
+function add(counts: Map<string, Counts>, address: string, { calls, failures }: Counts): void {
+  const known = counts.get(address);
+  counts.set(address, { calls: (known?.calls ?? 0) + calls, failures: (known?.failures ?? 0) + failures });
+}
