@@ -2,6 +2,11 @@
 // Writes one JSON text on fd 3: every sample (µs), how many of the slowest 1% overlap a client GC pause,
 // heap bytes per call, preemptions per 1000 calls.
 const { open } = require('./load-client.cjs');
+const { callOnce } = require('./phases.cjs');
+
+const [kind, portText] = process.argv.slice(2);
+
+const { createHistogram } = require('node:perf_hooks');
 
 const samples = Math.min(100_000, Number(process.argv[4]));
 const gcs = [];
@@ -10,8 +15,8 @@ new PerformanceObserver((list) => gcs.push(...list.getEntries().map((e) => [e.st
 });
 
 (async () => {
-  const conn = await open();
-  for (let i = 0; i < 300; i += 1) await conn.call(`warm ${i}`);
+  const conn = await open(kind, Number(portText));
+  for (let i = 0; i < 300; i += 1) await callOnce(conn, `warm ${i}`);
   const times = new Float64Array(samples);
   const starts = new Float64Array(samples);
   const switchesBefore = contextSwitches(process.pid);
@@ -22,7 +27,7 @@ new PerformanceObserver((list) => gcs.push(...list.getEntries().map((e) => [e.st
   let n = 0;
   while (n < samples && performance.now() < deadline) {
     const started = performance.now();
-    await conn.call(`seq ${n}`);
+    await callOnce(conn, `seq ${n}`);
     const ended = performance.now();
     const probe = globalThis.__probe; // set by a `-r` preload that times the socket (SEQ_NODE_FLAGS), if any
     if (probe) {
@@ -43,8 +48,9 @@ new PerformanceObserver((list) => gcs.push(...list.getEntries().map((e) => [e.st
   await conn.close();
   await new Promise((resolve) => setTimeout(resolve, 20)); // let the gc observer deliver
   const list = Array.from(times.subarray(0, n));
-  const sorted = [...list].sort((a, b) => a - b);
-  const p99 = sorted[Math.floor(0.99 * n)];
+  const histogram = createHistogram();
+  for (const us of list) histogram.record(Math.max(1, Math.round(us * 1000)));
+  const p99 = histogram.percentile(99) / 1000;
   let slowInGc = 0;
   for (let i = 0; i < n; i += 1) {
     if (times[i] < p99) continue;

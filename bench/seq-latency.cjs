@@ -2,19 +2,23 @@
 // in finer grain than `npm run bench`: p50/p90/p99/p99.9, GC pauses per 1000 calls in client and server
 // (`--trace-gc`), how many of the slowest 1% overlap a client GC pause, client heap growth per call, and
 // preemptions (involuntary context switches) per 1000 calls of each process. Pairs as in run-bench.cjs
-// (default "ABRS"), interleaved, fresh processes each round. SEQ_HISTOGRAM=1 prints a histogram;
+// (default "ABCPQ"), interleaved, fresh processes each round. SEQ_HISTOGRAM=1 prints a histogram;
 // SEQ_NODE_FLAGS adds node flags to both processes (e.g. `--cpu-prof`). Loopback only, every run bounded.
 const { spawn } = require('node:child_process');
+const { createHistogram } = require('node:perf_hooks');
 const { join } = require('node:path');
 
+// As in run-bench.cjs: A, B, C are the servers driven by the minimal client; P, Q the pairs; S, R diagnostics.
 const PAIRS = {
-  A: { server: 'project-server.cjs', client: 'project' },
-  B: { server: 'stock-nest-server.cjs', client: 'stock' },
-  C: { server: 'plain-net-server.cjs', client: 'plain' },
+  A: { server: 'project-server.cjs', client: 'minimal' },
+  B: { server: 'stock-nest-server.cjs', client: 'minimal' },
+  C: { server: 'plain-net-server.cjs', client: 'minimal' },
+  P: { server: 'project-server.cjs', client: 'project' },
+  Q: { server: 'stock-nest-server.cjs', client: 'stock' },
   S: { server: 'stock-nest-server.cjs', client: 'project', env: { BENCH_SOCKET: 'framed' } },
   R: { server: 'project-server.cjs', client: 'framed-raw' },
 };
-const [pairArg = 'ABRS', roundArg = '3', sampleArg = '20000'] = process.argv.slice(2);
+const [pairArg = 'ABCPQ', roundArg = '3', sampleArg = '20000'] = process.argv.slice(2);
 const ROUNDS = Math.min(20, Math.max(1, Number(roundArg)));
 const SAMPLES = Math.min(100_000, Math.max(1_000, Number(sampleArg)));
 const RUN_LIMIT_MS = 60_000;
@@ -39,7 +43,7 @@ function run(script, args, env) {
     const parts = (rest + chunk).split('\n');
     rest = parts.pop();
     lines.push(...parts);
-    const found = /\{"port":(\d+)\}/.exec(parts.join('\n'));
+    const found = /\{"port":(\d+)[,}]/.exec(parts.join('\n'));
     if (found && port === undefined) port = Number(found[1]);
   });
   let result = '';
@@ -74,7 +78,12 @@ function preempted(pid) {
   return Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]);
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** Percentiles (µs) of samples in µs, from Node's HDR histogram (3 significant figures). */
+function percentilesOf(samples) {
+  const histogram = createHistogram();
+  for (const us of samples) histogram.record(Math.max(1, Math.round(us * 1000)));
+  return { at: (p) => histogram.percentile(p) / 1000, max: histogram.max / 1000 };
+}
 
 async function runPair(name) {
   const pair = PAIRS[name];
@@ -90,15 +99,16 @@ async function runPair(name) {
     const clientGc = gcPauses(client.lines);
     const serverGc = gcPauses(server.lines.slice(serverStart));
     const sorted = [...result.samples].sort((a, b) => a - b);
-    const p99 = pct(sorted, 99);
+    const percentiles = percentilesOf(result.samples);
+    const p99 = percentiles.at(99);
     const slow = result.samples.filter((us) => us >= p99).length;
     return {
       n: sorted.length,
-      p50: pct(sorted, 50),
-      p90: pct(sorted, 90),
+      p50: percentiles.at(50),
+      p90: percentiles.at(90),
       p99,
-      p999: pct(sorted, 99.9),
-      max: sorted[sorted.length - 1],
+      p999: percentiles.at(99.9),
+      max: percentiles.max,
       slowAtOrAboveP99: slow,
       slowInClientGc: result.slowInGc,
       clientGc: { count: clientGc.length, per1000: (1000 * clientGc.length) / (sorted.length + 300), ms: sum(clientGc) },

@@ -1,6 +1,7 @@
 // C: a plain `net` server with the same framing and no framework: the machine's limit.
 const { createServer } = require('node:net');
-const { FrameDecoder } = require('@echo-pair/common');
+// The module file itself, not the package's index, which would load Nest.
+const { FrameDecoder } = require('@echo-pair/common/dist/transport/frame-decoder');
 
 const server = createServer((socket) => {
   socket.setNoDelay(true);

@@ -4,7 +4,7 @@ require('reflect-metadata');
 const { startEchoServer } = require('@echo-pair/echo-server');
 
 startEchoServer({
-  env: { ...process.env, ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0', LOG_LEVEL: 'error' },
+  env: { ...process.env, ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', TEXT_PORT: '0', UDP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'error' },
 }).then(
   (server) => {
     process.stdout.write(`${JSON.stringify({ port: server.port, textPort: server.textPort, udpPort: server.udpPort })}\n`);

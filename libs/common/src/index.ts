@@ -48,3 +48,4 @@ export * from './text/text-measures';
 export * from './text/mixed-script-text';
 export * from './text/line-syntax';
 export * from './shutdown/shutdown-signals';
+export * from './validation/compiled-validator';

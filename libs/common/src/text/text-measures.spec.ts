@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { buildMixedScriptText } from './mixed-script-text';
 import { measureText } from './text-measures';
 
@@ -22,5 +23,46 @@ describe('measureText', () => {
     const text = buildMixedScriptText(64 * 1024);
 
     expect(measureText(text).codePoints).toBe([...text].length);
+  });
+});
+
+describe('measureText, against Node', () => {
+  /** Texts of every kind: any code unit (lone surrogates too), any code point, and the boundaries of each UTF-8 length. */
+  const anyText = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 40 }),
+    fc.string({
+      unit: fc.constantFrom(
+        '\u007f',
+        '\u0080',
+        '\u07ff',
+        '\u0800',
+        '\ud7ff',
+        '\ud800',
+        '\udbff',
+        '\udc00',
+        '\udfff',
+        '\ue000',
+        '\uffff',
+        '😀',
+      ),
+      maxLength: 40,
+    }),
+  );
+
+  it('counts bytes as Buffer.byteLength, code points as the string iterator, code units as length', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(measureText(text)).toEqual({ bytes: Buffer.byteLength(text, 'utf8'), codeUnits: text.length, codePoints: [...text].length });
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('measures a mixed-script mebibyte as Node does', () => {
+    const text = buildMixedScriptText(1024 * 1024);
+
+    expect(measureText(text)).toEqual({ bytes: Buffer.byteLength(text), codeUnits: text.length, codePoints: [...text].length });
   });
 });

@@ -1,4 +1,37 @@
-import { ServerTCP } from '@nestjs/microservices';
+import {
+  type ArgumentMetadata,
+  type ArgumentsHost,
+  Catch,
+  Controller,
+  Injectable,
+  Module,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+  type CallHandler,
+  type CanActivate,
+  type ExecutionContext,
+  type NestInterceptor,
+  type PipeTransform,
+  type RpcExceptionFilter,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ClientProxyFactory,
+  Ctx,
+  MessagePattern,
+  Payload,
+  RpcException,
+  ServerTCP,
+  TcpContext,
+  Transport,
+  type ClientProxy,
+  type TcpSocket,
+} from '@nestjs/microservices';
+import { once } from 'node:events';
+import { createConnection, type AddressInfo, type Server as NetServer } from 'node:net';
+import { firstValueFrom, from, lastValueFrom, map, Observable, of, tap, throwError, toArray } from 'rxjs';
 import { EchoServerTcp } from './echo-server-tcp';
 
 /** Exposes the protected lookup of both classes, to compare them. */
@@ -7,39 +40,416 @@ function routeOf(server: ServerTCP, pattern: string): string {
 }
 
 describe('EchoServerTcp', () => {
-  const ours = new EchoServerTcp({ port: 0 });
-  const stock = new ServerTCP({ port: 0 });
+  describe('route lookup', () => {
+    const ours = new EchoServerTcp({ port: 0 });
+    const stock = new ServerTCP({ port: 0 });
 
-  it.each([
-    'echo',
-    'hello',
-    'command',
-    'note',
-    'Echo',
-    'my-pattern',
-    'user.created',
-    '{"cmd":"sum"}',
-    '{"b":1,"a":2}',
-    '["x"]',
-    '"quoted"',
-    '42',
-    '-1',
-    'true',
-    'null',
-    ' {"cmd":"x"}',
-    '{not json',
-    '',
-  ])('routes %j exactly as the stock server does', (pattern) => {
-    expect(routeOf(ours, pattern)).toBe(routeOf(stock, pattern));
+    it.each([
+      'echo',
+      'hello',
+      'command',
+      'note',
+      'Echo',
+      'my-pattern',
+      'user.created',
+      '{"cmd":"sum"}',
+      '{"b":1,"a":2}',
+      '["x"]',
+      '"quoted"',
+      '42',
+      '-1',
+      'true',
+      'null',
+      ' {"cmd":"x"}',
+      '{not json',
+      '',
+    ])('routes %j exactly as the stock server does', (pattern) => {
+      expect(routeOf(ours, pattern)).toBe(routeOf(stock, pattern));
+    });
+
+    it('does not try to parse a plain name', () => {
+      const parse = jest.spyOn(JSON, 'parse');
+      try {
+        routeOf(ours, 'echo');
+        expect(parse).not.toHaveBeenCalled();
+      } finally {
+        parse.mockRestore();
+      }
+    });
   });
 
-  it('does not try to parse a plain name', () => {
-    const parse = jest.spyOn(JSON, 'parse');
-    try {
-      routeOf(ours, 'echo');
-      expect(parse).not.toHaveBeenCalled();
-    } finally {
-      parse.mockRestore();
+  /**
+   * The dispatch, side by side with stock ServerTCP: the same handler (as Nest builds them: an
+   * async function of data and context), the same processing hooks, a socket that records what
+   * is sent. Both must produce the same events in the same order and the same packets, to the
+   * order of their keys (the JSON text on the wire).
+   */
+  describe('dispatch, against stock ServerTCP', () => {
+    type Handler = (data: unknown, context: TcpContext) => Promise<unknown>;
+
+    /** Each request's events in order, keyed by its id (its pattern for an event); a handler's events go by its pattern. */
+    async function run(server: ServerTCP, handlers: Record<string, Handler>, packets: unknown[]): Promise<Record<string, string[]>> {
+      const log: string[] = [];
+      const stockish = server as unknown as {
+        handleError(error: unknown): void;
+        logger: { error(error: unknown): void };
+      };
+      stockish.handleError = (error) => log.push(`handleError ${String(error)}`);
+      stockish.logger = { error: (error: unknown) => log.push(`logger.error ${String(error)}`) };
+      for (const [pattern, handler] of Object.entries(handlers)) {
+        server.addHandler(
+          pattern,
+          async (data: unknown, context: TcpContext) => {
+            log.push(
+              `handler ${JSON.stringify(data)} ${context instanceof TcpContext} ${context.getPattern()} ${JSON.stringify(context.getMetadata())}`,
+            );
+            return handler(data, context);
+          },
+          false,
+        );
+      }
+      // As DrainService does: Nest passes on what the hook returns (its default returns `done()`).
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      server.setOnProcessingStartHook((_transport, context, done) => {
+        log.push(`start ${(context as TcpContext).getPattern()}`);
+        return done();
+      });
+      server.setOnProcessingEndHook((_transport, context) => log.push(`end ${(context as TcpContext).getPattern()}`));
+      const socket = { sendMessage: (message: unknown) => log.push(`send ${JSON.stringify(message)}`) } as unknown as TcpSocket;
+      for (const packet of packets as { pattern: unknown; id?: string }[]) {
+        const tag = packet.id ?? JSON.stringify(packet.pattern);
+        void server.handleMessage(socket, packet).then(
+          () => log.push(`settled ${tag}`),
+          (error: unknown) => log.push(`rejected ${tag} ${String(error)}`),
+        );
+      }
+      for (let i = 0; i < 5; i += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return byRequest(log, packets as { pattern: unknown; id?: string }[]);
     }
+
+    /**
+     * Splits the log by request: requests in flight together interleave at the level of
+     * microtasks, where stock ServerTCP has about ten more per request; what a peer can
+     * observe is each request's own sequence, and the order of the packets of each.
+     */
+    function byRequest(log: string[], packets: { pattern: unknown; id?: string }[]): Record<string, string[]> {
+      const result: Record<string, string[]> = { all_sends: log.filter((line) => line.startsWith('send')) };
+      for (const packet of packets) {
+        const pattern = typeof packet.pattern === 'string' ? packet.pattern : JSON.stringify(packet.pattern);
+        const tag = packet.id ?? JSON.stringify(packet.pattern);
+        result[tag] = log.filter(
+          (line) =>
+            line.endsWith(` ${pattern}`) ||
+            line.includes(` ${pattern} `) ||
+            line.startsWith(`settled ${tag}`) ||
+            line.startsWith(`rejected ${tag}`) ||
+            (packet.id !== undefined && line.startsWith('send') && line.includes(`"id":${JSON.stringify(packet.id)}`)),
+        );
+      }
+      return result;
+    }
+
+    async function expectSameAsStock(handlers: Record<string, Handler>, packets: unknown[]): Promise<Record<string, string[]>> {
+      const stock = await run(new ServerTCP({ port: 0 }), handlers, packets);
+      const ours = await run(new EchoServerTcp({ port: 0 }), handlers, packets);
+      expect(ours).toEqual(stock);
+      return ours;
+    }
+
+    it('replies to a plain result with one packet, after the end hook, as stock does', async () => {
+      const log = await expectSameAsStock({ echo: (data) => Promise.resolve({ echoed: data }) }, [
+        { pattern: 'echo', data: { text: 'hi' }, id: '1' },
+      ]);
+      expect(log['1']).toEqual([
+        'start echo',
+        'handler {"text":"hi"} true echo undefined',
+        'end echo',
+        'settled 1',
+        'send {"response":{"echoed":{"text":"hi"}},"isDisposed":true,"id":"1"}',
+      ]);
+    });
+
+    it.each([
+      ['undefined', undefined],
+      ['null', null],
+      ['a string', 'text'],
+      ['a number', 0],
+      ['an array', [1, 'a']],
+      ['false', false],
+    ])('replies to %s as stock does', async (_label, value) => {
+      await expectSameAsStock({ echo: () => Promise.resolve(value) }, [{ pattern: 'echo', data: 1, id: 'x' }]);
+    });
+
+    it('streams an observable result, errors included, through stock send', async () => {
+      const log = await expectSameAsStock(
+        {
+          many: () => Promise.resolve(of(1, 2, 3)),
+          failing: () => Promise.resolve(throwError(() => ({ status: 'error', message: 'bad' }))),
+          later: () => Promise.resolve(from(Promise.resolve('late'))),
+          half: () =>
+            Promise.resolve(
+              new Observable((subscriber) => {
+                subscriber.next('first');
+                subscriber.error(new Error('then broken'));
+              }),
+            ),
+        },
+        [
+          { pattern: 'many', data: null, id: 'a' },
+          { pattern: 'failing', data: null, id: 'b' },
+          { pattern: 'later', data: null, id: 'c' },
+          { pattern: 'half', data: null, id: 'd' },
+        ],
+      );
+      expect(log.all_sends).toHaveLength(7);
+    });
+
+    it('ends the span and rejects when the handler rejects, replying nothing, as stock does', async () => {
+      const log = await expectSameAsStock(
+        {
+          broken: () => Promise.reject(new Error('boom')),
+        },
+        [{ pattern: 'broken', data: {}, id: '7' }],
+      );
+      expect(log['7']).toEqual(['start broken', 'handler {} true broken undefined', 'end broken', 'rejected 7 Error: boom']);
+    });
+
+    it('keeps the order of replies of several requests dispatched together', async () => {
+      const slowFirst = async (data: unknown) => {
+        if (data === 0) await new Promise((resolve) => setImmediate(resolve));
+        return data;
+      };
+      const log = await expectSameAsStock(
+        { echo: slowFirst },
+        Array.from({ length: 5 }, (_, i) => ({ pattern: 'echo', data: i, id: String(i) })),
+      );
+      expect(log.all_sends.map((line) => (JSON.parse(line.slice(5)) as { id: string }).id)).toEqual(['1', '2', '3', '4', '0']);
+    });
+
+    it('passes the metadata and a structured pattern as stock does', async () => {
+      await expectSameAsStock({ '{"cmd":"sum"}': (data) => Promise.resolve(data) }, [
+        { pattern: { cmd: 'sum' }, data: [1, 2], id: 's', metadata: { trace: 't1' } },
+      ]);
+    });
+
+    it('answers a request without a handler, and handles events, as stock does', async () => {
+      const log = await expectSameAsStock({ seen: () => Promise.resolve('ignored') }, [
+        { pattern: 'nowhere', data: 1, id: 'n' },
+        { pattern: 'seen', data: 'event' },
+        { pattern: 'unheard', data: 'event' },
+      ]);
+      expect(log.all_sends).toEqual([
+        'send {"id":"n","status":"error","err":"There is no matching message handler defined in the remote service."}',
+      ]);
+    });
+
+    it('rejects instead of throwing when a processing hook throws', async () => {
+      const server = new EchoServerTcp({ port: 0 });
+      server.addHandler('echo', () => Promise.resolve('x'), false);
+      server.setOnProcessingStartHook(() => {
+        throw new Error('hook failed');
+      });
+      const socket = { sendMessage: jest.fn() } as unknown as TcpSocket;
+      await expect(server.handleMessage(socket, { pattern: 'echo', data: 1, id: '1' })).rejects.toThrow('hook failed');
+    });
+
+    it('awaits a custom deserializer, as stock does', async () => {
+      const deserializer = { deserialize: (value: unknown) => Promise.resolve({ ...(value as object), data: 'from deserializer' }) };
+      const handlers = { echo: (data: unknown) => Promise.resolve(data) };
+      const packets = [{ pattern: 'echo', data: 'raw', id: 'q' }];
+      const stock = await run(new ServerTCP({ port: 0, deserializer }), handlers, packets);
+      const ours = await run(new EchoServerTcp({ port: 0, deserializer }), handlers, packets);
+      expect(ours).toEqual(stock);
+      expect(ours.all_sends).toEqual(['send {"response":"from deserializer","isDisposed":true,"id":"q"}']);
+    });
+
+    it('uses the configured serializer for a plain result', async () => {
+      const serializer = { serialize: (value: { id: string }) => ({ ...value, serializedBy: 'custom' }) };
+      const handlers = { echo: (data: unknown) => Promise.resolve(data) };
+      const packets = [{ pattern: 'echo', data: 'raw', id: 'z' }];
+      const stock = await run(new ServerTCP({ port: 0, serializer }), handlers, packets);
+      const ours = await run(new EchoServerTcp({ port: 0, serializer }), handlers, packets);
+      expect(ours).toEqual(stock);
+      expect(ours.all_sends).toEqual(['send {"response":"raw","isDisposed":true,"id":"z","serializedBy":"custom"}']);
+    });
+  });
+
+  /**
+   * A user's own guard, interceptor, pipe and exception filter on a handler of an ordinary Nest
+   * controller: each runs, in Nest's order, and the client gets the same replies, on EchoServerTcp
+   * as on stock ServerTCP, over a real socket.
+   */
+  describe('a Nest application with guards, interceptors, pipes and filters', () => {
+    const trace: string[] = [];
+
+    @Injectable()
+    class RecordingGuard implements CanActivate {
+      canActivate(context: ExecutionContext): boolean {
+        const data = context.switchToRpc().getData<{ text?: string }>();
+        trace.push(`guard ${context.getHandler().name}`);
+        return data?.text !== 'forbidden';
+      }
+    }
+
+    @Injectable()
+    class RecordingInterceptor implements NestInterceptor {
+      intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+        trace.push(`interceptor before ${context.getType()}`);
+        return next.handle().pipe(
+          tap({ next: () => trace.push('interceptor after'), error: () => trace.push('interceptor saw error') }),
+          map((value: unknown) => (typeof value === 'object' && value !== null ? { ...value, intercepted: true } : value)),
+        );
+      }
+    }
+
+    @Injectable()
+    class RecordingPipe implements PipeTransform {
+      transform(value: unknown, metadata: ArgumentMetadata): unknown {
+        if (metadata.type !== 'body') {
+          return value; // the @Ctx() parameter
+        }
+        trace.push('pipe');
+        if (typeof value === 'object' && value !== null && (value as { text?: unknown }).text === 'invalid') {
+          throw new RpcException({ code: 'PIPE_REJECTED' });
+        }
+        return typeof value === 'object' && value !== null ? { ...value, piped: true } : value;
+      }
+    }
+
+    @Catch()
+    class RecordingFilter implements RpcExceptionFilter<unknown> {
+      catch(exception: unknown, host: ArgumentsHost): Observable<never> {
+        trace.push(`filter ${exception instanceof RpcException ? JSON.stringify(exception.getError()) : String(exception)}`);
+        const context = host.switchToRpc().getContext<unknown>();
+        return throwError(() => ({ filtered: true, tcpContext: context instanceof TcpContext }));
+      }
+    }
+
+    @Controller()
+    @UseFilters(RecordingFilter)
+    class RecordingController {
+      @MessagePattern('decorated')
+      @UseGuards(RecordingGuard)
+      @UseInterceptors(RecordingInterceptor)
+      @UsePipes(RecordingPipe)
+      decorated(@Payload() data: { text: string }, @Ctx() context: TcpContext): unknown {
+        trace.push(`handler ${JSON.stringify(data)}`);
+        if (data.text === 'throw') {
+          throw new Error('handler failed');
+        }
+        return { ...data, pattern: context.getPattern() };
+      }
+
+      @MessagePattern('stream')
+      stream(): Observable<number> {
+        trace.push('stream handler');
+        return of(1, 2, 3);
+      }
+
+      @MessagePattern('async')
+      async later(@Payload() data: number): Promise<number> {
+        await new Promise((resolve) => setImmediate(resolve));
+        return data * 2;
+      }
+    }
+
+    @Module({ controllers: [RecordingController], providers: [RecordingGuard, RecordingInterceptor, RecordingPipe] })
+    class RecordingModule {}
+
+    async function exercise(strategy: ServerTCP): Promise<{ trace: string[]; replies: unknown[] }> {
+      trace.length = 0;
+      const app = await NestFactory.createMicroservice(RecordingModule, { strategy, logger: false });
+      await app.listen();
+      const { port } = strategy.unwrap<NetServer>().address() as AddressInfo;
+      const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+      const replies: unknown[] = [];
+      const call = async (pattern: string, data: unknown, all = false): Promise<void> => {
+        const reply$ = client.send(pattern, data);
+        try {
+          replies.push(all ? await lastValueFrom(reply$.pipe(toArray())) : await firstValueFrom(reply$));
+        } catch (error) {
+          replies.push({ error });
+        }
+        trace.push('---');
+      };
+      try {
+        await client.connect();
+        await call('decorated', { text: 'ok' });
+        await call('decorated', { text: 'forbidden' });
+        await call('decorated', { text: 'invalid' });
+        await call('decorated', { text: 'throw' });
+        await call('stream', 0, true);
+        await call('async', 21);
+        await call('missing', 1);
+      } finally {
+        await client.close();
+        await app.close();
+      }
+      return { trace: [...trace], replies };
+    }
+
+    it('runs each of them, in the same order, with the same replies, as on stock ServerTCP', async () => {
+      const stock = await exercise(new ServerTCP({ host: '127.0.0.1', port: 0 }));
+      const ours = await exercise(new EchoServerTcp({ host: '127.0.0.1', port: 0 }));
+      expect(ours).toEqual(stock);
+      // Nest's order: guard, interceptor, pipe, handler, interceptor; the filter on any failure.
+      expect(ours.trace.slice(0, ours.trace.indexOf('---'))).toEqual([
+        'guard decorated',
+        'interceptor before rpc',
+        'pipe',
+        'handler {"text":"ok","piped":true}',
+        'interceptor after',
+      ]);
+      expect(ours.replies).toEqual([
+        { text: 'ok', piped: true, pattern: 'decorated', intercepted: true },
+        { error: { filtered: true, tcpContext: true } },
+        { error: { filtered: true, tcpContext: true } },
+        { error: { filtered: true, tcpContext: true } },
+        [1, 2, 3],
+        42,
+        { error: 'There is no matching message handler defined in the remote service.' },
+      ]);
+      expect(ours.trace).toContain('filter "Forbidden resource"');
+      expect(ours.trace).toContain('filter {"code":"PIPE_REJECTED"}');
+      expect(ours.trace).toContain('filter Error: handler failed');
+    });
+
+    it('writes the same bytes on the wire as stock ServerTCP', async () => {
+      const wireOf = async (strategy: ServerTCP): Promise<string> => {
+        const app = await NestFactory.createMicroservice(RecordingModule, { strategy, logger: false });
+        await app.listen();
+        const { port } = strategy.unwrap<NetServer>().address() as AddressInfo;
+        const socket = createConnection({ host: '127.0.0.1', port });
+        await once(socket, 'connect');
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (received += chunk));
+        const requests = [
+          { pattern: 'decorated', data: { text: 'ok' }, id: '1' },
+          { pattern: 'decorated', data: { text: 'forbidden' }, id: '2' },
+          { pattern: 'stream', data: null, id: '3' },
+          { pattern: 'async', data: 2, id: '4' },
+          { pattern: 'missing', data: 1, id: '5' },
+        ];
+        // One at a time, each after its last packet: the order of the replies is fixed.
+        for (const request of requests) {
+          const json = JSON.stringify(request);
+          socket.write(`${json.length}#${json}`);
+          const last = new RegExp(`"isDisposed":true,"id":"${request.id}"|"id":"${request.id}","status":"error"`);
+          for (const deadline = Date.now() + 5_000; !last.test(received) && Date.now() < deadline;) {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        }
+        socket.destroy();
+        await app.close();
+        return received;
+      };
+      const stock = await wireOf(new ServerTCP({ host: '127.0.0.1', port: 0 }));
+      const ours = await wireOf(new EchoServerTcp({ host: '127.0.0.1', port: 0 }));
+      expect(ours).toBe(stock);
+      expect(ours).toContain('"response":{"text":"ok","piped":true,"pattern":"decorated","intercepted":true},"isDisposed":true,"id":"1"');
+    });
   });
 });
