@@ -25,7 +25,7 @@ export function loadWorkerContainer(network: StartedNetwork, environment: Record
   return clientWorkerContainer().withNetwork(network).withCommand(['load']).withEnvironment(environment);
 }
 
-const PROGRESS_LINE = /^progress: (\d+)\/\d+ sent, (\d+) ok, (\d+) errors, \S+ req\/s$/;
+const PROGRESS_LINE = /^progress: (\d+)\/\d+ sent, (\d+) ok, (\d+) errors, \S+ req\/s(?:, replicas .+)?$/;
 const SUMMARY_LINE = /^summary: sent (\d+), ok (\d+), errors (\d+), duration /m;
 const ERRORS_BY_CODE_LINE = /^errors by code: (.+)$/m;
 const POLL_MS = 100;
