@@ -49,3 +49,8 @@ export * from './text/mixed-script-text';
 export * from './text/line-syntax';
 export * from './shutdown/shutdown-signals';
 export * from './validation/compiled-validator';
+export * from './tracing/tracing-state';
+export * from './tracing/trace-attributes';
+export * from './tracing/trace-metadata';
+export * from './tracing/tracing-settings';
+export * from './tracing/start-tracing';

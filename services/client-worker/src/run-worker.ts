@@ -8,6 +8,8 @@ import { ServerConnector } from './connection/server-connector.service';
 import { ServerUnavailableError } from './connection/server-unavailable.error';
 import { DemoRunner } from './demo/demo-runner.service';
 import { LoadRunner } from './load/load-runner.service';
+import { serveMetrics, type MetricsHttpServer } from './metrics/metrics-http-server';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerOutput } from './output/worker-output.service';
 import { ReplRunner } from './repl/repl-runner.service';
 import { SHUTDOWN_MARGIN_MS, ShutdownSignals } from './shutdown/shutdown-signals';
@@ -52,18 +54,24 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
     return 2;
   }
   const mode = requested ?? environment.WORKER_MODE;
+  const metrics = environment.METRICS_ENABLED
+    ? new WorkerMetrics({ port: environment.ECHO_TRANSPORT === 'udp' ? environment.ECHO_SERVER_UDP_PORT : environment.ECHO_SERVER_PORT })
+    : undefined;
 
   let app: INestApplicationContext;
   try {
-    app = await NestFactory.createApplicationContext(WorkerModule.register({ environment, input: io.input ?? process.stdin, output }), {
-      logger: createConsoleLogger({
-        format: environment.LOG_FORMAT,
-        level: environment.LOG_LEVEL,
-        name: 'client-worker',
-        streams: 'stderr',
-      }),
-      abortOnError: false,
-    });
+    app = await NestFactory.createApplicationContext(
+      WorkerModule.register({ environment, input: io.input ?? process.stdin, output, metrics }),
+      {
+        logger: createConsoleLogger({
+          format: environment.LOG_FORMAT,
+          level: environment.LOG_LEVEL,
+          name: 'client-worker',
+          streams: 'stderr',
+        }),
+        abortOnError: false,
+      },
+    );
   } catch (error: unknown) {
     // TLS files are read while the client is built: an unusable one is bad configuration, like a bad variable.
     const badConfiguration = error instanceof InvalidConfigurationError;
@@ -73,6 +81,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
   // Not `app.enableShutdownHooks()`: it closes the context under the running mode and re-raises
   // the signal, so the process dies by it without a summary. Here the mode stops issuing calls,
   // its calls in flight end (each bounded by CALL_TIMEOUT_MS), it reports, and the worker exits with its code.
+  // Served while the mode runs; unreferenced, it never holds the process.
+  const metricsServer = metrics === undefined ? undefined : await startMetricsServer(metrics, environment);
   const runner = app.get<WorkerModeRunner>(MODE_RUNNERS[mode]);
   const shutdown = new ShutdownSignals(environment.CALL_TIMEOUT_MS + SHUTDOWN_MARGIN_MS);
   shutdown.onFirst((signal) => {
@@ -101,5 +111,26 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
   } finally {
     shutdown.dispose();
     await app.close();
+    await metricsServer?.close();
+  }
+}
+
+/**
+ * Serves `/metrics` on METRICS_HOST:METRICS_PORT. The port is secondary to the worker's calls: one
+ * that cannot be bound (taken by another worker on the same host, say) is a warning, not a failure.
+ */
+async function startMetricsServer(metrics: WorkerMetrics, environment: WorkerEnvironment): Promise<MetricsHttpServer | undefined> {
+  const logger = new Logger('Metrics');
+  const host = environment.METRICS_HOST;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${environment.METRICS_PORT}`;
+  try {
+    const server = await serveMetrics(() => metrics.metrics(), host, environment.METRICS_PORT);
+    logger.log(`metrics on http://${where.replace(/:\d+$/, `:${server.port}`)}/metrics`);
+    return server;
+  } catch (error: unknown) {
+    logger.warn(
+      `metrics not served: cannot listen on ${where} (${describeError(error)}); METRICS_PORT sets another port, METRICS_ENABLED=false none`,
+    );
+    return undefined;
   }
 }

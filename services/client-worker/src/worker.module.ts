@@ -14,6 +14,7 @@ import type { WorkerEnvironment } from './config/worker-environment';
 import { ServerConnector } from './connection/server-connector.service';
 import { DemoRunner } from './demo/demo-runner.service';
 import { LoadRunner } from './load/load-runner.service';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerOutput } from './output/worker-output.service';
 import { ReplRunner } from './repl/repl-runner.service';
 import { ECHO_CLIENT_FACTORY, WORKER_INPUT, type EchoClientFactory } from './worker.tokens';
@@ -23,15 +24,18 @@ export interface WorkerModuleOptions {
   environment: WorkerEnvironment;
   input: NodeJS.ReadableStream;
   output: WorkerOutput;
+  /** With METRICS_ENABLED: told of every call of the worker's clients, and reads their connections when scraped. */
+  metrics?: WorkerMetrics;
 }
 
 /**
  * The client worker: configuration from the environment, the typed client of the
- * configured server, and the runners of its modes.
+ * configured server, and the runners of its modes. With metrics, every client (the
+ * module's and those its factory makes for load mode) reports its calls and connections.
  */
 @Module({})
 export class WorkerModule {
-  static register({ environment, input, output }: WorkerModuleOptions): DynamicModule {
+  static register({ environment, input, output, metrics }: WorkerModuleOptions): DynamicModule {
     const transport = tlsTransportOf(environment);
     return {
       module: WorkerModule,
@@ -54,6 +58,7 @@ export class WorkerModule {
             resolveIntervalMs: config.get('ECHO_RESOLVE_INTERVAL_MS', { infer: true }),
             retry: config.get('RETRY_IDEMPOTENT', { infer: true }) && { attempts: config.get('RETRY_ATTEMPTS', { infer: true }) },
             ...(transport === undefined ? {} : { transport }),
+            ...(metrics === undefined ? {} : { onCall: metrics.onCall }),
           }),
         }),
       ],
@@ -65,9 +70,24 @@ export class WorkerModule {
           inject: [ECHO_CLIENT_OPTIONS],
           useFactory:
             (options: EchoClientOptions): EchoClientFactory =>
-            () =>
-              EchoClient.create(options),
+            () => {
+              const client = EchoClient.create(options);
+              metrics?.watch(client);
+              return client;
+            },
         },
+        ...(metrics === undefined
+          ? []
+          : [
+              {
+                provide: WorkerMetrics,
+                inject: [EchoClient],
+                useFactory: (client: EchoClient): WorkerMetrics => {
+                  metrics.watch(client);
+                  return metrics;
+                },
+              },
+            ]),
         ServerConnector,
         DemoRunner,
         ReplRunner,

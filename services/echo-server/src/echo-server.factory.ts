@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo, DropArgument, Server, Socket } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import {
+  activeTracer,
   createConsoleLogger,
   describeError,
   describeTlsClientError,
@@ -22,8 +23,9 @@ import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
 import { Readiness } from './health-http/readiness.service';
 import { RequestMetrics } from './metrics/request-metrics';
-import { DrainService, type DrainResult } from './shutdown/drain.service';
+import { DrainService, type CallObserver, type DrainResult } from './shutdown/drain.service';
 import { TextGatewayServer } from './text-gateway/text-gateway.server';
+import { ServerTracing } from './tracing/server-tracing';
 import { EchoServerTcp } from './transport/echo-server-tcp';
 import { UdpServer } from './udp/udp.server';
 
@@ -100,9 +102,24 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   if (environment.UDP_ENABLED) {
     strategies.push(connect(app, app.get(UdpServer)));
   }
-  // The processing hooks count messages in flight for the drain and, with metrics on, time each request.
+  // The processing hooks count messages in flight for the drain, with metrics on time each request,
+  // and with tracing on (`startTracing` before this) run each message in a server span of its own.
+  const observers: CallObserver[] = [];
   const requestMetrics = environment.METRICS_ENABLED ? app.get(RequestMetrics) : undefined;
-  strategies.forEach((strategy) => drainService.countMessagesOf(strategy, requestMetrics));
+  const tracer = activeTracer();
+  const tracing = tracer === undefined ? undefined : new ServerTracing(tracer);
+  if (tracing !== undefined) {
+    // The exception filter reports each failure's code to the request metrics, which pass it on.
+    if (requestMetrics !== undefined) {
+      requestMetrics.tellFailuresTo(tracing);
+      tracing.expectFailures();
+    }
+    observers.push(tracing);
+  }
+  if (requestMetrics !== undefined) {
+    observers.push(requestMetrics);
+  }
+  strategies.forEach((strategy) => drainService.countMessagesOf(strategy, ...observers));
   await app.init();
   await listenOrFail(app, server);
 

@@ -47,6 +47,14 @@ export interface UdpOptions {
  */
 export type HostResolver = (host: string) => Promise<readonly string[]>;
 
+/**
+ * Told of every call of an `EchoClient` once it has ended: its pattern, its outcome (`ok`, or
+ * the `RpcClientError` code it failed with) and how long it took, in seconds, from the call to
+ * its end (waits for a connection and repeats included). It runs on every call: keep it to a
+ * few synchronous steps (a counter, a histogram observation); it must not throw.
+ */
+export type CallListener = (pattern: string, outcome: string, seconds: number) => void;
+
 export interface EchoClientOptions {
   /**
    * The server: an IP address, or a name. Over TCP a name is resolved to every address it has,
@@ -94,6 +102,8 @@ export interface EchoClientOptions {
   resolveIntervalMs?: number;
   /** Resolves `host` when it is a name; default `dns.promises.lookup(host, { all: true })`. */
   resolver?: HostResolver;
+  /** Told of every call once it has ended (for metrics); none by default, and then no call is timed. */
+  onCall?: CallListener;
 }
 
 export interface CallOptions {

@@ -1,5 +1,9 @@
+import { context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { lastValueFrom } from 'rxjs';
 import { createServer, Socket, type Server } from 'node:net';
+import { startTracing } from '../tracing/start-tracing';
+import { activeTracer } from '../tracing/tracing-state';
 import { FrameDecoder } from '../transport/frame-decoder';
 import { framedJsonSocket } from '../transport/framed-json-socket';
 import { EchoClientTcp } from './echo-client-tcp';
@@ -8,6 +12,7 @@ interface Request {
   id: string;
   pattern: string;
   data: { text: string };
+  metadata?: Record<string, string>;
 }
 
 /** A loopback peer in stock framing: answers `echo`, fails `boom`, never answers `never`, and can drop its connections. */
@@ -127,6 +132,43 @@ describe('EchoClientTcp', () => {
       expect(setKeepAlive).not.toHaveBeenCalled();
     } finally {
       setKeepAlive.mockRestore();
+    }
+  });
+
+  it('sends the metadata its dispatch hook adds, on the direct path and the stock path alike, and none without', async () => {
+    client.setOnDispatchHook((packet) => {
+      if ((packet.data as { text: string }).text !== 'plain') {
+        packet.metadata = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` };
+      }
+    });
+
+    await lastValueFrom(client.send('echo', { text: 'stock path: connects first' }));
+    await lastValueFrom(client.send('echo', { text: 'direct path' }));
+    await lastValueFrom(client.send('echo', { text: 'plain' }));
+
+    expect(peer.received.map(({ data, metadata }) => [data.text, metadata])).toEqual([
+      ['stock path: connects first', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }],
+      ['direct path', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }],
+      ['plain', undefined],
+    ]);
+    expect(Object.keys(peer.received[2])).toEqual(['pattern', 'data', 'id']);
+  });
+
+  it('with tracing on, opens its socket outside the context of the call that opened it', async () => {
+    const tracing = startTracing({ serviceName: 'unit', exporter: new InMemorySpanExporter(), env: {} });
+    try {
+      const call = activeTracer()!.startSpan('call');
+      await context.with(trace.setSpan(context.active(), call), () => lastValueFrom(client.send('echo', { text: 'opens it' })));
+      call.end();
+      const socket = client.unwrap<Socket>();
+      const activeOnClose = new Promise((resolve) => socket.once('close', () => resolve(trace.getActiveSpan())));
+
+      peer.sockets[0].destroy();
+
+      // The socket's events (a drop here; replies, reconnects) belong to no call.
+      await expect(activeOnClose).resolves.toBeUndefined();
+    } finally {
+      await tracing.shutdown();
     }
   });
 

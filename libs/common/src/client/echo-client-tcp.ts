@@ -1,5 +1,7 @@
 import { ClientTCP, type TcpClientOptions, type TcpSocket } from '@nestjs/microservices';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
+import { isTracingOn } from '../tracing/tracing-state';
 
 export type EchoClientTcpOptions = NonNullable<TcpClientOptions['options']> & {
   /** TCP keepalive idle delay of each socket, in milliseconds; 0 or unset leaves keepalive off. */
@@ -33,9 +35,14 @@ export class EchoClientTcp extends ClientTCP {
     return socket;
   }
 
+  /**
+   * With tracing on, the socket is opened in the root context: a connection opened by a call
+   * outlives it, and the callbacks of its socket's events (replies, drops, reconnects, their log
+   * lines) must not run in the context of the call that happened to open it.
+   */
   override connect(): Promise<unknown> {
     const before = this.connectionPromise;
-    const connection = super.connect() as Promise<unknown>;
+    const connection = (isTracingOn() ? context.with(ROOT_CONTEXT, () => super.connect()) : super.connect()) as Promise<unknown>;
     if (connection !== before) {
       const socket = this.socket;
       connection.then(

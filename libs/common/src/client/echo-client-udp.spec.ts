@@ -1,7 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { WritePacket } from '@nestjs/microservices';
+import { context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { lastValueFrom, type Subscription } from 'rxjs';
 import { UDP_MIN_REQUEST_BYTES } from '../contract/transports';
+import { startTracing } from '../tracing/start-tracing';
+import { activeTracer } from '../tracing/tracing-state';
 import { EchoClient } from './echo-client';
 import { EchoClientUdp, requestDatagramBytes, type EchoClientUdpOptions } from './echo-client-udp';
 import { RpcClientError } from './rpc-client.error';
@@ -11,6 +15,7 @@ interface Packet {
   pattern: string;
   data: Record<string, unknown>;
   id?: string;
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -142,6 +147,48 @@ describe('EchoClientUdp', () => {
     expect(Object.keys(JSON.parse(small.trimEnd()) as object)).toEqual(['pattern', 'data', 'id']);
     expect(large).toMatch(/\}$/);
     expect(Buffer.byteLength(large)).toBe(requestDatagramBytes('echo', { text: 'x'.repeat(2_000) }));
+  });
+
+  it('writes the metadata its dispatch hook adds into requests and events, and no metadata key without', async () => {
+    const metadata = { traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01` };
+    client.setOnDispatchHook((packet) => {
+      if ((packet.data as { text: string }).text !== 'plain') {
+        packet.metadata = metadata;
+      }
+    });
+
+    await lastValueFrom(client.send('echo', { text: 'traced' }));
+    await lastValueFrom(client.emit('note', { text: 'traced event' }));
+    await lastValueFrom(client.send('echo', { text: 'plain' }));
+    await until(() => peer.datagrams.length === 3);
+
+    expect(peer.packets()).toEqual([
+      { pattern: 'echo', data: { text: 'traced' }, id: expect.any(String) as string, metadata },
+      { pattern: 'note', data: { text: 'traced event' }, metadata },
+      { pattern: 'echo', data: { text: 'plain' }, id: expect.any(String) as string },
+    ]);
+    expect(Buffer.byteLength(peer.datagrams[0])).toBe(UDP_MIN_REQUEST_BYTES); // still padded to the same size
+  });
+
+  it('counts the trace context in the size of a request when tracing is on, so that the largest echo still fits', async () => {
+    const text = { text: 'x'.repeat(5_000) };
+    const untraced = requestDatagramBytes('echo', text);
+    const tracing = startTracing({ serviceName: 'unit', exporter: new InMemorySpanExporter(), env: {} });
+    try {
+      const traced = requestDatagramBytes('echo', text);
+      expect(traced - untraced).toBe(',"metadata":{"traceparent":""}'.length + 55);
+
+      client.setOnDispatchHook((packet) => {
+        const { traceId, spanId } = trace.getActiveSpan()!.spanContext();
+        packet.metadata = { traceparent: `00-${traceId}-${spanId}-01` };
+      });
+      const call = activeTracer()!.startSpan('call');
+      await context.with(trace.setSpan(context.active(), call), () => lastValueFrom(client.send('echo', text)));
+      call.end();
+      expect(peer.datagrams[0].length).toBe(traced);
+    } finally {
+      await tracing.shutdown();
+    }
   });
 
   it('gives each request a new id', async () => {

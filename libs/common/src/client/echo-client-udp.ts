@@ -3,8 +3,10 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import type { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
-import { ClientProxy, type MsPattern, type PacketId, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { ClientProxy, type MsPattern, type PacketId, type PacketMetadata, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { UDP_MIN_REQUEST_BYTES } from '../contract/transports';
+import { isTracingOn } from '../tracing/tracing-state';
 import { DEFAULT_UDP, isIdempotentRequest, UDP_MAX_RETRANSMIT_MS, type UdpOptions } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 
@@ -25,6 +27,12 @@ const MAX_UDP_PAYLOAD_BYTES = 65_507;
 
 /** Request ids are UUIDs: random, and all of one length, so that `requestDatagramBytes` knows a datagram's size before its id is drawn. */
 const UUID_SIZED_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The `metadata` a datagram carries with tracing on: a W3C `traceparent` is always this long.
+ * (A `tracestate` or `baggage` of an upstream caller would add its own length.)
+ */
+const TRACED_METADATA: PacketMetadata = { traceparent: '00-00000000000000000000000000000000-0000000000000000-01' };
 
 /** A request sent and not yet answered. */
 interface PendingRequest {
@@ -82,10 +90,14 @@ export class EchoClientUdp extends ClientProxy<UdpEvents> {
     }
   }
 
-  /** Resolves the host, then binds a socket of its address family and connects it; nothing is sent. */
+  /**
+   * Resolves the host, then binds a socket of its address family and connects it; nothing is sent.
+   * With tracing on, in the root context: the socket outlives the call that opened it.
+   */
   connect(): Promise<void> {
     if (this.connection === null) {
-      const connection: Promise<void> = this.open().catch((error: unknown) => {
+      const opened = isTracingOn() ? context.with(ROOT_CONTEXT, () => this.open()) : this.open();
+      const connection: Promise<void> = opened.catch((error: unknown) => {
         if (this.connection === connection) {
           this.connection = null;
         }
@@ -132,7 +144,7 @@ export class EchoClientUdp extends ClientProxy<UdpEvents> {
       const id = packet.id;
       const request: PendingRequest = {
         callback,
-        datagram: this.encode(pattern, data, id),
+        datagram: this.encode(pattern, data, id, packet.metadata),
         retransmit: isIdempotentRequest(pattern, data),
         nextDelayMs: this.retransmitAfterMs,
       };
@@ -151,8 +163,9 @@ export class EchoClientUdp extends ClientProxy<UdpEvents> {
       if (socket === null) {
         throw connectionClosed();
       }
-      socket.send(this.encode(this.normalizePattern(packet.pattern as MsPattern), packet.data as unknown), (error) =>
-        error ? reject(error) : resolve(undefined as T),
+      socket.send(
+        this.encode(this.normalizePattern(packet.pattern as MsPattern), packet.data as unknown, undefined, packet.metadata),
+        (error) => (error ? reject(error) : resolve(undefined as T)),
       );
     });
   }
@@ -190,8 +203,8 @@ export class EchoClientUdp extends ClientProxy<UdpEvents> {
   }
 
   /** The datagram of a request (with `id`) or an event; refused with `NOT_SENT` when it exceeds `maxDatagramBytes`. */
-  private encode(pattern: string, data: unknown, id?: string): Buffer {
-    const datagram = encodeDatagram(pattern, data, id);
+  private encode(pattern: string, data: unknown, id?: string, metadata?: PacketMetadata): Buffer {
+    const datagram = encodeDatagram(pattern, data, id, metadata);
     if (datagram.length > this.maxDatagramBytes) {
       throw new RpcClientError({
         code: 'NOT_SENT',
@@ -290,14 +303,25 @@ export class EchoClientUdp extends ClientProxy<UdpEvents> {
   }
 }
 
-/** The size in bytes of the datagram that carries this request, padding included. */
+/** The size in bytes of the datagram that carries this request, padding included (and, with tracing on, its trace context). */
 export function requestDatagramBytes(pattern: string, data: unknown): number {
-  return encodeDatagram(pattern, data, UUID_SIZED_ID).length;
+  return encodeDatagram(pattern, data, UUID_SIZED_ID, isTracingOn() ? TRACED_METADATA : undefined).length;
 }
 
-/** A Nest packet as JSON, padded with spaces (JSON whitespace) to `UDP_MIN_REQUEST_BYTES`. */
-function encodeDatagram(pattern: string, data: unknown, id?: string): Buffer {
-  const json = JSON.stringify(id === undefined ? { pattern, data } : { pattern, data, id });
+/**
+ * A Nest packet as JSON, padded with spaces (JSON whitespace) to `UDP_MIN_REQUEST_BYTES`. Its
+ * `metadata` (the trace context, with tracing on) is written only when there is one, so that a
+ * datagram without is exactly what it was before.
+ */
+function encodeDatagram(pattern: string, data: unknown, id?: string, metadata?: PacketMetadata): Buffer {
+  const packet: { pattern: string; data: unknown; id?: string; metadata?: PacketMetadata } = { pattern, data };
+  if (id !== undefined) {
+    packet.id = id;
+  }
+  if (metadata !== undefined) {
+    packet.metadata = metadata;
+  }
+  const json = JSON.stringify(packet);
   const bytes = Buffer.byteLength(json, 'utf8');
   return Buffer.from(bytes < UDP_MIN_REQUEST_BYTES ? json + ' '.repeat(UDP_MIN_REQUEST_BYTES - bytes) : json, 'utf8');
 }

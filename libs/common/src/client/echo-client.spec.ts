@@ -1,4 +1,6 @@
-import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
+import { ClientProxyFactory, type ClientProxy, type ReadPacket } from '@nestjs/microservices';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { EMPTY, EmptyError, NEVER, Observable, of, Subject, throwError } from 'rxjs';
@@ -8,6 +10,9 @@ import { EchoClient } from './echo-client';
 import { EchoClientTcp } from './echo-client-tcp';
 import { RpcClientError } from './rpc-client.error';
 import { FramedJsonSocket } from '../transport/framed-json-socket';
+import { startTracing, type Tracing } from '../tracing/start-tracing';
+import { injectTraceContext } from '../tracing/trace-metadata';
+import { activeTracer } from '../tracing/tracing-state';
 
 /** A socket as `close()` sees it: it can be destroyed, and it says when it has closed. */
 class FakeSocket extends EventEmitter {
@@ -29,6 +34,7 @@ class FakeProxy {
   readonly send = jest.fn((pattern: string, data: unknown) => this.reply(pattern, data));
   readonly emit = jest.fn((pattern: string, data: unknown) => this.reply(pattern, data));
   readonly connect = jest.fn(() => Promise.resolve());
+  readonly setOnDispatchHook = jest.fn();
   readonly close = jest.fn(() => {
     this.socket = undefined;
     return Promise.resolve();
@@ -363,6 +369,172 @@ describe('EchoClient', () => {
     });
   });
 
+  describe('call listener (onCall)', () => {
+    let calls: Array<[string, string, number]>;
+
+    beforeEach(() => {
+      calls = [];
+      client = new EchoClient(proxy.asClientProxy(), { timeoutMs: 1_000, onCall: (...call) => calls.push(call) });
+    });
+
+    it('is told of each call once it has ended: pattern, outcome and seconds', async () => {
+      await client.echo({ text: 'x' });
+      await client.note({ text: 'y' });
+      proxy.reply = () => throwError(() => ({ code: 'UNKNOWN_COMMAND', message: 'no', details: { command: 'x', knownCommands: [] } }));
+      await client.command({ name: 'x' }).catch(() => undefined);
+      await client.send('echo', null as never).catch(() => undefined);
+
+      expect(calls).toEqual([
+        ['echo', 'ok', expect.any(Number)],
+        ['note', 'ok', expect.any(Number)],
+        ['command', 'UNKNOWN_COMMAND', expect.any(Number)],
+        ['echo', 'NOT_SENT', expect.any(Number)],
+      ]);
+      expect(calls.every(([, , seconds]) => seconds >= 0 && seconds < 1)).toBe(true);
+    });
+
+    it('times a call from the call to its end, waits included', async () => {
+      jest.useFakeTimers();
+      proxy.reply = () => NEVER;
+      const call = track(client.echo({ text: 'x' }));
+      await jest.advanceTimersByTimeAsync(1_000);
+      await call.promise.catch(() => undefined);
+
+      expect(calls).toEqual([['echo', 'TIMEOUT', expect.closeTo(1, 1) as unknown]]);
+    });
+
+    it('cannot turn a reply into a failure by throwing', async () => {
+      client = new EchoClient(proxy.asClientProxy(), {
+        onCall: () => {
+          throw new Error('listener bug');
+        },
+      });
+
+      await expect(client.echo({ text: 'x' })).resolves.toEqual({ pattern: 'echo', data: { text: 'x' } });
+    });
+  });
+
+  describe('tracing', () => {
+    // A provider's shutdown shuts its exporter down: one per test.
+    let exporter: InMemorySpanExporter;
+    let tracing: Tracing | undefined;
+    /** The span active when the proxy made each packet (subscribed to `send`/`emit`), as the dispatch hook would see it. */
+    let activeAtDispatch: Array<Span | undefined>;
+
+    beforeEach(() => {
+      activeAtDispatch = [];
+      exporter = new InMemorySpanExporter();
+      const answer = proxy.reply;
+      proxy.reply = (pattern, data) =>
+        new Observable((subscriber) => {
+          activeAtDispatch.push(trace.getActiveSpan());
+          return answer(pattern, data).subscribe(subscriber);
+        });
+    });
+
+    afterEach(async () => {
+      await tracing?.shutdown();
+      tracing = undefined;
+    });
+
+    const start = (): void => {
+      tracing = startTracing({ serviceName: 'unit', exporter, simple: true, env: {} });
+    };
+
+    it('off (the default), makes no span and sends outside any', async () => {
+      await client.echo({ text: 'x' });
+
+      expect(activeAtDispatch).toEqual([undefined]);
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    });
+
+    it('makes a client span per request, current while its packet is made, with pattern, transport and outcome', async () => {
+      start();
+      await client.echo({ text: 'x' });
+
+      const [span] = exporter.getFinishedSpans();
+      expect(exporter.getFinishedSpans()).toHaveLength(1);
+      expect(span).toMatchObject({
+        name: 'echo',
+        kind: SpanKind.CLIENT,
+        attributes: { 'rpc.system': 'nestjs', 'echo.pattern': 'echo', 'echo.transport': 'tcp', 'echo.outcome': 'ok' },
+        status: { code: SpanStatusCode.UNSET },
+      });
+      expect(activeAtDispatch.map((active) => active?.spanContext().spanId)).toEqual([span.spanContext().spanId]);
+    });
+
+    it('makes a producer span per event', async () => {
+      start();
+      await client.note({ text: 'x' });
+
+      expect(exporter.getFinishedSpans()).toEqual([expect.objectContaining({ name: 'note', kind: SpanKind.PRODUCER })]);
+      expect(activeAtDispatch[0]?.spanContext().spanId).toBe(exporter.getFinishedSpans()[0].spanContext().spanId);
+    });
+
+    it('records a failure: its code as outcome and error code, and an error status', async () => {
+      start();
+      proxy.reply = () => throwError(() => new Error('Connection closed'));
+      await client.echo({ text: 'x' }).catch(() => undefined);
+
+      expect(exporter.getFinishedSpans()[0]).toMatchObject({
+        attributes: { 'echo.outcome': 'CONNECTION_LOST', 'echo.error_code': 'CONNECTION_LOST' },
+        status: { code: SpanStatusCode.ERROR, message: 'CONNECTION_LOST' },
+      });
+    });
+
+    it("makes each packet in its call's context, even when it is sent from another (a wait for the connection, a repeat)", async () => {
+      start();
+      client = new EchoClient(proxy.asClientProxy(), { timeoutMs: 1_000, retry: { attempts: 2, initialDelayMs: 1 } });
+      let attempt = 0;
+      proxy.reply = (pattern, data) =>
+        new Observable((subscriber) => {
+          activeAtDispatch.push(trace.getActiveSpan());
+          return (attempt++ === 0 ? throwError(() => new Error('Connection closed')) : of({ pattern, data })).subscribe(subscriber);
+        });
+
+      // Sent from inside another span's context, then repeated from a timer's.
+      const other = activeTracer()!.startSpan('unrelated');
+      await context.with(trace.setSpan(context.active(), other), async () => {
+        const call = client.echo({ text: 'x' });
+        other.end();
+        await call;
+      });
+
+      const callSpan = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.CLIENT)!;
+      expect(callSpan.parentSpanContext?.spanId).toBe(other.spanContext().spanId);
+      expect(activeAtDispatch.map((active) => active?.spanContext().spanId)).toEqual([
+        callSpan.spanContext().spanId,
+        callSpan.spanContext().spanId,
+      ]);
+    });
+  });
+
+  describe('dispatch hook (injectTraceContext) on the packets of a proxy', () => {
+    let tracing: Tracing;
+
+    beforeEach(() => {
+      tracing = startTracing({ serviceName: 'unit', exporter: new InMemorySpanExporter(), simple: true, env: {} });
+    });
+
+    afterEach(() => tracing.shutdown());
+
+    it('adds the traceparent of the call span to the packet the hook sees', async () => {
+      const packets: ReadPacket[] = [];
+      proxy.reply = (pattern, data) =>
+        new Observable((subscriber) => {
+          const packet: ReadPacket = { pattern, data };
+          injectTraceContext(packet);
+          packets.push(packet);
+          subscriber.next({});
+          subscriber.complete();
+        });
+
+      await client.echo({ text: 'x' });
+
+      expect(packets[0].metadata?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    });
+  });
+
   describe('create', () => {
     it('builds a TCP proxy (ClientTCP with its direct path) for the host and port, with the framed socket and the given limits on it', async () => {
       const create = jest.spyOn(ClientProxyFactory, 'create').mockReturnValue(proxy.asClientProxy());
@@ -386,6 +558,8 @@ describe('EchoClient', () => {
       expect(framed).toMatchObject({ settings: { maxFrameLength: 1_000_000, incompleteFrameTimeoutMs: 2_000, noDelay: true } });
       netSocket.destroy();
 
+      // Its packets carry the trace context, with tracing on.
+      expect(proxy.setOnDispatchHook).toHaveBeenCalledWith(injectTraceContext);
       // Calls go through the proxy it built, bounded by the timeout it was given.
       await expect(created.echo({ text: 'via the factory' })).resolves.toEqual({ pattern: 'echo', data: { text: 'via the factory' } });
       jest.useFakeTimers();

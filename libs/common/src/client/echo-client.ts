@@ -1,5 +1,6 @@
 import type { OnApplicationShutdown, Type } from '@nestjs/common';
 import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { isIP } from 'node:net';
 import {
   catchError,
@@ -9,13 +10,13 @@ import {
   from,
   lastValueFrom,
   mergeMap,
+  Observable,
   of,
   retry,
   tap,
   throwError,
   timeout,
   timer,
-  type Observable,
   type Subscription,
 } from 'rxjs';
 import type { CommandRequest, CommandResponse } from '../contract/command.types';
@@ -37,6 +38,7 @@ import {
   DEFAULT_RESOLVE_INTERVAL_MS,
   DEFAULT_RETRY,
   isIdempotentRequest,
+  type CallListener,
   type CallOptions,
   type EchoClientOptions,
   type RequestOptions,
@@ -47,11 +49,23 @@ import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type Rep
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
 import { framedJsonSocket } from '../transport/framed-json-socket';
+import { OK_OUTCOME, RPC_SYSTEM_NAME, TraceAttributes } from '../tracing/trace-attributes';
+import { injectTraceContext } from '../tracing/trace-metadata';
+import { activeTracer } from '../tracing/tracing-state';
 
 export type EchoClientSettings = Partial<
   Pick<
     EchoClientOptions,
-    'host' | 'port' | 'timeoutMs' | 'reconnect' | 'whenDisconnected' | 'retry' | 'deadAfterTimeouts' | 'resolveIntervalMs' | 'resolver'
+    | 'host'
+    | 'port'
+    | 'timeoutMs'
+    | 'reconnect'
+    | 'whenDisconnected'
+    | 'retry'
+    | 'deadAfterTimeouts'
+    | 'resolveIntervalMs'
+    | 'resolver'
+    | 'onCall'
   >
 >;
 
@@ -61,9 +75,17 @@ export type EchoClientSettings = Partial<
  * It reconnects by itself (see `ConnectionKeeper`), and may repeat idempotent calls.
  * Given a name that resolves to several addresses (replicas), it keeps a connection to
  * each and spreads its calls over them (see `ReplicaSet`); a repeat goes to another replica.
+ *
+ * With tracing started (`startTracing`), every call is a client span (a producer span for an
+ * event) whose W3C trace context travels to the server in the packet's `metadata`, added by
+ * the dispatch hook of the proxies `create` makes; `onCall` is told of every call's outcome and
+ * duration. With neither, a call takes exactly the path it takes without them.
  */
 export class EchoClient implements OnApplicationShutdown {
   private readonly defaultTimeoutMs: number;
+  private readonly onCall?: CallListener;
+  /** The `echo.transport` of its spans. */
+  private readonly transport: 'tcp' | 'udp';
   private readonly whenDisconnected: WhenDisconnected;
   private readonly retryPolicy?: Required<RetryOptions>;
   private readonly replicas: ReplicaSet;
@@ -79,6 +101,8 @@ export class EchoClient implements OnApplicationShutdown {
     private readonly random: () => number = Math.random,
   ) {
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.onCall = options.onCall;
+    this.transport = proxy instanceof EchoClientUdp ? 'udp' : 'tcp';
     this.whenDisconnected = options.whenDisconnected ?? 'wait';
     this.retryPolicy = options.retry ? { ...DEFAULT_RETRY, ...(options.retry === true ? {} : options.retry) } : undefined;
     const policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
@@ -167,32 +191,20 @@ export class EchoClient implements OnApplicationShutdown {
    * after a retryable failure when retry is on (for the client or this call).
    */
   send<P extends RequestPattern>(pattern: P, request: RequestOf<P>, options?: RequestOptions): Promise<ResponseOf<P>> {
-    if (request === null || request === undefined) {
-      return Promise.reject(notSent(pattern));
+    const tracer = activeTracer();
+    if (tracer === undefined && this.onCall === undefined) {
+      return this.sendNow(pattern, request, options);
     }
-    const retryPolicy = this.retryFor(pattern, request, options);
-    const start = (proxy: ClientProxy) => proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request);
-    if (retryPolicy === undefined && options?.replica === undefined) {
-      const replica = this.replicas.pick();
-      if (replica !== undefined) {
-        return this.callNow(replica, pattern, start, options, false);
-      }
-    }
-    return lastValueFrom(this.call(pattern, start, options, retryPolicy));
+    return this.observed(pattern, SpanKind.CLIENT, tracer, (traceContext) => this.sendNow(pattern, request, options, traceContext));
   }
 
   /** Sends an event, never repeated; resolves once it is handed to the connection (no reply, no delivery receipt). */
-  async emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
-    if (event === null || event === undefined) {
-      throw notSent(pattern);
+  emit<E extends EventPattern>(pattern: E, event: EventOf<E>, options?: CallOptions): Promise<void> {
+    const tracer = activeTracer();
+    if (tracer === undefined && this.onCall === undefined) {
+      return this.emitNow(pattern, event, options);
     }
-    const start = (proxy: ClientProxy) => proxy.emit<unknown, EventOf<E>>(pattern, event);
-    const replica = options?.replica === undefined ? this.replicas.pick() : undefined;
-    if (replica !== undefined) {
-      await this.callNow(replica, pattern, start, options, true);
-      return;
-    }
-    await lastValueFrom(this.call(pattern, start, options), { defaultValue: undefined });
+    return this.observed(pattern, SpanKind.PRODUCER, tracer, (traceContext) => this.emitNow(pattern, event, options, traceContext));
   }
 
   /**
@@ -216,6 +228,113 @@ export class EchoClient implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * `send`, given the trace context its packets are to carry (with tracing on): each attempt's
+   * packet is made in it, whichever context the attempt starts from (a wait for a connection
+   * ends in the context of the event that ended it).
+   */
+  private sendNow<P extends RequestPattern>(
+    pattern: P,
+    request: RequestOf<P>,
+    options: RequestOptions | undefined,
+    traceContext?: Context,
+  ): Promise<ResponseOf<P>> {
+    if (request === null || request === undefined) {
+      return Promise.reject(notSent(pattern));
+    }
+    const retryPolicy = this.retryFor(pattern, request, options);
+    const start =
+      traceContext === undefined
+        ? (proxy: ClientProxy) => proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request)
+        : (proxy: ClientProxy) => subscribedIn(traceContext, () => proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request));
+    if (retryPolicy === undefined && options?.replica === undefined) {
+      const replica = this.replicas.pick();
+      if (replica !== undefined) {
+        return this.callNow(replica, pattern, start, options, false);
+      }
+    }
+    return lastValueFrom(this.call(pattern, start, options, retryPolicy));
+  }
+
+  /** `emit`, given the trace context its packet is to carry (with tracing on). */
+  private async emitNow<E extends EventPattern>(
+    pattern: E,
+    event: EventOf<E>,
+    options: CallOptions | undefined,
+    traceContext?: Context,
+  ): Promise<void> {
+    if (event === null || event === undefined) {
+      throw notSent(pattern);
+    }
+    const start =
+      traceContext === undefined
+        ? (proxy: ClientProxy) => proxy.emit<unknown, EventOf<E>>(pattern, event)
+        : (proxy: ClientProxy) => subscribedIn(traceContext, () => proxy.emit<unknown, EventOf<E>>(pattern, event));
+    const replica = options?.replica === undefined ? this.replicas.pick() : undefined;
+    if (replica !== undefined) {
+      await this.callNow(replica, pattern, start, options, true);
+      return;
+    }
+    await lastValueFrom(this.call(pattern, start, options), { defaultValue: undefined });
+  }
+
+  /**
+   * A call with tracing on or a call listener: its span (a child of the caller's active span,
+   * if any), and once it has ended the span's outcome and the listener's report.
+   */
+  private observed<T>(
+    pattern: string,
+    kind: SpanKind,
+    tracer: Tracer | undefined,
+    run: (traceContext?: Context) => Promise<T>,
+  ): Promise<T> {
+    const startedAt = performance.now();
+    let span: Span | undefined;
+    let result: Promise<T>;
+    if (tracer === undefined) {
+      result = run();
+    } else {
+      span = tracer.startSpan(pattern, {
+        kind,
+        attributes: {
+          [TraceAttributes.RPC_SYSTEM]: RPC_SYSTEM_NAME,
+          [TraceAttributes.PATTERN]: pattern,
+          [TraceAttributes.TRANSPORT]: this.transport,
+        },
+      });
+      result = run(trace.setSpan(context.active(), span));
+    }
+    return result.then(
+      (value) => {
+        this.ended(pattern, startedAt, span);
+        return value;
+      },
+      (error: unknown) => {
+        this.ended(pattern, startedAt, span, error instanceof RpcClientError ? error.code : UNEXPECTED_FAILURE);
+        throw error;
+      },
+    );
+  }
+
+  private ended(pattern: string, startedAt: number, span: Span | undefined, failure?: string): void {
+    const outcome = failure ?? OK_OUTCOME;
+    if (span !== undefined) {
+      span.setAttribute(TraceAttributes.OUTCOME, outcome);
+      if (failure !== undefined) {
+        span.setAttribute(TraceAttributes.ERROR_CODE, failure);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+      }
+      span.end();
+    }
+    if (this.onCall !== undefined) {
+      try {
+        this.onCall(pattern, outcome, (performance.now() - startedAt) / 1000);
+      } catch {
+        // A listener that throws must not turn a reply into a failure.
+      }
+    }
   }
 
   /**
@@ -405,7 +524,7 @@ export class EchoClient implements OnApplicationShutdown {
 
 function tcpProxy(options: EchoClientOptions): ClientProxy {
   const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
-  return ClientProxyFactory.create({
+  const proxy = ClientProxyFactory.create({
     // Nest types `customClass` as a ClientProxy of string statuses; ClientTCP's are narrower.
     customClass: EchoClientTcp as Type<ClientProxy>,
     options: {
@@ -420,6 +539,7 @@ function tcpProxy(options: EchoClientOptions): ClientProxy {
       keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     } satisfies EchoClientTcpOptions,
   });
+  return propagatingTraceContext(proxy);
 }
 
 /**
@@ -443,7 +563,30 @@ function udpProxy(options: EchoClientOptions): ClientProxy {
   if (options.transport?.tlsOptions !== undefined) {
     throw new Error('TLS needs protocol "tcp": the UDP transport has no TLS');
   }
-  return new EchoClientUdp({ ...options.udp, host: options.host, port: options.port });
+  return propagatingTraceContext(new EchoClientUdp({ ...options.udp, host: options.host, port: options.port }));
+}
+
+/**
+ * With tracing on, each packet of `proxy` carries the trace context of its call (its `metadata`);
+ * off, the hook returns at once. A stand-in without Nest's dispatch hook (a test's) is left as it is.
+ */
+function propagatingTraceContext<T extends ClientProxy>(proxy: T): T {
+  if (typeof (proxy as Partial<ClientProxy>).setOnDispatchHook === 'function') {
+    proxy.setOnDispatchHook(injectTraceContext);
+  }
+  return proxy;
+}
+
+/** The `echo.outcome` of a call that failed with something other than an `RpcClientError` (never expected). */
+const UNEXPECTED_FAILURE = 'UNEXPECTED';
+
+/**
+ * `source()`, created and subscribed to in `traceContext`: the packet it makes on subscription
+ * (synchronously on an open connection, after the connect otherwise: the context follows the
+ * `await`) carries that context, wherever the subscription comes from.
+ */
+function subscribedIn<T>(traceContext: Context, source: () => Observable<T>): Observable<T> {
+  return new Observable<T>((subscriber) => context.with(traceContext, () => source().subscribe(subscriber)));
 }
 
 function timeoutError(pattern: string, timeoutMs: number): RpcClientError {

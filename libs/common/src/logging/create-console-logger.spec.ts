@@ -1,4 +1,8 @@
-import { createConsoleLogger, type ConsoleLoggerSettings } from './create-console-logger';
+import { context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { startTracing } from '../tracing/start-tracing';
+import { activeTracer } from '../tracing/tracing-state';
+import { consoleLoggerFromEnvironment, createConsoleLogger, type ConsoleLoggerSettings } from './create-console-logger';
 import { LOG_LEVELS } from './log-settings';
 
 /** Starts every ANSI colour sequence. */
@@ -60,6 +64,53 @@ describe('createConsoleLogger', () => {
     });
     const [err] = written(stderr);
     expect(JSON.parse(err)).toMatchObject({ level: 'error', message: 'it broke', context: 'RpcErrors' });
+  });
+
+  it('adds the trace and span ids of the active span to a JSON record, with tracing on, and nothing outside a span', async () => {
+    const logger = createConsoleLogger({ format: 'json', level: 'log', name: 'unit-echo' });
+    const text = createConsoleLogger({ format: 'text', level: 'log', name: 'unit-echo' });
+    const tracing = startTracing({ serviceName: 'unit', exporter: new InMemorySpanExporter(), env: {} });
+    stdout.mockClear(); // "tracing on"
+    try {
+      const span = activeTracer()!.startSpan('handling');
+      context.with(trace.setSpan(context.active(), span), () => {
+        logger.log('inside', 'Handler');
+        text.log('inside as text', 'Handler');
+      });
+      logger.log('outside', 'Handler');
+      span.end();
+
+      const [inside, insideText, outside] = written(stdout);
+      expect(JSON.parse(inside)).toEqual(
+        expect.objectContaining({ message: 'inside', traceId: span.spanContext().traceId, spanId: span.spanContext().spanId }),
+      );
+      expect(insideText).not.toContain(span.spanContext().traceId);
+      expect(Object.keys(JSON.parse(outside) as object)).not.toContain('traceId');
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('adds no trace id with tracing off, even inside a span context', () => {
+    const logger = createConsoleLogger({ format: 'json', level: 'log', name: 'unit-echo' });
+    const foreign = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
+
+    context.with(trace.setSpan(context.active(), foreign), () => logger.log('inside', 'Handler'));
+
+    expect(Object.keys(JSON.parse(written(stdout)[0]) as object)).not.toContain('traceId');
+  });
+
+  it('reads LOG_FORMAT and LOG_LEVEL leniently for what is logged before the configuration is validated', () => {
+    consoleLoggerFromEnvironment({ LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, { name: 'early' }).log('dropped', 'Tracing');
+    consoleLoggerFromEnvironment({ LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, { name: 'early' }).warn('kept', 'Tracing');
+    consoleLoggerFromEnvironment({ LOG_FORMAT: 'yaml', LOG_LEVEL: 'loud' }, { name: 'early' }).log('as text', 'Tracing');
+    consoleLoggerFromEnvironment({ LOG_FORMAT: 'json' }, { name: 'early', streams: 'stderr' }).log('to stderr', 'Tracing');
+
+    const [kept, asText] = written(stdout);
+    expect(written(stdout)).toHaveLength(2);
+    expect(JSON.parse(kept)).toMatchObject({ service: 'early', level: 'warn', message: 'kept' });
+    expect(asText).toMatch(/^\[early\] .* LOG \[Tracing\] as text\n$/);
+    expect(JSON.parse(written(stderr)[0])).toMatchObject({ message: 'to stderr' });
   });
 
   it('never colours json output, even on a terminal', () => {

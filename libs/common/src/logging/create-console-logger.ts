@@ -1,5 +1,5 @@
 import type { ConsoleLogger, LogLevel } from '@nestjs/common';
-import { LOG_LEVELS, type LogFormat, type LogLevelName } from './log-settings';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './log-settings';
 import { ServiceConsoleLogger } from './service-console-logger';
 
 export interface ConsoleLoggerSettings {
@@ -22,4 +22,24 @@ export function createConsoleLogger({ format, level, name, streams = 'split' }: 
   const terminal = stderrOnly ? process.stderr : process.stdout;
   const colors = Boolean(terminal.isTTY) && process.env.NO_COLOR === undefined;
   return new ServiceConsoleLogger({ service: name, stderrOnly, prefix: name, logLevels, colors });
+}
+
+/**
+ * The console logger as LOG_FORMAT and LOG_LEVEL ask, read leniently (an invalid value counts as
+ * unset; the service's validation reports it): for what a service logs before its configuration
+ * is validated and its application built, such as the start of tracing, so that a `json` service
+ * writes JSON from its first line. Install it with `Logger.overrideLogger`.
+ */
+export function consoleLoggerFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  { name, streams }: Pick<ConsoleLoggerSettings, 'name' | 'streams'>,
+): ConsoleLogger {
+  const format = env.LOG_FORMAT?.trim();
+  const level = env.LOG_LEVEL?.trim();
+  return createConsoleLogger({
+    format: (LOG_FORMATS as readonly string[]).includes(format ?? '') ? (format as LogFormat) : 'text',
+    level: (LOG_LEVELS as readonly string[]).includes(level ?? '') ? (level as LogLevelName) : 'log',
+    name,
+    streams,
+  });
 }

@@ -1,4 +1,5 @@
 import { ConsoleLogger, type ConsoleLoggerOptions, type LogLevel } from '@nestjs/common';
+import { activeTraceIds } from '../tracing/trace-metadata';
 
 export interface ServiceConsoleLoggerOptions extends ConsoleLoggerOptions {
   /** Added as `service` to every JSON record, so that collected logs tell the services apart. */
@@ -7,7 +8,11 @@ export interface ServiceConsoleLoggerOptions extends ConsoleLoggerOptions {
   stderrOnly?: boolean;
 }
 
-/** Nest's console logger, naming its service in JSON records and optionally keeping stdout free. */
+/**
+ * Nest's console logger, naming its service in JSON records and optionally keeping stdout free.
+ * With tracing on, a JSON record written while a span is active (a message being handled, a
+ * call under way) carries its `traceId` and `spanId`, so that logs and traces join.
+ */
 export class ServiceConsoleLogger extends ConsoleLogger {
   private readonly service: string;
   private readonly stderrOnly: boolean;
@@ -21,7 +26,9 @@ export class ServiceConsoleLogger extends ConsoleLogger {
   protected override getJsonLogObject(
     ...args: Parameters<ConsoleLogger['getJsonLogObject']>
   ): ReturnType<ConsoleLogger['getJsonLogObject']> {
-    return { service: this.service, ...super.getJsonLogObject(...args) };
+    const record = { service: this.service, ...super.getJsonLogObject(...args) };
+    const ids = activeTraceIds();
+    return ids === undefined ? record : { ...record, traceId: ids.traceId, spanId: ids.spanId };
   }
 
   protected override printMessages(

@@ -33,7 +33,26 @@ describe('WorkerEnvironment', () => {
       LOAD_CONNECTIONS: 4,
       LOAD_TEXT_LENGTH: 64,
       LOAD_MAX_SECONDS: 60,
+      METRICS_ENABLED: true,
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: 9465,
     });
+  });
+
+  it('reads the metrics settings: off, another address, port 0 for a free one', () => {
+    expect(validate({ METRICS_ENABLED: 'false', METRICS_HOST: '0.0.0.0', METRICS_PORT: '0' })).toMatchObject({
+      METRICS_ENABLED: false,
+      METRICS_HOST: '0.0.0.0',
+      METRICS_PORT: 0,
+    });
+  });
+
+  it.each([
+    { variable: 'METRICS_PORT', value: '65536' },
+    { variable: 'METRICS_PORT', value: '-1' },
+    { variable: 'METRICS_ENABLED', value: 'yes' },
+  ])('rejects $variable=$value', ({ variable, value }) => {
+    expect(() => validate({ [variable]: value })).toThrow(`${variable}=`);
   });
 
   it('converts numeric strings to numbers', () => {

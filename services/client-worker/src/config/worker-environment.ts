@@ -112,6 +112,22 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IntegerSetting(1, 3600)
   LOAD_MAX_SECONDS = 60;
 
+  /** `GET /metrics` (Prometheus text format) on a small HTTP port of the worker; `false` turns it off. */
+  @BooleanSetting()
+  METRICS_ENABLED = true;
+
+  /**
+   * Address of the metrics port: loopback by default, since the worker serves nothing else; `0.0.0.0`
+   * (as compose sets it) for a scraper in another container or host.
+   */
+  @IsString()
+  @IsNotEmpty()
+  METRICS_HOST = '127.0.0.1';
+
+  /** Port of `/metrics` (the server's is 9464); 0 picks a free one, which the worker logs. */
+  @IntegerSetting(0, 65535)
+  METRICS_PORT = 9465;
+
   /** PEM CA certificate(s) the server's certificate must chain to; setting it turns TLS on. */
   @IsOptional()
   @IsString()

@@ -189,6 +189,92 @@ describe('DrainService', () => {
     });
   });
 
+  describe('with several observers (the server spans, then the request metrics)', () => {
+    let events: string[];
+    let observedTransport: FakeTransport;
+    /** Whose `around` the handler ran inside, innermost last. */
+    let scopes: string[];
+
+    const observer = (name: string, withAround: boolean): CallObserver => ({
+      started: () => events.push(`${name} started (${drain.inFlight} in flight)`),
+      ended: () => events.push(`${name} ended`),
+      ...(withAround
+        ? {
+            around<T>(_context: unknown, handle: () => T): T {
+              scopes.push(name);
+              events.push(`${name} around`);
+              try {
+                return handle();
+              } finally {
+                scopes.pop();
+              }
+            },
+          }
+        : {}),
+    });
+
+    beforeEach(() => {
+      events = [];
+      scopes = [];
+      observedTransport = new FakeTransport();
+      const handlerSeesScopes = observedTransport.setOnProcessingStartHook.bind(observedTransport);
+      jest.spyOn(observedTransport, 'setOnProcessingStartHook').mockImplementation((hook) =>
+        handlerSeesScopes((transport, context, done) =>
+          hook(transport, context, () => {
+            events.push(`handler runs inside ${scopes.join(' > ') || 'nothing'}`);
+            return done();
+          }),
+        ),
+      );
+      drain.countMessagesOf(observedTransport, observer('tracing', true), observer('metrics', false), observer('other', true));
+    });
+
+    it('tells each of every start and end in turn, and runs the handling inside every around, the first outermost', async () => {
+      const end = observedTransport.startMessage({ id: 4 } as unknown as BaseRpcContext);
+      end();
+      await flushPromises();
+
+      expect(events).toEqual([
+        'tracing started (1 in flight)',
+        'metrics started (1 in flight)',
+        'other started (1 in flight)',
+        'tracing around',
+        'other around',
+        'handler runs inside tracing > other',
+        'tracing ended',
+        'metrics ended',
+        'other ended',
+      ]);
+      expect(drain.inFlight).toBe(0);
+    });
+
+    it('passes on what the handling returns: a failed handler still ends its message', async () => {
+      await observedTransport.failMessage({ id: 5 } as unknown as BaseRpcContext);
+
+      expect(events.filter((event) => event.endsWith('ended'))).toEqual(['tracing ended', 'metrics ended', 'other ended']);
+      expect(drain.inFlight).toBe(0);
+    });
+  });
+
+  it('runs the handling inside the around of a single observer', async () => {
+    const seen: unknown[] = [];
+    const single = new FakeTransport();
+    const context = { id: 6 } as unknown as BaseRpcContext;
+    drain.countMessagesOf(single, {
+      started: () => undefined,
+      ended: () => seen.push('ended'),
+      around: <T>(aroundContext: unknown, handle: () => T): T => {
+        seen.push(aroundContext);
+        return handle();
+      },
+    });
+
+    single.startMessage(context)();
+    await flushPromises();
+
+    expect(seen).toEqual([context, 'ended']);
+  });
+
   it('refuses a transport without processing hooks', () => {
     expect(() => drain.countMessagesOf({} as never)).toThrow('processing hooks of a Nest transport Server');
   });

@@ -9,14 +9,20 @@ export interface Listener {
 
 /**
  * Told of every message the transports handle, from the same processing hooks that count
- * them in flight (the request metrics' latency histogram). Both calls run on the hot path:
- * keep them to a few synchronous steps.
+ * them in flight: the request metrics' latency histogram, the server spans of the tracing.
+ * Every call runs on the hot path: keep them to a few synchronous steps.
  */
 export interface CallObserver {
   /** A message (request or event) was dispatched to its handler; `context` is its transport's RPC context. */
   started(context: unknown): void;
   /** Its last reply or its error has been produced (an event: its handler finished); the same `context`. */
   ended(context: unknown): void;
+  /**
+   * Runs the message's handling, `handle` (its handler, then its reply), and returns what it
+   * returns: for what must be current while the handler runs, such as the span of the message
+   * (its trace context, which log lines written meanwhile read). Called right after `started`.
+   */
+  around?<T>(context: unknown, handle: () => T): T;
 }
 
 /** How long a peer has, after the server's FIN, to close its side before the connection is destroyed. */
@@ -64,13 +70,15 @@ export class DrainService {
   }
 
   /**
-   * Counts the messages `server` handles, and tells `observer` (if any) of each one's start
-   * and end; call it once per server, before it listens. It takes the server's processing hooks.
+   * Counts the messages `server` handles, and tells `observers` (if any) of each one's start
+   * and end, in their order (the handling runs inside each one's `around`, the first outermost);
+   * call it once per server, before it listens. It takes the server's processing hooks.
    */
-  countMessagesOf(server: ITransportServer, observer?: CallObserver): void {
+  countMessagesOf(server: ITransportServer, ...observers: CallObserver[]): void {
     if (!(server instanceof Server)) {
       throw new TypeError('DrainService counts messages through the processing hooks of a Nest transport Server');
     }
+    const observer = observers.length > 1 ? allOf(observers) : observers[0];
     // Typed as returning void, yet Nest passes the hook's result on (its default hook returns
     // `done()`): returning the promise keeps a failed handler's rejection observed by Nest.
     // Without an observer, the hooks stay one counter each way.
@@ -83,11 +91,12 @@ export class DrainService {
       server.setOnProcessingEndHook(() => this.ended());
       return;
     }
+    const around = observer.around?.bind(observer);
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     server.setOnProcessingStartHook((_transport, context, done) => {
       this.inFlightCount += 1;
       observer.started(context);
-      return done();
+      return around === undefined ? done() : around(context, done);
     });
     server.setOnProcessingEndHook((_transport, context) => {
       observer.ended(context);
@@ -155,6 +164,28 @@ export class DrainService {
       };
     });
   }
+}
+
+/** Several observers as one: each told in turn; the handling runs inside every `around`, the first outermost. */
+function allOf(observers: readonly CallObserver[]): CallObserver {
+  const arounds = observers.filter((observer) => observer.around !== undefined);
+  const combined: CallObserver = {
+    started(context) {
+      for (const observer of observers) {
+        observer.started(context);
+      }
+    },
+    ended(context) {
+      for (const observer of observers) {
+        observer.ended(context);
+      }
+    },
+  };
+  if (arounds.length > 0) {
+    combined.around = <T>(context: unknown, handle: () => T): T =>
+      arounds.reduceRight<() => T>((inner, observer) => () => observer.around!(context, inner), handle)();
+  }
+  return combined;
 }
 
 function elapsedSince(startedAt: number): number {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { PacketMetadata } from '@nestjs/microservices';
 import { createSocket, type RemoteInfo, type Socket as DgramSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import {
@@ -114,7 +115,7 @@ export class UdpServer extends GatewayServer {
 
   /** Replies to a Nest packet, or to nothing for an event; the reply is a function of the size it may take. */
   private async answerPacket(packet: NestPacket, peer: string): Promise<((allowance: number) => Buffer) | undefined> {
-    const context = new GatewayContext([packet.pattern, Transports.UDP, peer]);
+    const context = new GatewayContext([packet.pattern, Transports.UDP, peer, packet.metadata]);
     if (packet.id === undefined) {
       await this.dispatchEvent(packet.pattern, packet.data, context);
       return undefined;
@@ -194,6 +195,8 @@ interface NestPacket {
   pattern: string;
   data: unknown;
   id?: string;
+  /** Out-of-band values of the packet (the client's trace context), as Nest TCP's packets carry them. */
+  metadata?: PacketMetadata;
 }
 
 /** The datagram as a Nest packet, if it is one: a JSON object with a string pattern (and, for a request, a string id). */
@@ -207,11 +210,16 @@ function asPacket(message: Buffer): NestPacket | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return undefined;
   }
-  const { pattern, data, id } = value as Record<string, unknown>;
+  const { pattern, data, id, metadata } = value as Record<string, unknown>;
   if (typeof pattern !== 'string' || (id !== undefined && typeof id !== 'string')) {
     return undefined;
   }
-  return id === undefined ? { pattern, data } : { pattern, data, id };
+  const packet: NestPacket = id === undefined ? { pattern, data } : { pattern, data, id };
+  // Metadata that is not an object is ignored, as a stock server would: it is out of band, never a reason to drop the call.
+  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
+    packet.metadata = metadata as PacketMetadata;
+  }
+  return packet;
 }
 
 function firstNonSpace(message: Buffer): number {
