@@ -36,7 +36,7 @@ describe('wire contract over TCP', () => {
 
   it('greets with the patterns, commands and limits it serves', async () => {
     const hello = await pool.create().hello({ client: 'e2e' });
-    expect(hello.patterns).toEqual({ requests: ['hello', 'echo', 'command'], events: ['note'] });
+    expect(hello.patterns).toEqual({ requests: [...REQUEST_PATTERNS], events: [...EVENT_PATTERNS] });
     expect(hello.commands.map((command) => command.name)).toEqual([
       'help',
       'lower',

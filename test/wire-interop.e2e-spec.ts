@@ -7,7 +7,7 @@ import {
   type RpcErrorEnvelope,
 } from '@echo-pair/common';
 import { EchoServerEnvironment, EchoServerModule, type RunningEchoServer } from '@echo-pair/echo-server';
-import { validateEnvironment } from '@echo-pair/common';
+import { REQUEST_PATTERNS, validateEnvironment } from '@echo-pair/common';
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, JsonSocket, Transport, type ClientProxy, type TcpOptions } from '@nestjs/microservices';
@@ -46,7 +46,7 @@ describe('wire interop with stock NestJS TCP', () => {
 
     it('gets replies to hello, echo and command', async () => {
       await expect(send<HelloResponse>('hello', { client: 'stock' })).resolves.toMatchObject({
-        patterns: { requests: ['hello', 'echo', 'command'] },
+        patterns: { requests: [...REQUEST_PATTERNS] },
       });
       await expect(send<{ output: string }>('command', { name: 'upper', args: ['ünïcödé'] })).resolves.toMatchObject({ output: 'ÜNÏCÖDÉ' });
       const reply = await send<EchoResponse>('echo', { text: 'héllo 😀 你好' });

@@ -27,6 +27,7 @@ export * from './client/connection-keeper';
 export * from './client/replica-set';
 export * from './client/echo-client.constants';
 export * from './client/echo-client';
+export type * from './client/echo-client-api';
 export * from './client/echo-client-udp';
 export * from './client/echo-client.module';
 export type * from './contract/server-stats.types';

@@ -1,16 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { validatedConfigModule } from '@echo-pair/common';
 import { CommandModule } from './command/command.module';
 import type { EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionsModule } from './connections/connections.module';
-import { EchoController } from './echo/echo.controller';
 import { RpcErrorEnvelopeFilter } from './errors/rpc-error-envelope.filter';
 import { ContractValidationPipe } from './errors/contract-validation.pipe';
+import { PATTERN_CONTROLLERS } from './contract/pattern-handlers';
+import { ServedPatterns } from './contract/served-patterns.service';
 import { HealthHttpModule } from './health-http/health-http.module';
-import { HelloController } from './hello/hello.controller';
 import { MetricsModule } from './metrics/metrics.module';
-import { NoteController } from './note/note.controller';
 import { ShutdownModule } from './shutdown/shutdown.module';
 import { StatsGuard } from './stats/stats.guard';
 import { StatsModule } from './stats/stats.module';
@@ -24,6 +23,7 @@ export class EchoServerModule {
     return {
       module: EchoServerModule,
       imports: [
+        DiscoveryModule,
         validatedConfigModule(environment),
         StatsModule,
         CommandModule,
@@ -34,8 +34,9 @@ export class EchoServerModule {
         // The HTTP side port: `/metrics`, `/healthz`, `/readyz` (METRICS_ENABLED).
         ...(environment.METRICS_ENABLED ? [MetricsModule, HealthHttpModule] : []),
       ],
-      controllers: [HelloController, EchoController, NoteController],
+      controllers: PATTERN_CONTROLLERS,
       providers: [
+        ServedPatterns,
         { provide: APP_GUARD, useClass: StatsGuard },
         { provide: APP_FILTER, useClass: RpcErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: ContractValidationPipe },

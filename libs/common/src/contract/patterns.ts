@@ -1,17 +1,15 @@
-/** Request/response message patterns: the client waits for exactly one reply. */
+import type { EventPattern, RequestPattern } from './wire-contract';
+
+export { REQUEST_PATTERNS, EVENT_PATTERNS, type EventPattern, type RequestPattern } from './wire-contract';
+
+/** Names of the built-in request patterns, as constants; any pattern of `CONTRACT` may also be written as its string. */
 export const Patterns = {
   HELLO: 'hello',
   ECHO: 'echo',
   COMMAND: 'command',
-} as const;
+} as const satisfies Record<string, RequestPattern>;
 
-/** Fire-and-forget event patterns: the server never replies. */
+/** Names of the built-in event patterns. */
 export const Events = {
   NOTE: 'note',
-} as const;
-
-export type RequestPattern = (typeof Patterns)[keyof typeof Patterns];
-export type EventPattern = (typeof Events)[keyof typeof Events];
-
-export const REQUEST_PATTERNS: readonly RequestPattern[] = Object.values(Patterns);
-export const EVENT_PATTERNS: readonly EventPattern[] = Object.values(Events);
+} as const satisfies Record<string, EventPattern>;

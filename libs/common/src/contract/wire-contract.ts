@@ -1,28 +1,87 @@
+import { CommandDto } from '../dto/command.dto';
+import { EchoDto } from '../dto/echo.dto';
+import { HelloDto } from '../dto/hello.dto';
+import { NoteDto } from '../dto/note.dto';
 import type { CommandRequest, CommandResponse } from './command.types';
 import type { EchoRequest, EchoResponse } from './echo.types';
 import type { HelloRequest, HelloResponse } from './hello.types';
 import type { NoteEvent } from './note.types';
-import { type Events, type Patterns, type EventPattern, type RequestPattern } from './patterns';
-
-/** Request and response type of every request pattern. */
-export interface RequestContract {
-  [Patterns.HELLO]: { request: HelloRequest; response: HelloResponse };
-  [Patterns.ECHO]: { request: EchoRequest; response: EchoResponse };
-  [Patterns.COMMAND]: { request: CommandRequest; response: CommandResponse };
-}
-
-/** Payload type of every event pattern. */
-export interface EventContract {
-  [Events.NOTE]: NoteEvent;
-}
-
-export type RequestOf<P extends RequestPattern> = RequestContract[P]['request'];
-export type ResponseOf<P extends RequestPattern> = RequestContract[P]['response'];
-export type EventOf<E extends EventPattern> = EventContract[E];
 
 /**
- * What a server must implement for each pattern. Controllers `implement`
- * `Pick<ServerContract, ...>` so that a change to the contract breaks their build.
+ * One request pattern of the contract: the class-validator DTO its requests must pass (its
+ * instances must be requests: a DTO that does not match the request type does not compile), and
+ * an example call, which the e2e suite sends to a real server and the demo adds as a step.
+ */
+export interface RequestUnit<Request extends object, Response> {
+  readonly kind: 'request';
+  readonly dto: new () => Request;
+  readonly example: { readonly request: Request; readonly response: Partial<Response> };
+}
+
+/** One event pattern of the contract: fire and forget, no reply. */
+export interface EventUnit<Event extends object> {
+  readonly kind: 'event';
+  readonly dto: new () => Event;
+  readonly example: Event;
+}
+
+export function request<Request extends object, Response>(unit: Omit<RequestUnit<Request, Response>, 'kind'>): RequestUnit<Request, Response> {
+  return { kind: 'request', ...unit };
+}
+
+export function event<Event extends object>(unit: Omit<EventUnit<Event>, 'kind'>): EventUnit<Event> {
+  return { kind: 'event', ...unit };
+}
+
+/**
+ * The wire contract, the one source of truth of both services: every pattern by name. To add a
+ * pattern, add its request and response types, its DTO and one entry here (in this file, or in a
+ * file of its own imported here); the compiler then names every place that lacks it (the server's
+ * handler map, a handler of the wrong shape). See the README's "Add a pattern".
+ */
+export const CONTRACT = {
+  requests: {
+    hello: request<HelloRequest, HelloResponse>({
+      dto: HelloDto,
+      example: { request: { client: 'contract example' }, response: {} },
+    }),
+    echo: request<EchoRequest, EchoResponse>({
+      dto: EchoDto,
+      example: { request: { text: 'héllo 你好 😀' }, response: { text: 'héllo 你好 😀', codeUnits: 11, codePoints: 10 } },
+    }),
+    command: request<CommandRequest, CommandResponse>({
+      dto: CommandDto,
+      example: { request: { name: 'upper', args: ['hi'] }, response: { name: 'upper', output: 'HI' } },
+    }),
+  },
+  events: {
+    note: event<NoteEvent>({ dto: NoteDto, example: { text: 'a contract example', author: 'contract' } }),
+  },
+} as const;
+
+type Requests = typeof CONTRACT.requests;
+type EventUnits = typeof CONTRACT.events;
+
+/** Request/response patterns: the client waits for exactly one reply. */
+export type RequestPattern = keyof Requests;
+/** Fire-and-forget event patterns: the server never replies. */
+export type EventPattern = keyof EventUnits;
+
+export type RequestOf<P extends RequestPattern> = Requests[P] extends RequestUnit<infer Request, unknown> ? Request : never;
+export type ResponseOf<P extends RequestPattern> = Requests[P] extends RequestUnit<object, infer Response> ? Response : never;
+export type EventOf<E extends EventPattern> = EventUnits[E] extends EventUnit<infer Event> ? Event : never;
+
+/** Request and response type of every request pattern. */
+export type RequestContract = { [P in RequestPattern]: { request: RequestOf<P>; response: ResponseOf<P> } };
+/** Payload type of every event pattern. */
+export type EventContract = { [E in EventPattern]: EventOf<E> };
+
+export const REQUEST_PATTERNS = Object.keys(CONTRACT.requests) as readonly RequestPattern[];
+export const EVENT_PATTERNS = Object.keys(CONTRACT.events) as readonly EventPattern[];
+
+/**
+ * What a server must implement for each pattern. Handlers are checked against it where they are
+ * declared (`@HandlePattern` on the server), so that a change to the contract breaks their build.
  * Extra parameters (such as the RPC context) are allowed after the payload.
  */
 export type ServerContract = {

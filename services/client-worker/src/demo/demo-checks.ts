@@ -1,4 +1,12 @@
-import { measureText, type CommandResponse, type EchoResponse, type HelloResponse, type RpcErrorEnvelope } from '@echo-pair/common';
+import {
+  EVENT_PATTERNS,
+  measureText,
+  REQUEST_PATTERNS,
+  type CommandResponse,
+  type EchoResponse,
+  type HelloResponse,
+  type RpcErrorEnvelope,
+} from '@echo-pair/common';
 import type { StepContext, Verdict } from './demo-step';
 import { isServerStats } from './server-stats.guard';
 
@@ -12,8 +20,8 @@ export function quote(text: string, maxLength = 60): string {
 
 export function isWelcome(hello: HelloResponse): Verdict {
   const missing = [
-    ...(['hello', 'echo', 'command'] as const).filter((pattern) => !hello.patterns.requests.includes(pattern)),
-    ...(hello.patterns.events.includes('note') ? [] : ['note']),
+    ...REQUEST_PATTERNS.filter((pattern) => !hello.patterns.requests.includes(pattern)),
+    ...EVENT_PATTERNS.filter((pattern) => !hello.patterns.events.includes(pattern)),
   ];
   if (hello.welcome.trim() === '' || missing.length > 0 || hello.commands.length === 0) {
     return fail(

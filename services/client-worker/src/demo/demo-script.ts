@@ -19,6 +19,7 @@ import {
   quote,
   sleptFor,
 } from './demo-checks';
+import { contractExampleSteps } from './contract-example-steps';
 import { expectRejection, expectReply, type DemoStep, type StepContext, type Verdict } from './demo-step';
 
 const MIB = 1024 * 1024;
@@ -77,6 +78,14 @@ function largeEcho(maxDatagramBytes: number | undefined): DemoStep {
  * `stats` comes last, so that the note and every echo are surely counted by then.
  */
 export function buildDemoScript({ maxDatagramBytes }: DemoScriptOptions = {}): DemoStep[] {
+  const script = handWrittenSteps(maxDatagramBytes);
+  const examples = contractExampleSteps(new Set(script.map((step) => step.pattern)));
+  // `stats` comes last, so that it counts every step before it.
+  const stats = command('stats', [], countsEverythingSent);
+  return [...script, ...examples, stats];
+}
+
+function handWrittenSteps(maxDatagramBytes: number | undefined): DemoStep[] {
   return [
     expectReply({ label: 'hello', pattern: 'hello', call: (client) => client.hello({ client: 'client-worker demo' }), check: isWelcome }),
     echo('ASCII', 'Hello, world!'),
@@ -109,6 +118,5 @@ export function buildDemoScript({ maxDatagramBytes }: DemoScriptOptions = {}): D
       check: listsKnownCommands,
     }),
     echo('on the same connection after the errors', 'still here ✔'),
-    command('stats', [], countsEverythingSent),
   ];
 }

@@ -1,10 +1,15 @@
 import {
+  EVENT_PATTERNS,
+  REQUEST_PATTERNS,
   RpcClientError,
   WireLimits,
   type CallOptions,
   type CommandRequest,
   type CommandResponse,
   type EchoClient,
+  type EchoClientApi,
+  type EventOf,
+  type EventPattern,
   type EchoClientConnectionInfo,
   type EchoRequest,
   type EchoResponse,
@@ -28,7 +33,7 @@ type CommandImplementation = (args: string[]) => string | Promise<string>;
  * Its `sleep` and `uptime` run on `clock`: `sleep 100` moves it 100 ms at once, and a
  * test that measures time installs it (`client.clock.install()`).
  */
-export class FakeEchoClient {
+export class FakeEchoClient implements EchoClientApi {
   readonly calls: Array<{ pattern: string; payload: unknown }> = [];
   readonly clock = new ManualClock();
   readonly startedAt = this.clock.now();
@@ -100,7 +105,7 @@ export class FakeEchoClient {
       version: '0.0.0',
       instance,
       serverTime: new Date().toISOString(),
-      patterns: { requests: ['hello', 'echo', 'command'], events: ['note'] },
+      patterns: { requests: [...REQUEST_PATTERNS], events: [...EVENT_PATTERNS] },
       commands: Object.keys(this.commands).map((name) => ({ name, usage: `${name} [args...]`, description: `does ${name}` })),
       // The real server's limits with its default configuration.
       limits: { ...WireLimits, maxMessageLength: 8 * 1024 * 1024, incompleteMessageTimeoutMs: 10_000, sleepMaxMs: 10_000 },
@@ -152,8 +157,15 @@ export class FakeEchoClient {
     return this.send('command', request);
   }
 
-  async note(event: NoteEvent): Promise<void> {
-    this.calls.push({ pattern: 'note', payload: event });
+  /** Over TCP, as the fake always is, the client has no datagram limit. */
+  readonly maxDatagramBytes: number | undefined = undefined;
+
+  note(event: NoteEvent): Promise<void> {
+    return this.emit('note', event);
+  }
+
+  async emit<E extends EventPattern>(pattern: E, event: EventOf<E>): Promise<void> {
+    this.calls.push({ pattern, payload: event });
     this.notes += 1;
     await Promise.resolve();
   }

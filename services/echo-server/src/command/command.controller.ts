@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
+import { HandlePattern } from '../contract/handle-pattern.decorator';
 import { CommandDto, Patterns, type CommandResponse, type ServerContract } from '@echo-pair/common';
 import { StatsService } from '../stats/stats.service';
 import { CommandRegistry } from './command-registry.service';
@@ -11,7 +12,7 @@ export class CommandController implements Pick<ServerContract, typeof Patterns.C
     private readonly stats: StatsService,
   ) {}
 
-  @MessagePattern(Patterns.COMMAND)
+  @HandlePattern(Patterns.COMMAND)
   async command(@Payload() request: CommandDto): Promise<CommandResponse> {
     const args = request.args ?? [];
     const startedAt = new Date();

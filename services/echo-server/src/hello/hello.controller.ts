@@ -1,17 +1,10 @@
 import { Controller, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { MessagePattern, Payload } from '@nestjs/microservices';
-import {
-  EVENT_PATTERNS,
-  HelloDto,
-  Patterns,
-  REQUEST_PATTERNS,
-  WireLimits,
-  type HelloResponse,
-  type ServerContract,
-  type ServerLimits,
-} from '@echo-pair/common';
+import { Payload } from '@nestjs/microservices';
+import { HandlePattern } from '../contract/handle-pattern.decorator';
+import { HelloDto, Patterns, WireLimits, type HelloResponse, type ServerContract, type ServerLimits } from '@echo-pair/common';
 import { CommandRegistry } from '../command/command-registry.service';
+import { ServedPatterns } from '../contract/served-patterns.service';
 import type { EchoServerEnvironment } from '../config/echo-server-environment';
 import { HEALTHCHECK_CLIENT } from '../health/health-probe';
 import { SERVER_INSTANCE, SERVER_VERSION } from './server-info';
@@ -24,6 +17,7 @@ export class HelloController implements Pick<ServerContract, typeof Patterns.HEL
 
   constructor(
     private readonly registry: CommandRegistry,
+    private readonly served: ServedPatterns,
     config: ConfigService<EchoServerEnvironment, true>,
   ) {
     this.serverName = config.get('SERVER_NAME', { infer: true });
@@ -35,7 +29,7 @@ export class HelloController implements Pick<ServerContract, typeof Patterns.HEL
     };
   }
 
-  @MessagePattern(Patterns.HELLO)
+  @HandlePattern(Patterns.HELLO)
   hello(@Payload() request: HelloDto): HelloResponse {
     const line = `hello from ${request.client === undefined ? 'an unnamed client' : JSON.stringify(request.client)}`;
     // The container's healthcheck says hello every few seconds: not news at the default level.
@@ -51,7 +45,8 @@ export class HelloController implements Pick<ServerContract, typeof Patterns.HEL
       version: SERVER_VERSION,
       instance: SERVER_INSTANCE,
       serverTime: new Date().toISOString(),
-      patterns: { requests: [...REQUEST_PATTERNS], events: [...EVENT_PATTERNS] },
+      // What the controllers actually handle, as found at start-up (which fails if it is not the whole contract).
+      patterns: { requests: [...this.served.requests], events: [...this.served.events] },
       commands,
       limits: this.limits,
     };

@@ -1,5 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
+import { HandleEvent } from '../contract/handle-pattern.decorator';
 import { Events, NoteDto, type ServerContract } from '@echo-pair/common';
 
 /** The fire-and-forget event: logged, counted by the stats guard, never answered. */
@@ -7,7 +8,7 @@ import { Events, NoteDto, type ServerContract } from '@echo-pair/common';
 export class NoteController implements Pick<ServerContract, typeof Events.NOTE> {
   private readonly logger = new Logger(NoteController.name);
 
-  @EventPattern(Events.NOTE)
+  @HandleEvent(Events.NOTE)
   note(@Payload() event: NoteDto): void {
     this.logger.log(`note from ${event.author === undefined ? 'anonymous' : JSON.stringify(event.author)}: ${JSON.stringify(event.text)}`);
   }

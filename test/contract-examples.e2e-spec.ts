@@ -1,0 +1,58 @@
+import {
+  CONTRACT,
+  EchoClient,
+  EVENT_PATTERNS,
+  REQUEST_PATTERNS,
+  type EventOf,
+  type EventPattern,
+  type EventUnit,
+  type RequestOf,
+  type RequestPattern,
+  type RequestUnit,
+  type ResponseOf,
+} from '@echo-pair/common';
+import type { RunningEchoServer } from '@echo-pair/echo-server';
+import { readStats, statsWhen } from './support/client-calls';
+import { startTestServer } from './support/test-server';
+
+/**
+ * Every pattern of the contract, through its own example, against a real server: a pattern added
+ * to the contract is tested here without a line of this file changing.
+ */
+describe('the contract examples, against a real server', () => {
+  let server: RunningEchoServer;
+  let client: EchoClient;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = EchoClient.create({ host: server.host, port: server.port, timeoutMs: 10_000 });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.close();
+  });
+
+  it.each(REQUEST_PATTERNS.map((pattern) => [pattern]))('"%s" answers its example as the contract says', async (pattern) => {
+    const { request, response } = exampleOf(pattern);
+
+    await expect(client.send(pattern, request)).resolves.toMatchObject(response);
+  });
+
+  it.each(EVENT_PATTERNS.map((pattern) => [pattern]))('"%s" takes its example and counts it', async (pattern) => {
+    const before = (await readStats(client)).events[pattern];
+
+    await client.emit(pattern, eventExampleOf(pattern));
+
+    const after = await statsWhen(client, (stats) => stats.events[pattern] > before);
+    expect(after.events[pattern]).toBe(before + 1);
+  });
+});
+
+function exampleOf<P extends RequestPattern>(pattern: P): { request: RequestOf<P>; response: Partial<ResponseOf<P>> } {
+  return (CONTRACT.requests[pattern] as unknown as RequestUnit<RequestOf<P>, ResponseOf<P>>).example;
+}
+
+function eventExampleOf<E extends EventPattern>(pattern: E): EventOf<E> {
+  return (CONTRACT.events[pattern] as unknown as EventUnit<EventOf<E>>).example;
+}
