@@ -1,7 +1,12 @@
-import { EVENT_PATTERNS, REQUEST_PATTERNS } from '@echo-pair/common';
+import { EVENT_PATTERNS, REQUEST_PATTERNS, type EventPattern, type RequestPattern } from '@echo-pair/common';
 import { FakeEchoClient } from '../testing/fake-echo-client';
 import { contractExampleSteps } from './contract-example-steps';
 import { buildDemoScript } from './demo-script';
+
+const NOTHING_SENT = Object.fromEntries([...REQUEST_PATTERNS, ...EVENT_PATTERNS].map((pattern) => [pattern, 0])) as Record<
+  RequestPattern | EventPattern,
+  number
+>;
 
 describe('contractExampleSteps', () => {
   it('adds nothing while the hand-written demo exercises every pattern of the contract', () => {
@@ -13,7 +18,7 @@ describe('contractExampleSteps', () => {
   it("runs each uncovered pattern's contract example, and its reply passes against a server that answers as the contract says", async () => {
     const steps = contractExampleSteps(new Set());
     const client = new FakeEchoClient();
-    const context = { hello: client.helloReply(), sent: { hello: 0, echo: 0, command: 0, note: 0 } };
+    const context = { hello: client.helloReply(), sent: NOTHING_SENT };
 
     expect(steps.map((step) => step.pattern)).toEqual([...REQUEST_PATTERNS, ...EVENT_PATTERNS]);
     for (const step of steps) {
@@ -25,11 +30,11 @@ describe('contractExampleSteps', () => {
   it('fails a step whose reply lacks what the example expects', async () => {
     const client = new FakeEchoClient();
     client.echoText = (text) => text.toUpperCase();
-    const [echo] = contractExampleSteps(new Set(['hello', 'command', 'note']));
+    const [echo] = contractExampleSteps(new Set([...REQUEST_PATTERNS, ...EVENT_PATTERNS].filter((pattern) => pattern !== 'echo')));
 
     const result = await echo.perform(client.asEchoClient(), {
       hello: client.helloReply(),
-      sent: { hello: 0, echo: 0, command: 0, note: 0 },
+      sent: NOTHING_SENT,
     });
 
     expect(result.ok).toBe(false);

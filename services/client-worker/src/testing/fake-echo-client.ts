@@ -1,4 +1,5 @@
 import {
+  CONTRACT,
   EVENT_PATTERNS,
   REQUEST_PATTERNS,
   RpcClientError,
@@ -19,6 +20,7 @@ import {
   type ReplicaInfo,
   type RequestOf,
   type RequestPattern,
+  type RequestUnit,
   type ResponseOf,
   type RpcErrorEnvelope,
   type ServerStats,
@@ -79,7 +81,7 @@ export class FakeEchoClient implements EchoClientApi {
     return {
       uptimeSeconds: 1,
       connections: { open: 1, total: 1, rejected: 0 },
-      messages: { hello: this.count('hello'), echo: this.count('echo'), command: this.count('command') },
+      messages: Object.fromEntries(REQUEST_PATTERNS.map((pattern) => [pattern, this.count(pattern)])) as Record<RequestPattern, number>,
       events: { note: this.notes },
       commands: {},
       errors: { total: 0, byCode: {} },
@@ -87,7 +89,7 @@ export class FakeEchoClient implements EchoClientApi {
       transports: {
         tcp: {
           connections: { open: 1, total: 1 },
-          messages: this.count('hello') + this.count('echo') + this.count('command') + this.notes,
+          messages: REQUEST_PATTERNS.reduce((sum, pattern) => sum + this.count(pattern), this.notes),
           errors: 0,
         },
         text: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
@@ -196,6 +198,9 @@ export class FakeEchoClient implements EchoClientApi {
         return this.answerEcho(request as EchoRequest);
       case 'command':
         return this.answerCommand(request as CommandRequest);
+      default:
+        // A pattern added to the contract: the fake answers what its contract example expects.
+        return (CONTRACT.requests as Record<string, RequestUnit<object, unknown>>)[pattern as string]?.example.response;
     }
   }
 

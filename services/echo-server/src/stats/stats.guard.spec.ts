@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { NO_MESSAGES } from '../testing/no-messages';
 import { TcpContext, type TcpSocket } from '@nestjs/microservices';
 import type { TransportName } from '@echo-pair/common';
 import { GatewayContext } from '../transport/gateway-context';
@@ -25,13 +26,13 @@ describe('StatsGuard', () => {
   });
 
   it.each([
-    { pattern: 'hello', kind: 'a request', messages: { hello: 1, echo: 0, command: 0 }, events: { note: 0 } },
-    { pattern: 'echo', kind: 'a request', messages: { hello: 0, echo: 1, command: 0 }, events: { note: 0 } },
-    { pattern: 'command', kind: 'a request', messages: { hello: 0, echo: 0, command: 1 }, events: { note: 0 } },
-    { pattern: 'note', kind: 'an event', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 1 } },
-    { pattern: 'nope', kind: 'nothing', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 0 } },
-    { pattern: 'ECHO', kind: 'nothing', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 0 } },
-    { pattern: '', kind: 'nothing', messages: { hello: 0, echo: 0, command: 0 }, events: { note: 0 } },
+    { pattern: 'hello', kind: 'a request', messages: { ...NO_MESSAGES, hello: 1 }, events: { note: 0 } },
+    { pattern: 'echo', kind: 'a request', messages: { ...NO_MESSAGES, echo: 1 }, events: { note: 0 } },
+    { pattern: 'command', kind: 'a request', messages: { ...NO_MESSAGES, command: 1 }, events: { note: 0 } },
+    { pattern: 'note', kind: 'an event', messages: { ...NO_MESSAGES }, events: { note: 1 } },
+    { pattern: 'nope', kind: 'nothing', messages: { ...NO_MESSAGES }, events: { note: 0 } },
+    { pattern: 'ECHO', kind: 'nothing', messages: { ...NO_MESSAGES }, events: { note: 0 } },
+    { pattern: '', kind: 'nothing', messages: { ...NO_MESSAGES }, events: { note: 0 } },
   ])('counts "$pattern" as $kind and lets it through', ({ pattern, messages, events }) => {
     expect(guard.canActivate(rpcContext(pattern))).toBe(true);
 
@@ -43,7 +44,7 @@ describe('StatsGuard', () => {
       guard.canActivate(rpcContext(pattern));
     }
 
-    expect(stats.snapshot().messages).toEqual({ hello: 0, echo: 3, command: 1 });
+    expect(stats.snapshot().messages).toEqual({ ...NO_MESSAGES, echo: 3, command: 1 });
     expect(stats.snapshot().events).toEqual({ note: 1 });
   });
 
@@ -56,7 +57,7 @@ describe('StatsGuard', () => {
 
     const { transports, messages, events } = stats.snapshot();
     expect([transports.tcp.messages, transports.text.messages, transports.udp.messages]).toEqual([1, 2, 1]);
-    expect(messages).toEqual({ hello: 0, echo: 2, command: 1 });
+    expect(messages).toEqual({ ...NO_MESSAGES, echo: 2, command: 1 });
     expect(events).toEqual({ note: 1 });
   });
 

@@ -1,9 +1,10 @@
 import type { ServerStats } from '@echo-pair/common';
+import { NO_MESSAGES } from '../testing/no-messages';
 import { StatsService } from './stats.service';
 
 const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
   connections: { open: 0, total: 0, rejected: 0 },
-  messages: { hello: 0, echo: 0, command: 0 },
+  messages: { ...NO_MESSAGES },
   events: { note: 0 },
   commands: {},
   errors: { total: 0, byCode: {} },
@@ -54,7 +55,7 @@ describe('StatsService', () => {
     stats.recordEvent('note', 'tcp');
 
     const snapshot = stats.snapshot();
-    expect(snapshot.messages).toEqual({ hello: 1, echo: 2, command: 1 });
+    expect(snapshot.messages).toEqual({ ...NO_MESSAGES, hello: 1, echo: 2, command: 1 });
     expect(snapshot.events).toEqual({ note: 2 });
   });
 
@@ -115,7 +116,7 @@ describe('StatsService', () => {
     expect(second).toEqual({
       uptimeSeconds: expect.any(Number) as unknown,
       connections: { open: 1, total: 1, rejected: 0 },
-      messages: { hello: 0, echo: 1, command: 0 },
+      messages: { ...NO_MESSAGES, echo: 1 },
       events: { note: 0 },
       commands: { upper: 1 },
       errors: { total: 1, byCode: { INTERNAL_ERROR: 1 } },

@@ -1,4 +1,5 @@
 import type { ServerStats } from '@echo-pair/common';
+import { NO_MESSAGES } from '../../testing/no-messages';
 import { StatsService } from '../../stats/stats.service';
 import { StatsCommand } from './stats.command';
 
@@ -19,7 +20,7 @@ describe('StatsCommand', () => {
     expect(JSON.parse(output)).toEqual<ServerStats>({
       uptimeSeconds: 12.346,
       connections: { open: 0, total: 0, rejected: 0 },
-      messages: { hello: 0, echo: 0, command: 0 },
+      messages: { ...NO_MESSAGES },
       events: { note: 0 },
       commands: {},
       errors: { total: 0, byCode: {} },
@@ -50,7 +51,7 @@ describe('StatsCommand', () => {
     expect(JSON.parse(output)).toEqual<ServerStats>({
       uptimeSeconds: 12.346,
       connections: { open: 1, total: 2, rejected: 0 },
-      messages: { hello: 0, echo: 1, command: 1 },
+      messages: { ...NO_MESSAGES, echo: 1, command: 1 },
       events: { note: 1 },
       commands: { upper: 1 },
       errors: { total: 1, byCode: { UNKNOWN_COMMAND: 1 } },
