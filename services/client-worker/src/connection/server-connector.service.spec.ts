@@ -1,4 +1,11 @@
-import { RpcClientError, type EchoClient, type HelloRequest, type HelloResponse } from '@echo-pair/common';
+import {
+  EVENT_PATTERNS,
+  REQUEST_PATTERNS,
+  RpcClientError,
+  type EchoClient,
+  type HelloRequest,
+  type HelloResponse,
+} from '@echo-pair/common';
 import { CapturedOutput } from '../testing/captured-output';
 import { FakeEchoClient, rejection } from '../testing/fake-echo-client';
 import { workerConfig } from '../testing/worker-config';
@@ -42,7 +49,7 @@ describe('ServerConnector', () => {
     expect(output.lines.slice(2)).toEqual([
       'connected to fake-echo-server 0.0.0 (instance test) at 127.0.0.1:4999 after 3 attempts',
       '  welcome   Welcome to the fake echo server!',
-      '  patterns  requests: hello, echo, command; events: note',
+      `  patterns  requests: ${REQUEST_PATTERNS.join(', ')}; events: ${EVENT_PATTERNS.join(', ')}`,
       '  commands  upper, lower, reverse, time, uptime, sleep, help, stats',
     ]);
   });

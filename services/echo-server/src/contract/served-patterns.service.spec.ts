@@ -5,40 +5,22 @@ import { Test } from '@nestjs/testing';
 import { EVENT_PATTERNS, REQUEST_PATTERNS } from '@echo-pair/common';
 import { ServedPatterns } from './served-patterns.service';
 
-@Controller()
-class EveryPattern {
-  @MessagePattern('hello')
-  hello(_data: unknown): void {}
-
-  @MessagePattern('echo')
-  echo(_data: unknown): void {}
-
-  @MessagePattern('command')
-  command(_data: unknown): void {}
-
-  @EventPattern('note')
-  note(_data: unknown): void {}
-}
-
-@Controller()
-class AllButEcho {
-  @MessagePattern('hello')
-  hello(_data: unknown): void {}
-
-  @MessagePattern('command')
-  command(_data: unknown): void {}
-
-  @EventPattern('note')
-  note(_data: unknown): void {}
-}
-
-@Controller()
-class Extra {
-  @MessagePattern('sum')
-  sum(_data: unknown): void {}
-
-  @EventPattern('audit')
-  audit(_data: unknown): void {}
+/** A controller with one handler per pattern named, decorated as Nest's own decorators do. */
+function controllerFor(requests: readonly string[], events: readonly string[]): Type<unknown> {
+  @Controller()
+  class Handlers {}
+  const decorators: Array<[readonly string[], (pattern: string) => MethodDecorator]> = [
+    [requests, (pattern) => MessagePattern(pattern)],
+    [events, (pattern) => EventPattern(pattern)],
+  ];
+  for (const [patterns, decorate] of decorators) {
+    for (const pattern of patterns) {
+      const handler = (_data: unknown): void => undefined;
+      Object.defineProperty(Handlers.prototype, pattern, { value: handler, configurable: true, writable: true });
+      decorate(pattern)(Handlers.prototype, pattern, Object.getOwnPropertyDescriptor(Handlers.prototype, pattern)!);
+    }
+  }
+  return Handlers;
 }
 
 async function served(...controllers: Type<unknown>[]): Promise<ServedPatterns> {
@@ -49,19 +31,23 @@ async function served(...controllers: Type<unknown>[]): Promise<ServedPatterns> 
 
 describe('ServedPatterns', () => {
   it('lists the patterns the controllers handle, in the contract order', async () => {
-    const patterns = await served(EveryPattern);
+    const patterns = await served(controllerFor([...REQUEST_PATTERNS].reverse(), EVENT_PATTERNS));
 
     expect(patterns.requests).toEqual([...REQUEST_PATTERNS]);
     expect(patterns.events).toEqual([...EVENT_PATTERNS]);
   });
 
   it('fails start-up naming a pattern of the contract that has no handler', async () => {
-    await expect(served(AllButEcho)).rejects.toThrow('the server does not match the wire contract: request pattern "echo" has no handler');
+    const [missing, ...rest] = REQUEST_PATTERNS;
+
+    await expect(served(controllerFor(rest, EVENT_PATTERNS))).rejects.toThrow(
+      `the server does not match the wire contract: request pattern "${missing}" has no handler`,
+    );
   });
 
   it('fails start-up naming handlers of patterns the contract lacks', async () => {
-    await expect(served(EveryPattern, Extra)).rejects.toThrow(
-      'a handler serves "sum", which the contract has no request pattern for; a handler serves event "audit", which the contract has no event pattern for',
+    await expect(served(controllerFor([...REQUEST_PATTERNS, 'not-in-contract'], [...EVENT_PATTERNS, 'audit']))).rejects.toThrow(
+      'a handler serves "not-in-contract", which the contract has no request pattern for; a handler serves event "audit", which the contract has no event pattern for',
     );
   });
 });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { validateEnvironment, WireLimits, type HelloResponse } from '@echo-pair/common';
+import { EVENT_PATTERNS, REQUEST_PATTERNS, validateEnvironment, WireLimits, type HelloResponse } from '@echo-pair/common';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -58,7 +58,7 @@ describe('HelloController', () => {
       version: PACKAGE_VERSION,
       instance: hostname(),
       serverTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) as string,
-      patterns: { requests: ['hello', 'echo', 'command'], events: ['note'] },
+      patterns: { requests: [...REQUEST_PATTERNS], events: [...EVENT_PATTERNS] },
       commands: moduleRef.get(CommandRegistry).describe(),
       limits: { ...WireLimits, maxMessageLength: 7_000_000, incompleteMessageTimeoutMs: 1500, sleepMaxMs: 250 },
     });
@@ -94,7 +94,7 @@ describe('HelloController', () => {
     const first = controller.hello({});
     first.patterns.requests.push('bogus' as never);
 
-    expect(controller.hello({}).patterns.requests).toEqual(['hello', 'echo', 'command']);
+    expect(controller.hello({}).patterns.requests).toEqual([...REQUEST_PATTERNS]);
   });
 
   it.each([
