@@ -9,9 +9,10 @@ import { ServedPatterns } from './served-patterns.service';
 function controllerFor(requests: readonly string[], events: readonly string[]): Type<unknown> {
   @Controller()
   class Handlers {}
-  const decorators: Array<[readonly string[], (pattern: string) => MethodDecorator]> = [
+  type Decorate = (target: object, key: string, descriptor: PropertyDescriptor) => void;
+  const decorators: Array<[readonly string[], (pattern: string) => Decorate]> = [
     [requests, (pattern) => MessagePattern(pattern)],
-    [events, (pattern) => EventPattern(pattern)],
+    [events, (pattern) => EventPattern(pattern) as Decorate],
   ];
   for (const [patterns, decorate] of decorators) {
     for (const pattern of patterns) {
