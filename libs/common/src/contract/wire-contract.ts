@@ -25,7 +25,9 @@ export interface EventUnit<Event extends object> {
   readonly example: Event;
 }
 
-export function request<Request extends object, Response>(unit: Omit<RequestUnit<Request, Response>, 'kind'>): RequestUnit<Request, Response> {
+export function request<Request extends object, Response>(
+  unit: Omit<RequestUnit<Request, Response>, 'kind'>,
+): RequestUnit<Request, Response> {
   return { kind: 'request', ...unit };
 }
 
