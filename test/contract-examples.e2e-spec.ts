@@ -1,16 +1,4 @@
-import {
-  CONTRACT,
-  EchoClient,
-  EVENT_PATTERNS,
-  REQUEST_PATTERNS,
-  type EventOf,
-  type EventPattern,
-  type EventUnit,
-  type RequestOf,
-  type RequestPattern,
-  type RequestUnit,
-  type ResponseOf,
-} from '@echo-pair/common';
+import { EchoClient, EVENT_PATTERNS, eventExampleOf, REQUEST_PATTERNS, requestExampleOf } from '@echo-pair/common';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
 import { readStats, statsWhen } from './support/client-calls';
 import { startTestServer } from './support/test-server';
@@ -34,7 +22,7 @@ describe('the contract examples, against a real server', () => {
   });
 
   it.each(REQUEST_PATTERNS.map((pattern) => [pattern]))('"%s" answers its example as the contract says', async (pattern) => {
-    const { request, response } = exampleOf(pattern);
+    const { request, response } = requestExampleOf(pattern);
 
     await expect(client.send(pattern, request)).resolves.toMatchObject(response);
   });
@@ -48,11 +36,3 @@ describe('the contract examples, against a real server', () => {
     expect(after.events[pattern]).toBe(before + 1);
   });
 });
-
-function exampleOf<P extends RequestPattern>(pattern: P): { request: RequestOf<P>; response: Partial<ResponseOf<P>> } {
-  return (CONTRACT.requests[pattern] as unknown as RequestUnit<RequestOf<P>, ResponseOf<P>>).example;
-}
-
-function eventExampleOf<E extends EventPattern>(pattern: E): EventOf<E> {
-  return (CONTRACT.events[pattern] as unknown as EventUnit<EventOf<E>>).example;
-}

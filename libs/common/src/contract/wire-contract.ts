@@ -78,6 +78,16 @@ export type RequestContract = { [P in RequestPattern]: { request: RequestOf<P>; 
 /** Payload type of every event pattern. */
 export type EventContract = { [E in EventPattern]: EventOf<E> };
 
+/** The contract's example call of a request pattern, typed by the pattern. */
+export function requestExampleOf<P extends RequestPattern>(pattern: P): RequestUnit<RequestOf<P>, ResponseOf<P>>['example'] {
+  return (CONTRACT.requests[pattern] as unknown as RequestUnit<RequestOf<P>, ResponseOf<P>>).example;
+}
+
+/** The contract's example payload of an event pattern, typed by the pattern. */
+export function eventExampleOf<E extends EventPattern>(pattern: E): EventOf<E> {
+  return (CONTRACT.events[pattern] as unknown as EventUnit<EventOf<E>>).example;
+}
+
 export const REQUEST_PATTERNS = Object.keys(CONTRACT.requests) as readonly RequestPattern[];
 export const EVENT_PATTERNS = Object.keys(CONTRACT.events) as readonly EventPattern[];
 

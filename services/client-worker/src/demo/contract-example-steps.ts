@@ -1,15 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
-  CONTRACT,
   EVENT_PATTERNS,
+  eventExampleOf,
   REQUEST_PATTERNS,
-  type EventOf,
+  requestExampleOf,
   type EventPattern,
-  type EventUnit,
-  type RequestOf,
   type RequestPattern,
-  type RequestUnit,
-  type ResponseOf,
 } from '@echo-pair/common';
 import { quote } from './demo-checks';
 import { expectReply, type DemoStep, type MessagePattern, type Verdict } from './demo-step';
@@ -26,7 +22,7 @@ export function contractExampleSteps(covered: ReadonlySet<MessagePattern>): Demo
 }
 
 function requestExample<P extends RequestPattern>(pattern: P): DemoStep {
-  const { example } = CONTRACT.requests[pattern] as unknown as RequestUnit<RequestOf<P>, ResponseOf<P>>;
+  const example = requestExampleOf(pattern);
   return expectReply({
     label: `${pattern} ${JSON.stringify(example.request)} (the contract's example)`,
     pattern,
@@ -36,7 +32,7 @@ function requestExample<P extends RequestPattern>(pattern: P): DemoStep {
 }
 
 function eventExample<E extends EventPattern>(pattern: E): DemoStep {
-  const { example } = CONTRACT.events[pattern] as unknown as EventUnit<EventOf<E>>;
+  const example = eventExampleOf(pattern);
   return expectReply({
     label: `${pattern} ${JSON.stringify(example)} (the contract's example)`,
     pattern,
