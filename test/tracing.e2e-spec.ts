@@ -150,6 +150,25 @@ describe('trace context across the pair', () => {
       });
     });
 
+    it("gives the server span a failure's error code with the metrics off too", async () => {
+      const quiet = await startTestServer({ LOG_FORMAT: 'json', LOG_LEVEL: 'log', METRICS_ENABLED: 'false' });
+      const quietClient = EchoClient.create({ host: quiet.host, port: quiet.port, timeoutMs: CALL_MS });
+      try {
+        expect((await rejection(quietClient.command({ name: 'no-such-command' }))).code).toBe('UNKNOWN_COMMAND');
+        await quietClient.echo({ text: 'fine' });
+
+        const ended = await spansWhen((all) => all.filter((span) => span.kind === SpanKind.SERVER).length >= 2);
+        expect(only(SpanKind.SERVER, 'command', ended).attributes).toMatchObject({
+          [TraceAttributes.OUTCOME]: 'UNKNOWN_COMMAND',
+          [TraceAttributes.ERROR_CODE]: 'UNKNOWN_COMMAND',
+        });
+        expect(only(SpanKind.SERVER, 'echo', ended).attributes).toMatchObject({ [TraceAttributes.OUTCOME]: 'ok' });
+      } finally {
+        await quietClient.close();
+        await quiet.close();
+      }
+    });
+
     it('puts the trace id in every JSON log line written while handling a message, and in no other', async () => {
       await client.hello({ client: 'traced-client' });
       await client.note({ text: 'a traced note', author: 'tester' });

@@ -109,11 +109,8 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   const tracer = activeTracer();
   const tracing = tracer === undefined ? undefined : new ServerTracing(tracer);
   if (tracing !== undefined) {
-    // The exception filter reports each failure's code to the request metrics, which pass it on.
-    if (requestMetrics !== undefined) {
-      requestMetrics.tellFailuresTo(tracing);
-      tracing.expectFailures();
-    }
+    // The exception filter reports each failure's code to the drain service, which tells the observers.
+    tracing.expectFailures();
     observers.push(tracing);
   }
   if (requestMetrics !== undefined) {

@@ -3,7 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import { RpcException, TcpContext, type TcpSocket } from '@nestjs/microservices';
 import { ErrorCodes, type RpcErrorEnvelope } from '@echo-pair/common';
 import { lastValueFrom, type Observable } from 'rxjs';
-import type { RequestMetrics } from '../metrics/request-metrics';
+import type { DrainService } from '../shutdown/drain.service';
 import { StatsService } from '../stats/stats.service';
 import { RpcEnvelopeException } from './rpc-envelope.exception';
 import { RpcErrorEnvelopeFilter } from './rpc-error-envelope.filter';
@@ -52,7 +52,7 @@ describe('RpcErrorEnvelopeFilter', () => {
 
   beforeEach(() => {
     stats = new StatsService();
-    filter = new RpcErrorEnvelopeFilter(stats);
+    filter = new RpcErrorEnvelopeFilter(stats, { failed: jest.fn() } as unknown as DrainService);
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   });
@@ -174,12 +174,12 @@ describe('RpcErrorEnvelopeFilter', () => {
     expect(warn).toHaveBeenCalledWith('"echo" from [::1]:5050: VALIDATION_FAILED "bad"');
   });
 
-  describe('with the request metrics', () => {
+  describe("reporting failures to the processing hooks' observers (metrics, tracing)", () => {
     let failed: jest.Mock;
 
     beforeEach(() => {
       failed = jest.fn();
-      filter = new RpcErrorEnvelopeFilter(stats, { failed } as unknown as RequestMetrics);
+      filter = new RpcErrorEnvelopeFilter(stats, { failed } as unknown as DrainService);
     });
 
     it("reports the failed request's context and error code, which become its outcome label", async () => {

@@ -1,9 +1,9 @@
-import { BadRequestException, Catch, Logger, Optional, type ArgumentsHost } from '@nestjs/common';
+import { BadRequestException, Catch, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { describeError, ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
 import { throwError, type Observable } from 'rxjs';
-import { RequestMetrics } from '../metrics/request-metrics';
+import { DrainService } from '../shutdown/drain.service';
 import { StatsService } from '../stats/stats.service';
 import { describeServedCall, patternAndTransportOf } from '../transport/served-call';
 
@@ -23,7 +23,7 @@ export class RpcErrorEnvelopeFilter extends BaseExceptionFilter {
 
   constructor(
     private readonly stats: StatsService,
-    @Optional() private readonly metrics?: RequestMetrics,
+    private readonly drain: DrainService,
   ) {
     super();
   }
@@ -36,7 +36,8 @@ export class RpcErrorEnvelopeFilter extends BaseExceptionFilter {
     const envelope = this.toEnvelope(exception);
     const context: unknown = host.switchToRpc().getContext();
     this.stats.recordError(envelope.code, patternAndTransportOf(context)?.transport ?? 'tcp');
-    this.metrics?.failed(context, envelope.code);
+    // The request's outcome for the metrics and the server span, through the processing hooks' observers.
+    this.drain.failed(context, envelope.code);
     const where = describeServedCall(context);
     if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
       this.logger.error(`${where}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);

@@ -146,24 +146,6 @@ describe('RequestMetrics', () => {
     expect(await samples(registry, 'echo_server_requests_total')).toEqual([expect.objectContaining({ value: 3 })]);
   });
 
-  it('passes each failure the filter reports on to the observers it was given, its own bookkeeping unchanged', async () => {
-    const told: Array<[unknown, string]> = [];
-    metrics.tellFailuresTo({ failed: (context, code) => told.push([context, code]) });
-    const failing = contextOf('command');
-    const unstarted = contextOf('echo');
-
-    request(failing, 1, 'UNKNOWN_COMMAND');
-    metrics.failed(unstarted, 'VALIDATION_FAILED');
-
-    expect(told).toEqual([
-      [failing, 'UNKNOWN_COMMAND'],
-      [unstarted, 'VALIDATION_FAILED'],
-    ]);
-    expect(await samples(registry, 'echo_server_requests_total')).toEqual([
-      { labels: { pattern: 'command', transport: 'tcp', outcome: 'UNKNOWN_COMMAND' }, value: 1 },
-    ]);
-  });
-
   it('registers on the registry it is given only: two instances do not collide', async () => {
     const other = new Registry();
     const second = new RequestMetrics(other);

@@ -24,10 +24,6 @@ const LABEL_NAMES = ['pattern', 'transport', 'outcome'] as const;
 
 type RequestLabel = (typeof LABEL_NAMES)[number];
 
-/** Also told of each failure the exception filter reports (the server spans, for their outcome). */
-export interface FailureObserver {
-  failed(context: unknown, code: ErrorCode): void;
-}
 type RequestLabels = Record<RequestLabel, string>;
 
 /** One label set: its request count (exported through the counter's `collect`), and its histogram child. */
@@ -54,7 +50,6 @@ export class RequestMetrics implements CallObserver {
   /** transport → pattern → outcome → series. */
   private readonly series = new Map<string, Map<string, Map<string, Series>>>();
   private readonly duration: Histogram<RequestLabel>;
-  private failureObservers: readonly FailureObserver[] = [];
 
   constructor(registry: Registry) {
     const series = this.series;
@@ -93,14 +88,6 @@ export class RequestMetrics implements CallObserver {
     if (this.startedAt.has(context)) {
       this.failures.set(context, code);
     }
-    for (const observer of this.failureObservers) {
-      observer.failed(context, code);
-    }
-  }
-
-  /** Passes each failure on to `observer` too: the one place the exception filter reports them. */
-  tellFailuresTo(observer: FailureObserver): void {
-    this.failureObservers = [...this.failureObservers, observer];
   }
 
   /** Processing end hook: the message's reply or error was produced (an event: its handler finished). */

@@ -275,6 +275,20 @@ describe('DrainService', () => {
     expect(seen).toEqual([context, 'ended']);
   });
 
+  it("passes the filter's failure reports to every observer that takes them, once each, whatever transport they were given with", () => {
+    const metrics = { started: jest.fn(), ended: jest.fn(), failed: jest.fn() };
+    const tracing = { started: jest.fn(), ended: jest.fn(), failed: jest.fn() };
+    const blind = { started: jest.fn(), ended: jest.fn() };
+    const context = { id: 'a call' };
+    drain.countMessagesOf(new FakeTransport(), tracing, metrics, blind);
+    drain.countMessagesOf(new FakeTransport(), tracing, metrics);
+
+    drain.failed(context, 'UNKNOWN_COMMAND');
+
+    expect(metrics.failed.mock.calls).toEqual([[context, 'UNKNOWN_COMMAND']]);
+    expect(tracing.failed.mock.calls).toEqual([[context, 'UNKNOWN_COMMAND']]);
+  });
+
   it('refuses a transport without processing hooks', () => {
     expect(() => drain.countMessagesOf({} as never)).toThrow('processing hooks of a Nest transport Server');
   });

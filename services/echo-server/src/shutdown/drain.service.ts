@@ -1,4 +1,5 @@
 import { Injectable, Logger, type ITransportServer } from '@nestjs/common';
+import type { ErrorCode } from '@echo-pair/common';
 import { Server } from '@nestjs/microservices';
 import { ConnectionTracker } from '../connections/connection-tracker.service';
 
@@ -23,6 +24,8 @@ export interface CallObserver {
    * (its trace context, which log lines written meanwhile read). Called right after `started`.
    */
   around?<T>(context: unknown, handle: () => T): T;
+  /** The exception filter produced the error envelope `code` for the message of `context` (between `started` and `ended`). */
+  failed?(context: unknown, code: ErrorCode): void;
 }
 
 /** How long a peer has, after the server's FIN, to close its side before the connection is destroyed. */
@@ -54,6 +57,7 @@ export interface DrainResult {
 export class DrainService {
   private readonly logger = new Logger('Shutdown');
   private inFlightCount = 0;
+  private readonly failureObservers = new Set<CallObserver>();
   private isDraining = false;
   private onIdle: (() => void) | undefined;
   private result: Promise<DrainResult> | undefined;
@@ -78,6 +82,7 @@ export class DrainService {
     if (!(server instanceof Server)) {
       throw new TypeError('DrainService counts messages through the processing hooks of a Nest transport Server');
     }
+    observers.filter((observer) => observer.failed !== undefined).forEach((observer) => this.failureObservers.add(observer));
     const observer = observers.length > 1 ? allOf(observers) : observers[0];
     // Typed as returning void, yet Nest passes the hook's result on (its default hook returns
     // `done()`): returning the promise keeps a failed handler's rejection observed by Nest.
@@ -102,6 +107,16 @@ export class DrainService {
       observer.ended(context);
       this.ended();
     });
+  }
+
+  /**
+   * The exception filter's one report of a failed message: passed to every observer that wants
+   * it (the metrics' outcome label, the server span's outcome), whichever of them are on.
+   */
+  failed(context: unknown, code: ErrorCode): void {
+    for (const observer of this.failureObservers) {
+      observer.failed!(context, code);
+    }
   }
 
   private ended(): void {

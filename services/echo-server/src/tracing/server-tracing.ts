@@ -69,7 +69,7 @@ export class ServerTracing implements CallObserver {
     return otelContext.with(trace.setSpan(parent, span), handle);
   }
 
-  /** The exception filter produced the error envelope `code` for this message (reported through `RequestMetrics`). */
+  /** The exception filter produced the error envelope `code` for this message (reported by the filter through `DrainService.failed`). */
   failed(rpcContext: unknown, code: ErrorCode): void {
     if (this.spans.has(rpcContext)) {
       this.failures.set(rpcContext, code);
@@ -77,7 +77,7 @@ export class ServerTracing implements CallObserver {
   }
 
   /**
-   * Failures will be reported (`failed`): a span without one is `ok`. Without this (metrics off:
+   * Failures will be reported (`failed`): a span without one is `ok`. Without this (no filter reporting:
    * nothing reports the filter's codes), spans claim no outcome rather than a wrong one.
    */
   expectFailures(): void {
