@@ -11,7 +11,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container' with { 'resolut
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec' with { 'resolution-mode': 'import' };
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec' with { 'resolution-mode': 'import' };
 import type { IService } from 'kubernetes-models/v1/Service' with { 'resolution-mode': 'import' };
-import { validateEnvironment } from '@echo-pair/common';
+import { CLOSE_GRACE_MS, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from '@echo-pair/echo-server';
 import { WORKER_MODES, WorkerEnvironment } from '@echo-pair/client-worker';
 
@@ -35,7 +35,6 @@ type RenderName = keyof typeof K8S_RENDERS;
 const RENDER_NAMES = Object.keys(K8S_RENDERS) as RenderName[];
 const MIN_KUBECTL_MINOR = 32;
 /** After the drain deadline the server gives peers 1 s to close (README "Shutdown"). */
-const CLOSE_GRACE_MS = 1_000;
 /** The side port for metrics and health over HTTP; METRICS_PORT's default once it is a setting. */
 const METRICS_PORT_DEFAULT = 9464;
 const IMAGE_PATTERN = { server: /(^|\/)echo-server(:|@|$)/, worker: /(^|\/)client-worker(:|@|$)/ } as const;

@@ -129,9 +129,6 @@ export interface RequestOptions extends CallOptions {
 
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 
-/** How long `close()` waits for the peer to close its side before destroying the socket. */
-export const CLOSE_GRACE_MS = 1_000;
-
 export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
   enabled: true,
   initialDelayMs: 100,

@@ -30,7 +30,6 @@ import { ConnectionKeeper } from './connection-keeper';
 import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
 import { EchoClientUdp } from './echo-client-udp';
 import {
-  CLOSE_GRACE_MS,
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_DEAD_AFTER_TIMEOUTS,
   DEFAULT_KEEP_ALIVE_MS,
@@ -46,6 +45,7 @@ import {
   type WhenDisconnected,
 } from './echo-client-options';
 import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type Replica, type ReplicaDiscovery } from './replica-set';
+import { CLOSE_GRACE_MS } from '../transport/destroy-unless-closed';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
 import { framedJsonSocket } from '../transport/framed-json-socket';

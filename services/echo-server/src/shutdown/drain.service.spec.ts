@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Server, type BaseRpcContext } from '@nestjs/microservices';
 import type { ClosedConnections, ConnectionTracker } from '../connections/connection-tracker.service';
-import { CLOSE_GRACE_MS, DrainService, type CallObserver } from './drain.service';
+import { CLOSE_GRACE_MS } from '@echo-pair/common';
+import { DrainService, type CallObserver } from './drain.service';
 
 /** A transport server that runs messages through Nest's processing hooks, as `ServerTCP` does. */
 class FakeTransport extends Server {

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type ITransportServer } from '@nestjs/common';
-import type { ErrorCode } from '@echo-pair/common';
+import { CLOSE_GRACE_MS, type ErrorCode } from '@echo-pair/common';
 import { Server } from '@nestjs/microservices';
 import { ConnectionTracker } from '../connections/connection-tracker.service';
 
@@ -27,9 +27,6 @@ export interface CallObserver {
   /** The exception filter produced the error envelope `code` for the message of `context` (between `started` and `ended`). */
   failed?(context: unknown, code: ErrorCode): void;
 }
-
-/** How long a peer has, after the server's FIN, to close its side before the connection is destroyed. */
-export const CLOSE_GRACE_MS = 1_000;
 
 export interface DrainResult {
   /** Every message in flight was handled and replied to before the deadline. */

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import {
+  CLOSE_GRACE_MS,
   destroyUnlessClosed,
   ErrorCodes,
   parseTextLine,
@@ -20,8 +21,6 @@ import type { TextGatewayHost } from './text-gateway-host';
 const MAX_QUEUED_LINES = 64;
 /** How long a trailing half character may wait for its other bytes, in multiples of the idle flush. */
 const INCOMPLETE_CHARACTER_FLUSHES = 30;
-/** After `quit` or an idle timeout, how long the peer has to close its side. */
-const CLOSE_GRACE_MS = 1_000;
 
 type QueuedInput = SplitEvent | { kind: 'incomplete' };
 
