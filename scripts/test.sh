@@ -1,20 +1,10 @@
 #!/usr/bin/env bash
-# Every test in one command on a fresh clone (what CI runs): installs what is missing (Node 24,
-# the npm dependencies, a Docker engine with compose v2 and the base image, openssl, python3,
-# nc, kubectl), saying what before it does, then runs `npm test`. Idempotent: on a machine that
-# has everything it installs nothing. Needs root for what it installs with apt.
+# Every test in one command on a fresh clone: installs what is missing (scripts/setup-tests.sh,
+# which says what before it installs it), then runs `npm test`. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=lib/setup.sh
-source scripts/lib/setup.sh
-
-setup_node
-setup_dependencies
-# The container suites need an engine with compose v2 and node:24-bookworm-slim.
-setup_docker
-# openssl makes the mutual-TLS suites' throwaway certificates; python3 and nc are the tutorials' clients.
-setup_apt_tools openssl:openssl python3:python3 nc:netcat-openbsd
-# The deployment-manifest suite renders deploy/k8s with `kubectl kustomize` (kubectl >= 1.32, from Debian trixie pinned low).
-bash scripts/provision-kubectl.sh
-setup_log "running npm test"
-npm test
+bash scripts/setup-tests.sh
+# setup-tests.sh may have just installed Node 24 into /usr/local/bin.
+export PATH="/usr/local/bin:$PATH"
+echo "[setup] running npm test"
+exec npm test
