@@ -1,12 +1,17 @@
 import { Patterns, type CommandRequest, type CommandResponse, type EchoResponse, type RequestPattern } from '@echo-pair/common';
 
-/** The text gateway's own commands, added to `/help` on its port. */
+/** The text gateway's own commands (the connection runs them; the others go to the command controller). */
+export const TEXT_GATEWAY_COMMANDS = [
+  { name: 'nick', help: 'nick <name>        choose your chat nick (letters and digits of any script)' },
+  { name: 'join', help: 'join <room>        enter a chat room: your lines go to its other members' },
+  { name: 'leave', help: 'leave              leave the chat room: your lines are echoed again' },
+  { name: 'who', help: 'who                members of your room, or the rooms there are' },
+  { name: 'encoding', help: 'encoding <utf-8|gbk> how this connection reads and writes text' },
+] as const;
+
+/** Added to `/help` on the gateway's port. */
 export const TEXT_GATEWAY_HELP = [
-  'nick <name>        choose your chat nick (letters and digits of any script)',
-  'join <room>        enter a chat room: your lines go to its other members',
-  'leave              leave the chat room: your lines are echoed again',
-  'who                members of your room, or the rooms there are',
-  'encoding <utf-8|gbk> how this connection reads and writes text',
+  ...TEXT_GATEWAY_COMMANDS.map((command) => command.help),
   'quit               close the connection (also /quit, exit)',
 ].join('\n');
 

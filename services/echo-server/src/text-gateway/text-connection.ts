@@ -13,6 +13,7 @@ import { GatewayContext } from '../transport/gateway-context';
 import type { ChatMember, Delivery } from './chat-member';
 import type { ChatReply } from './chat-rooms.service';
 import { LineSplitter, type SplitEvent } from './line-splitter';
+import { TEXT_GATEWAY_COMMANDS } from './reply-text';
 import { encodeText, parseEncodingName, type EncodingSetting } from './text-codec';
 import { bytesToHold, continuesCharacter, decodeLine, errorLine } from './text-line';
 import type { TextGatewayHost } from './text-gateway-host';
@@ -24,7 +25,7 @@ const INCOMPLETE_CHARACTER_FLUSHES = 30;
 
 type QueuedInput = SplitEvent | { kind: 'incomplete' };
 
-const LOCAL_COMMANDS = new Set(['nick', 'join', 'leave', 'who', 'encoding']);
+const LOCAL_COMMANDS: ReadonlySet<string> = new Set(TEXT_GATEWAY_COMMANDS.map((command) => command.name));
 
 /**
  * One text-gateway connection: its bytes become lines, its lines run one at a time through the

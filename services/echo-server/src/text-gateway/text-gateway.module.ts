@@ -9,6 +9,7 @@ import { SERVER_INSTANCE, SERVER_VERSION } from '../hello/server-info';
 import { StatsModule } from '../stats/stats.module';
 import { StatsService } from '../stats/stats.service';
 import { ChatRooms } from './chat-rooms.service';
+import { TEXT_GATEWAY_COMMANDS } from './reply-text';
 import { TextGatewayServer } from './text-gateway.server';
 
 /** The text gateway's strategy, built by Nest with what it reports to; `startEchoServer` connects it to the application. */
@@ -49,10 +50,9 @@ import { TextGatewayServer } from './text-gateway.server';
             // Plain ASCII, so that it reads right whatever encoding the client assumes.
             welcome: () =>
               `Welcome to ${serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Type a line and it comes back. ` +
-              `Commands: ${registry
-                .names()
+              `Commands: ${[...registry.names(), ...TEXT_GATEWAY_COMMANDS.map((command) => command.name)]
                 .map((name) => `/${name}`)
-                .join(' ')} /nick /join /leave /who /encoding. Type quit to leave.`,
+                .join(' ')}. Type quit to leave.`,
           },
         );
       },
