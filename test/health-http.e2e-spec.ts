@@ -136,8 +136,7 @@ describe('the HTTP side port: settings', () => {
   });
 
   it('listens on METRICS_HOST and METRICS_PORT when set', async () => {
-    const port = await freePort();
-    const server = await startTestServer({ METRICS_HOST: '127.0.0.1', METRICS_PORT: String(port), LOG_LEVEL: 'fatal' });
+    const { server, port } = await startOnAFreeMetricsPort();
     try {
       expect(server.metricsPort).toBe(port);
       expect((await get(port, '/healthz')).status).toBe(200);
@@ -181,3 +180,20 @@ describe('the HTTP side port: settings', () => {
     expect(refused).toBe(true);
   });
 });
+
+/**
+ * A server on a METRICS_PORT that was free a moment before: a port found free can be taken by
+ * another suite's server before this one binds it, so a few more ports are tried on EADDRINUSE.
+ */
+async function startOnAFreeMetricsPort(attempts = 5): Promise<{ server: RunningEchoServer; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    try {
+      return { server: await startTestServer({ METRICS_HOST: '127.0.0.1', METRICS_PORT: String(port), LOG_LEVEL: 'fatal' }), port };
+    } catch (error) {
+      if (attempt >= attempts || !String(error).includes('EADDRINUSE')) {
+        throw error;
+      }
+    }
+  }
+}
