@@ -10,6 +10,6 @@ export * from './demo/demo-runner.service';
 export * from './demo/demo-script';
 export * from './demo/demo-step';
 export * from './load/load-runner.service';
-export * from './load/percentile';
+export * from './load/latency-histogram';
 export * from './output/worker-output.service';
 export * from './repl/repl-runner.service';

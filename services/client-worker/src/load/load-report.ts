@@ -1,6 +1,5 @@
 import { formatMs } from '../output/format';
 import type { LoadTally } from './load-tally';
-import { summarizeLatencies } from './percentile';
 import type { ReplicaCalls } from './replica-calls';
 
 export interface LoadRun {
@@ -39,7 +38,7 @@ export function formatProgress({ tally, requested, durationMs }: LoadRun, replic
 
 export function formatLoadReport(run: LoadRun): string[] {
   const { tally, requested, durationMs, cutShort } = run;
-  const latency = summarizeLatencies(tally.latencies);
+  const latency = tally.latencies.summary();
   const lines = [
     `summary: sent ${tally.sent}, ok ${tally.ok}, errors ${tally.errors}, duration ${(durationMs / 1000).toFixed(3)} s, ${requestRate(tally.completed, durationMs)} req/s`,
     tally.ok > 0

@@ -105,7 +105,7 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
   }
 
   private async drive(clients: readonly EchoClient[], plan: LoadPlan): Promise<LoadRun> {
-    const tally = new LoadTally(plan.requests);
+    const tally = new LoadTally();
     const startedAt = performance.now();
     const run: LoadRun = { tally, requested: plan.requests, durationMs: 0 };
     const replicas = new ReplicaCallsTally();

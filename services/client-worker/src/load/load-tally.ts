@@ -1,26 +1,20 @@
+import { LatencyHistogram } from './latency-histogram';
+
 /** Outcomes of the load run's requests, as they complete. */
 export class LoadTally {
   sent = 0;
   ok = 0;
   errors = 0;
   readonly errorsByCode = new Map<string, number>();
-  private readonly okLatencies: Float64Array;
-
-  constructor(capacity: number) {
-    this.okLatencies = new Float64Array(capacity);
-  }
+  /** Latencies of the successful requests. */
+  readonly latencies = new LatencyHistogram();
 
   get completed(): number {
     return this.ok + this.errors;
   }
 
-  /** Latencies of the successful requests, in completion order. */
-  get latencies(): Float64Array {
-    return this.okLatencies.subarray(0, this.ok);
-  }
-
   succeeded(latencyMs: number): void {
-    this.okLatencies[this.ok] = latencyMs;
+    this.latencies.record(latencyMs);
     this.ok += 1;
   }
 
