@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
-import { BehaviorSubject, defer, filter, from, map, of, take, throwError, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, defer, filter, from, map, of, Subject, take, throwError, type Observable, type Subscription } from 'rxjs';
 import { backoffDelayMs } from './backoff';
 import type { ReconnectOptions, WhenDisconnected } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
@@ -34,20 +34,59 @@ export interface ConnectionInfo {
   lastError?: RpcClientError;
 }
 
+/** What happens to a connection: each moves the keeper per `TRANSITIONS`. */
+type ConnectionEvent =
+  /** `connect()`, or a call that needs the connection. */
+  | 'connect'
+  /** The reconnect backoff has elapsed. */
+  | 'backoffElapsed'
+  | 'opened'
+  /** The attempt under way failed. */
+  | 'failed'
+  /** The open connection's socket closed (`ClientTCP` reports `disconnected`), or was destroyed as dead. */
+  | 'dropped'
+  | 'close';
+
+/**
+ * Every state change of a keeper, in one place: the state each event leads to from each state.
+ * An event missing from a state's row changes nothing. Without reconnect, `reconnecting` is `idle`
+ * (the next call makes the next attempt).
+ */
+const TRANSITIONS: Readonly<Record<ConnectionState, Readonly<Partial<Record<ConnectionEvent, ConnectionState>>>>> = {
+  idle: { connect: 'connecting', close: 'closed' },
+  connecting: { opened: 'connected', failed: 'reconnecting', close: 'closed' },
+  connected: { dropped: 'reconnecting', close: 'closed' },
+  reconnecting: { connect: 'connecting', backoffElapsed: 'connecting', close: 'closed' },
+  closed: {},
+};
+
+/** A connect attempt that failed, as `ConnectionKeeper.failures` reports it. */
+export interface ConnectFailure {
+  /** `host:port` of the connection. */
+  target: string;
+  error: RpcClientError;
+  /** Failed attempts since the last connection, this one included. */
+  consecutiveFailures: number;
+  /** When the next attempt starts, in milliseconds; undefined without reconnect (the next call makes it). */
+  retryInMs?: number;
+}
+
 /**
  * Keeps the connection of a Nest `ClientProxy` open. Stock `ClientTCP` only connects when a
  * call is made, so after a drop every call fails until one happens to reconnect. This keeper
  * watches the proxy's `status`, and after a drop or a failed attempt reconnects in the
- * background with capped, jittered exponential backoff until `close()`.
+ * background with capped, jittered exponential backoff until `close()`. Its states and what
+ * moves them are the table `TRANSITIONS`; `move` is the only place a state changes.
  * Hand-written rather than an rxjs `retry` pipeline: the state must be shared by every call
  * (each waits for, or fails fast on, the same connection), and it outlives any one call.
  */
 export class ConnectionKeeper {
   private readonly logger = new Logger('EchoClient');
   private readonly state$ = new BehaviorSubject<ConnectionState>('idle');
+  private readonly failures$ = new Subject<ConnectFailure>();
   private attempt?: Promise<void>;
   private abandonAttempt?: (error: RpcClientError) => void;
-  private timer?: NodeJS.Timeout;
+  private backoffTimer?: NodeJS.Timeout;
   private statusSubscription?: Subscription;
   /** True from a drop or a failed attempt until the next connection. */
   private outage = false;
@@ -85,6 +124,11 @@ export class ConnectionKeeper {
     return this.state$.asObservable();
   }
 
+  /** Every failed connect attempt, until `close()`: for progress reports (a worker waiting for its server). */
+  get failures(): Observable<ConnectFailure> {
+    return this.failures$.asObservable();
+  }
+
   /** True from a drop or a failed attempt until the next connection: what `'fail-fast'` fails on. */
   get inOutage(): boolean {
     return this.outage;
@@ -104,7 +148,7 @@ export class ConnectionKeeper {
       case 'connecting':
         return this.attempt!;
       default:
-        return this.attemptNow();
+        return this.startAttempt('connect');
     }
   }
 
@@ -130,7 +174,7 @@ export class ConnectionKeeper {
         return this.outage ? throwError(() => this.notConnectedError(pattern)) : from(this.connect());
       }
       if (state === 'idle') {
-        this.attemptNow().catch(() => undefined); // its outcome arrives through state$
+        this.startAttempt('connect').catch(() => undefined); // its outcome arrives through state$
       }
       return this.state$.pipe(
         filter((next) => next === 'connected' || next === 'closed'),
@@ -190,37 +234,39 @@ export class ConnectionKeeper {
   }
 
   close(): void {
-    if (this.state === 'closed') {
+    if (!this.can('close')) {
       return;
     }
-    clearTimeout(this.timer);
+    clearTimeout(this.backoffTimer);
     this.statusSubscription?.unsubscribe();
     this.abandonAttempt?.(closedError('connect'));
-    this.state$.next('closed');
+    this.move('close');
     this.state$.complete();
+    this.failures$.complete();
   }
 
-  private attemptNow(): Promise<void> {
-    clearTimeout(this.timer);
+  /** `connect` or `backoffElapsed`: a new attempt, the keeper `connecting` until it ends. */
+  private startAttempt(event: 'connect' | 'backoffElapsed'): Promise<void> {
+    clearTimeout(this.backoffTimer);
     this.watchStatus();
     this.counts.attempts += 1;
     const attempt: Promise<void> = new Promise<void>((resolve, reject) => {
       this.abandonAttempt = reject;
       this.proxy.connect().then(resolve, (error: unknown) => reject(toRpcClientError(error, 'connect')));
     }).then(
-      (): void => this.connected(attempt),
+      (): void => this.opened(attempt),
       (error: RpcClientError): never => {
         this.failed(attempt, error);
         throw error;
       },
     );
     this.attempt = attempt;
-    this.state$.next('connecting');
+    this.move(event);
     return attempt;
   }
 
-  private connected(attempt: Promise<void>): void {
-    if (this.attempt !== attempt || this.state === 'closed') {
+  private opened(attempt: Promise<void>): void {
+    if (this.attempt !== attempt || !this.can('opened')) {
       return;
     }
     if (this.outage) {
@@ -234,38 +280,72 @@ export class ConnectionKeeper {
     this.bytesReadAtTimeout = this.socket?.bytesRead ?? 0;
     this.connectedAt = Date.now();
     this.declaredDead = false;
-    this.state$.next('connected');
+    this.move('opened');
   }
 
   private failed(attempt: Promise<void>, error: RpcClientError): void {
-    if (this.attempt !== attempt || this.state === 'closed') {
+    if (this.attempt !== attempt || !this.can('failed')) {
       return;
     }
     this.outage = true;
     this.lastError = error;
     this.counts.consecutiveFailures += 1;
     this.backoffFailures += 1;
-    this.scheduleReconnect();
+    const retryInMs = this.move('failed');
+    this.failures$.next({ target: this.target, error, consecutiveFailures: this.counts.consecutiveFailures, retryInMs });
+  }
+
+  private dropped(): void {
+    if (!this.can('dropped')) {
+      return;
+    }
+    this.counts.drops += 1;
+    this.outage = true;
+    this.backoffFailures = this.provedHealthy() ? 0 : this.backoffFailures + 1;
+    this.socket = undefined;
+    if (!this.declaredDead) {
+      this.lastError = new RpcClientError({ code: 'CONNECTION_LOST', message: `connection to ${this.target} lost`, pattern: 'connect' });
+      this.logger.warn(`connection to ${this.target} lost${this.policy.enabled ? '; reconnecting' : ''}`);
+    }
+    this.move('dropped');
+  }
+
+  private can(event: ConnectionEvent): boolean {
+    return TRANSITIONS[this.state][event] !== undefined;
+  }
+
+  /**
+   * Moves to the state `event` leads to (see `TRANSITIONS`) and tells `changes`. Entering
+   * `reconnecting` schedules the next attempt: returns in how many milliseconds.
+   */
+  private move(event: ConnectionEvent): number | undefined {
+    const next = TRANSITIONS[this.state][event];
+    if (next === undefined) {
+      return undefined;
+    }
+    if (next !== 'reconnecting') {
+      this.state$.next(next);
+      return undefined;
+    }
+    if (!this.policy.enabled) {
+      this.state$.next('idle');
+      return undefined;
+    }
+    const waitMs = backoffDelayMs(this.backoffFailures + 1, this.policy, this.random);
+    this.state$.next('reconnecting');
+    // Unreferenced: a reconnecting client alone does not keep the process alive (calls waiting on it do, by their timeouts).
+    this.backoffTimer = setTimeout(() => {
+      this.startAttempt('backoffElapsed').catch(() => undefined); // its outcome arrives through state$
+    }, waitMs).unref();
+    return waitMs;
   }
 
   /** ClientTCP reports `disconnected` when the socket of an open connection closes. */
   private watchStatus(): void {
     // `status` is a getter of every ClientProxy; a stand-in may lack it.
     this.statusSubscription ??= (this.proxy.status as Observable<string> | undefined)?.subscribe((status) => {
-      if (status === 'disconnected' && this.state === 'connected') {
-        this.counts.drops += 1;
-        this.outage = true;
-        this.backoffFailures = this.provedHealthy() ? 0 : this.backoffFailures + 1;
-        this.socket = undefined;
-        if (!this.declaredDead) {
-          this.lastError = new RpcClientError({
-            code: 'CONNECTION_LOST',
-            message: `connection to ${this.target} lost`,
-            pattern: 'connect',
-          });
-          this.logger.warn(`connection to ${this.target} lost${this.policy.enabled ? '; reconnecting' : ''}`);
-        }
-        this.scheduleReconnect();
+      if (status === 'disconnected') {
+        this.dropped();
       }
     });
   }
@@ -281,19 +361,6 @@ export class ConnectionKeeper {
     } catch {
       return undefined; // a stand-in without a socket
     }
-  }
-
-  private scheduleReconnect(): void {
-    if (!this.policy.enabled) {
-      this.state$.next('idle');
-      return;
-    }
-    const waitMs = backoffDelayMs(this.backoffFailures + 1, this.policy, this.random);
-    this.state$.next('reconnecting');
-    // Unreferenced: a reconnecting client alone does not keep the process alive (calls waiting on it do, by their timeouts).
-    this.timer = setTimeout(() => {
-      this.attemptNow().catch(() => undefined); // its outcome arrives through state$
-    }, waitMs).unref();
   }
 }
 

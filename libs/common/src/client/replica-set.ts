@@ -4,7 +4,7 @@ import { promises as dnsPromises } from 'node:dns';
 import type { Socket } from 'node:net';
 import { defer, filter, map, of, startWith, Subject, take, throwError, type Observable, type Subscription } from 'rxjs';
 import { backoffDelayMs } from './backoff';
-import { ConnectionKeeper, type ConnectionInfo, type ConnectionState } from './connection-keeper';
+import { ConnectionKeeper, type ConnectFailure, type ConnectionInfo, type ConnectionState } from './connection-keeper';
 import { CLOSE_GRACE_MS } from '../transport/destroy-unless-closed';
 import { type HostResolver, type ReconnectOptions, type WhenDisconnected } from './echo-client-options';
 import { EchoClientUdp } from './echo-client-udp';
@@ -155,6 +155,7 @@ export class ReplicaSet {
   private cursor = 0;
   /** Any change a waiting call may be waiting for: a state, a member, an ejection ended, `close()`. */
   private readonly changes$ = new Subject<void>();
+  private readonly failures$ = new Subject<ConnectFailure>();
   private closed = false;
   /** A call or `connect()` has come: resolution runs and new replicas connect at once. */
   private active = false;
@@ -180,6 +181,7 @@ export class ReplicaSet {
   static fixed(proxy: ClientProxy, keeper: ConnectionKeeper, address: string): ReplicaSet {
     const set = new ReplicaSet(undefined, undefined);
     set.members = [new Replica(address, proxy, keeper)];
+    keeper.failures.subscribe(set.failures$); // completes when the keeper closes
     return set;
   }
 
@@ -196,6 +198,11 @@ export class ReplicaSet {
   /** The proxy of a fixed set (for what only a single transport has, such as UDP's datagram limit). */
   get fixedProxy(): ClientProxy | undefined {
     return this.discovery === undefined ? this.members[0].proxy : undefined;
+  }
+
+  /** Every failed connect attempt of a replica, and every failed resolution of the name, until `close()`. */
+  get failures(): Observable<ConnectFailure> {
+    return this.failures$.asObservable();
   }
 
   /** Whether the set resolves a name (and so balances), rather than holding one fixed replica. */
@@ -401,6 +408,7 @@ export class ReplicaSet {
       member.keeper.close();
     });
     this.changes$.next();
+    this.failures$.complete();
     await Promise.all(members.map((member) => closeProxy(member.proxy)));
   }
 
@@ -519,14 +527,22 @@ export class ReplicaSet {
           `${this.resolveError.message}${this.members.length > 0 ? `; keeping its ${this.members.length} known replica(s)` : ''}`,
         );
       }
+      let retryInMs: number | undefined;
       if (this.members.length > 0) {
         if (resolveIntervalMs > 0) {
           this.scheduleResolve(resolveIntervalMs);
         }
       } else if (policy.enabled) {
-        this.scheduleResolve(backoffDelayMs(this.resolveFailures, policy, random));
+        retryInMs = backoffDelayMs(this.resolveFailures, policy, random);
+        this.scheduleResolve(retryInMs);
       }
       this.changes$.next();
+      this.failures$.next({
+        target: `${host}:${this.settings.port}`,
+        error: this.resolveError,
+        consecutiveFailures: this.resolveFailures,
+        retryInMs,
+      });
       throw this.resolveError;
     }
     if (this.closed) {
@@ -579,6 +595,7 @@ export class ReplicaSet {
     const proxy = this.discovery!.createProxy(address);
     const member = new Replica(address, proxy, new ConnectionKeeper(proxy, policy, address, random, deadAfterTimeouts));
     member.subscription = member.keeper.changes.subscribe((state) => this.changed(member, state));
+    member.keeper.failures.subscribe((failure) => this.failures$.next(failure)); // completes when the keeper closes
     this.members = [...this.members, member];
     if (this.active) {
       member.keeper.connect().catch(() => undefined); // its outcome arrives through its state
