@@ -2,31 +2,16 @@ import type { OnApplicationShutdown, Type } from '@nestjs/common';
 import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { isIP } from 'node:net';
-import {
-  catchError,
-  defer,
-  EmptyError,
-  finalize,
-  from,
-  lastValueFrom,
-  mergeMap,
-  Observable,
-  of,
-  retry,
-  tap,
-  throwError,
-  timeout,
-  timer,
-  type Subscription,
-} from 'rxjs';
+import { Observable } from 'rxjs';
 import type { CommandRequest, CommandResponse } from '../contract/command.types';
 import type { EchoRequest, EchoResponse } from '../contract/echo.types';
 import type { HelloRequest, HelloResponse } from '../contract/hello.types';
 import type { NoteEvent } from '../contract/note.types';
 import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
-import { backoffDelayMs } from './backoff';
-import { ConnectionKeeper } from './connection-keeper';
+import { withRetry } from './call-retry';
+import { ClientCall, timeoutError, type StartCall } from './client-call';
+import { ConnectionKeeper, type ConnectFailure } from './connection-keeper';
 import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
 import { EchoClientUdp } from './echo-client-udp';
 import {
@@ -44,7 +29,7 @@ import {
   type RetryOptions,
   type WhenDisconnected,
 } from './echo-client-options';
-import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type Replica, type ReplicaDiscovery } from './replica-set';
+import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type ReplicaDiscovery } from './replica-set';
 import { CLOSE_GRACE_MS } from '../transport/destroy-unless-closed';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
@@ -142,6 +127,14 @@ export class EchoClient implements OnApplicationShutdown {
   }
 
   /**
+   * Every failed connect attempt (of each replica's connection; for a name, every failed resolution
+   * too), with when the next attempt starts: what a process waiting for its server reports meanwhile.
+   */
+  get connectFailures(): Observable<ConnectFailure> {
+    return this.replicas.failures;
+  }
+
+  /**
    * The connections' state and counters: attempts, connects, drops, timeouts in a row, connections
    * found dead; and `replicas`, each replica with its own and the calls it carried (one for an IP
    * address; one per address of a name). See `EchoClientConnectionInfo`.
@@ -213,7 +206,18 @@ export class EchoClient implements OnApplicationShutdown {
    * with `CONNECTION_FAILED` if this attempt fails.
    */
   async connect(options?: CallOptions): Promise<void> {
-    await lastValueFrom(this.guard('connect', from(this.replicas.connect()), options), { defaultValue: undefined });
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timeoutError('connect', timeoutMs)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.replicas.connect(), expired]);
+    } catch (error: unknown) {
+      throw this.toError(error, 'connect');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -244,40 +248,59 @@ export class EchoClient implements OnApplicationShutdown {
     if (request === null || request === undefined) {
       return Promise.reject(notSent(pattern));
     }
-    const retryPolicy = this.retryFor(pattern, request, options);
     const start =
       traceContext === undefined
         ? (proxy: ClientProxy) => proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request)
         : (proxy: ClientProxy) => subscribedIn(traceContext, () => proxy.send<ResponseOf<P>, RequestOf<P>>(pattern, request));
-    if (retryPolicy === undefined && options?.replica === undefined) {
-      const replica = this.replicas.pick();
-      if (replica !== undefined) {
-        return this.callNow(replica, pattern, start, options, false);
-      }
-    }
-    return lastValueFrom(this.call(pattern, start, options, retryPolicy));
+    return this.call(pattern, start, options, false, this.retryFor(pattern, request, options));
   }
 
   /** `emit`, given the trace context its packet is to carry (with tracing on). */
-  private async emitNow<E extends EventPattern>(
+  private emitNow<E extends EventPattern>(
     pattern: E,
     event: EventOf<E>,
     options: CallOptions | undefined,
     traceContext?: Context,
   ): Promise<void> {
     if (event === null || event === undefined) {
-      throw notSent(pattern);
+      return Promise.reject(notSent(pattern));
     }
     const start =
       traceContext === undefined
-        ? (proxy: ClientProxy) => proxy.emit<unknown, EventOf<E>>(pattern, event)
-        : (proxy: ClientProxy) => subscribedIn(traceContext, () => proxy.emit<unknown, EventOf<E>>(pattern, event));
-    const replica = options?.replica === undefined ? this.replicas.pick() : undefined;
-    if (replica !== undefined) {
-      await this.callNow(replica, pattern, start, options, true);
-      return;
+        ? (proxy: ClientProxy) => proxy.emit<void, EventOf<E>>(pattern, event)
+        : (proxy: ClientProxy) => subscribedIn(traceContext, () => proxy.emit<void, EventOf<E>>(pattern, event));
+    return this.call(pattern, start, options, true);
+  }
+
+  /**
+   * The one path of every call: its attempts (see `ClientCall`), repeated per `retryPolicy` when
+   * it has one (see `withRetry`); the call's timeout bounds the whole, waits and repeats included.
+   */
+  private call<T>(
+    pattern: string,
+    start: StartCall<T>,
+    options: CallOptions | undefined,
+    emptyIsDone: boolean,
+    retryPolicy?: Required<RetryOptions>,
+  ): Promise<T> {
+    const call = new ClientCall<T>({
+      pattern,
+      start,
+      timeoutMs: options?.timeoutMs ?? this.defaultTimeoutMs,
+      whenDisconnected: options?.whenDisconnected ?? this.whenDisconnected,
+      replica: options?.replica,
+      emptyIsDone,
+      replicas: this.replicas,
+      toError: this.toError,
+    });
+    if (retryPolicy === undefined) {
+      return call.attempt();
     }
-    await lastValueFrom(this.call(pattern, start, options), { defaultValue: undefined });
+    const pinned = options?.replica !== undefined;
+    return withRetry(call, retryPolicy, {
+      random: this.random,
+      canRepeatAtOnce: (failedOn) => !pinned && this.replicas.resolvesName && this.replicas.hasAlternative(failedOn),
+    });
   }
 
   /**
@@ -337,167 +360,8 @@ export class EchoClient implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * One call on an open connection, without retry: what `call` does then, with one subscription and
-   * one timer instead of its operators, since most calls are of this kind. Like `timeout({ first })`,
-   * the timer stops at the first value; like `lastValueFrom`, the promise settles on completion.
-   */
-  private callNow<T>(
-    replica: Replica,
-    pattern: string,
-    start: (proxy: ClientProxy) => Observable<T>,
-    options: CallOptions | undefined,
-    emptyIsDone: boolean,
-  ): Promise<T> {
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    const replicas = this.replicas;
-    replicas.sent(replica);
-    return new Promise<T>((resolve, reject) => {
-      let last: T | undefined;
-      let hasValue = false;
-      let subscription: Subscription | undefined;
-      const timer = setTimeout(() => {
-        subscription?.unsubscribe();
-        replicas.record(replica, 'TIMEOUT');
-        replicas.release(replica);
-        reject(timeoutError(pattern, timeoutMs));
-        replica.keeper.callTimedOut();
-      }, timeoutMs);
-      const fail = (error: unknown): void => {
-        clearTimeout(timer);
-        const mapped = this.toError(error, pattern);
-        replicas.record(replica, mapped.code);
-        replicas.release(replica);
-        reject(mapped);
-      };
-      try {
-        subscription = start(replica.proxy).subscribe({
-          next: (value) => {
-            if (!hasValue) {
-              clearTimeout(timer);
-              hasValue = true;
-            }
-            last = value;
-          },
-          error: fail,
-          complete: () => {
-            clearTimeout(timer);
-            replicas.record(replica);
-            replicas.release(replica);
-            if (hasValue || emptyIsDone) {
-              resolve(last as T);
-            } else {
-              reject(new EmptyError());
-            }
-          },
-        });
-      } catch (error) {
-        fail(error);
-      }
-    });
-  }
-
-  /**
-   * One call: waits for (or fails fast without) a connection, sends, and repeats a retryable
-   * failure per `retryPolicy`, on another replica when there is one (at once, then: the wait
-   * between repeats is for a connection to come back). The whole, waits and repeats included,
-   * is bounded by the call's timeout.
-   */
-  private call<T>(
-    pattern: string,
-    start: (proxy: ClientProxy) => Observable<T>,
-    options: CallOptions | undefined,
-    retryPolicy?: Required<RetryOptions>,
-  ): Observable<T> {
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    const mode = options?.whenDisconnected ?? this.whenDisconnected;
-    const pinned = options?.replica;
-    const replicas = this.replicas;
-    let deadline = 0;
-    let sent = false;
-    /** The replica of the attempt under way, or of the last one sent. */
-    let replica: Replica | undefined;
-    /** The replica of the attempt that failed last, which a repeat avoids. */
-    let failedOn: Replica | undefined;
-    const attempt$ = defer(() => {
-      sent = false;
-      return replicas.ready(mode, pattern, failedOn, pinned);
-    }).pipe(
-      tap(() => (sent = true)),
-      mergeMap((picked) => {
-        replica = picked;
-        replicas.sent(picked);
-        let settled = false;
-        return defer(() => start(picked.proxy)).pipe(
-          catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
-          tap({
-            error: (error: RpcClientError) => {
-              settled = true;
-              replicas.record(picked, error.code);
-            },
-            complete: () => {
-              settled = true;
-              replicas.record(picked);
-            },
-          }),
-          finalize(() => {
-            if (!settled) {
-              replicas.record(picked, 'TIMEOUT'); // unsubscribed by the call's timeout
-            }
-            replicas.release(picked);
-          }),
-        );
-      }),
-      catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
-    );
-    const attempts$ = !retryPolicy
-      ? attempt$
-      : attempt$.pipe(
-          retry({
-            count: retryPolicy.attempts - 1,
-            delay: (error: RpcClientError, failures: number) => {
-              failedOn = sent ? replica : undefined;
-              // Another replica can take the repeat now; the same one is waited for, with backoff.
-              const waitMs =
-                pinned === undefined && replicas.hasAlternative(failedOn) && replicas.resolvesName
-                  ? 0
-                  : backoffDelayMs(failures, retryPolicy, this.random);
-              // A repeat that could not finish within the call's timeout is not started: the caller gets the real failure.
-              if (!error.retryable || error.code === 'TIMEOUT' || Date.now() + waitMs >= deadline) {
-                return throwError(() => error);
-              }
-              return waitMs === 0 ? of(0) : timer(waitMs);
-            },
-          }),
-        );
-    return defer(() => {
-      deadline = Date.now() + timeoutMs;
-      return attempts$;
-    }).pipe(
-      timeout({
-        first: timeoutMs,
-        with: () => {
-          if (!sent) {
-            return throwError(() => replicas.notConnectedError(pattern, timeoutMs));
-          }
-          replica?.keeper.callTimedOut();
-          return throwError(() => timeoutError(pattern, timeoutMs));
-        },
-      }),
-    );
-  }
-
-  /** Bounds `connect()` by its timeout and maps every failure to `RpcClientError`. */
-  private guard<T>(pattern: string, source: Observable<T>, options: CallOptions | undefined): Observable<T> {
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    return source.pipe(
-      timeout({ first: timeoutMs, with: () => throwError(() => timeoutError(pattern, timeoutMs)) }),
-      catchError((error: unknown) => throwError(() => this.toError(error, pattern))),
-    );
-  }
-
   /** The transport cannot tell a dropped connection from one the client closed itself; the client can. */
-  private toError(error: unknown, pattern: string): RpcClientError {
+  private readonly toError = (error: unknown, pattern: string): RpcClientError => {
     const mapped = toRpcClientError(error, pattern);
     if (mapped.code === 'CONNECTION_LOST' && this.closing) {
       return new RpcClientError({
@@ -508,7 +372,7 @@ export class EchoClient implements OnApplicationShutdown {
       });
     }
     return mapped;
-  }
+  };
 
   /** The retry policy of this request, if it is to be repeated: per call, else per client for idempotent requests. */
   private retryFor(pattern: RequestPattern, request: unknown, options: RequestOptions | undefined): Required<RetryOptions> | undefined {
@@ -587,10 +451,6 @@ const UNEXPECTED_FAILURE = 'UNEXPECTED';
  */
 function subscribedIn<T>(traceContext: Context, source: () => Observable<T>): Observable<T> {
   return new Observable<T>((subscriber) => context.with(traceContext, () => source().subscribe(subscriber)));
-}
-
-function timeoutError(pattern: string, timeoutMs: number): RpcClientError {
-  return new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern });
 }
 
 /** Nest's transport refuses null payloads; say so in the client's own terms. */
