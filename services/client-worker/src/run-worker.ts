@@ -1,7 +1,7 @@
-import { serverAddressOf } from './config/server-address';
 import { describeError, createConsoleLogger, InvalidConfigurationError, validateEnvironment } from '@echo-pair/common';
 import { Logger, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { serverAddressOf, serverPortOf } from './config/server-address';
 import { WorkerEnvironment } from './config/worker-environment';
 import { isWorkerMode, WORKER_MODES, type WorkerMode } from './config/worker-mode';
 import { ServerConnector } from './connection/server-connector.service';
@@ -54,9 +54,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
     return 2;
   }
   const mode = requested ?? environment.WORKER_MODE;
-  const metrics = environment.METRICS_ENABLED
-    ? new WorkerMetrics({ port: environment.ECHO_TRANSPORT === 'udp' ? environment.ECHO_SERVER_UDP_PORT : environment.ECHO_SERVER_PORT })
-    : undefined;
+  const metrics = environment.METRICS_ENABLED ? new WorkerMetrics({ port: serverPortOf(environment) }) : undefined;
 
   let app: INestApplicationContext;
   try {

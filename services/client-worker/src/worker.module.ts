@@ -1,16 +1,7 @@
-import {
-  clientTlsOptions,
-  ECHO_CLIENT_OPTIONS,
-  EchoClient,
-  EchoClientModule,
-  readTlsFiles,
-  tlsFilePathsOf,
-  validatedConfigModule,
-  type EchoClientOptions,
-} from '@echo-pair/common';
+import { ECHO_CLIENT_OPTIONS, EchoClient, EchoClientModule, validatedConfigModule, type EchoClientOptions } from '@echo-pair/common';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { WorkerEnvironment } from './config/worker-environment';
+import { echoClientOptionsOf } from './config/echo-client-options-of';
+import { WorkerEnvironment } from './config/worker-environment';
 import { ServerConnector } from './connection/server-connector.service';
 import { DemoRunner } from './demo/demo-runner.service';
 import { LoadRunner } from './load/load-runner.service';
@@ -29,40 +20,24 @@ export interface WorkerModuleOptions {
 }
 
 /**
- * The client worker: configuration from the environment, the typed client of the
- * configured server, and the runners of its modes. With metrics, every client (the
- * module's and those its factory makes for load mode) reports its calls and connections.
+ * The client worker: its validated environment (injectable as `WorkerEnvironment`), the typed
+ * client of the configured server with the options `echoClientOptionsOf` reads from it once,
+ * and the runners of its modes. With metrics, every client (the module's and those its factory
+ * makes for load mode) reports its calls and connections.
  */
 @Module({})
 export class WorkerModule {
   static register({ environment, input, output, metrics }: WorkerModuleOptions): DynamicModule {
-    const transport = tlsTransportOf(environment);
     return {
       module: WorkerModule,
       imports: [
+        // The same environment through `ConfigService`, for ServerConnector, which still reads it there.
         validatedConfigModule(environment),
-        EchoClientModule.registerAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<WorkerEnvironment, true>): EchoClientOptions => ({
-            host: config.get('ECHO_SERVER_HOST', { infer: true }),
-            ...serverPortOf(config),
-            timeoutMs: config.get('CALL_TIMEOUT_MS', { infer: true }),
-            reconnect: {
-              enabled: config.get('RECONNECT', { infer: true }),
-              initialDelayMs: config.get('RECONNECT_BACKOFF_MS', { infer: true }),
-              maxDelayMs: config.get('RECONNECT_BACKOFF_MAX_MS', { infer: true }),
-            },
-            whenDisconnected: config.get('WHEN_DISCONNECTED', { infer: true }),
-            deadAfterTimeouts: config.get('DEAD_AFTER_TIMEOUTS', { infer: true }),
-            keepAliveMs: config.get('TCP_KEEPALIVE_MS', { infer: true }),
-            resolveIntervalMs: config.get('ECHO_RESOLVE_INTERVAL_MS', { infer: true }),
-            retry: config.get('RETRY_IDEMPOTENT', { infer: true }) && { attempts: config.get('RETRY_ATTEMPTS', { infer: true }) },
-            ...(transport === undefined ? {} : { transport }),
-            ...(metrics === undefined ? {} : { onCall: metrics.onCall }),
-          }),
-        }),
+        // Built here, not in a provider: an unusable TLS file throws `InvalidConfigurationError` before Nest starts.
+        EchoClientModule.register(echoClientOptionsOf(environment, metrics)),
       ],
       providers: [
+        { provide: WorkerEnvironment, useValue: environment },
         { provide: WorkerOutput, useValue: output },
         { provide: WORKER_INPUT, useValue: input },
         {
@@ -95,23 +70,4 @@ export class WorkerModule {
       ],
     };
   }
-}
-
-/** The server's TCP port, or its UDP port with ECHO_TRANSPORT=udp. */
-function serverPortOf(config: ConfigService<WorkerEnvironment, true>): Pick<EchoClientOptions, 'protocol' | 'port'> {
-  const protocol = config.get('ECHO_TRANSPORT', { infer: true });
-  return { protocol, port: config.get(protocol === 'udp' ? 'ECHO_SERVER_UDP_PORT' : 'ECHO_SERVER_PORT', { infer: true }) };
-}
-
-/**
- * TLS when TLS_CA_FILE is set: the server is verified against it (by TLS_SERVER_NAME, else
- * ECHO_SERVER_HOST), with TLS_CERT_FILE/TLS_KEY_FILE as the client certificate. The files are
- * read once, here; an unusable one throws `InvalidConfigurationError`.
- */
-function tlsTransportOf(environment: WorkerEnvironment): EchoClientOptions['transport'] {
-  if (environment.TLS_CA_FILE === undefined) {
-    return undefined;
-  }
-  const material = readTlsFiles(tlsFilePathsOf(environment));
-  return { tlsOptions: clientTlsOptions(material, { serverName: environment.TLS_SERVER_NAME }) };
 }
