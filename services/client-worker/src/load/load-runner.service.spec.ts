@@ -3,7 +3,7 @@ import { CapturedOutput } from '../testing/captured-output';
 import { deferred } from '../testing/deferred';
 import { FakeEchoClient } from '../testing/fake-echo-client';
 import { ManualClock } from '../testing/manual-clock';
-import { workerConfig } from '../testing/worker-config';
+import { workerEnvironment } from '../testing/worker-config';
 import { LoadRunner } from './load-runner.service';
 
 function echoReply(text: string): EchoResponse {
@@ -40,7 +40,7 @@ describe('LoadRunner', () => {
       clients.push(client);
       return client.asEchoClient();
     };
-    return new LoadRunner(clients[0].asEchoClient(), output, workerConfig(environment), createClient);
+    return new LoadRunner(clients[0].asEchoClient(), output, workerEnvironment(environment), createClient);
   }
 
   const summary = (): string => output.lines.find((line) => line.startsWith('summary:')) ?? '';
@@ -290,7 +290,7 @@ describe('LoadRunner', () => {
     const load = new LoadRunner(
       clients[0].asEchoClient(),
       output,
-      workerConfig({ LOAD_REQUESTS: '100', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '2', WORKER_NAME: 'w' }),
+      workerEnvironment({ LOAD_REQUESTS: '100', LOAD_CONCURRENCY: '4', LOAD_CONNECTIONS: '2', WORKER_NAME: 'w' }),
       createClient,
     );
 

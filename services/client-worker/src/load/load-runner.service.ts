@@ -2,8 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EchoClient, RpcClientError } from '@echo-pair/common';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { WorkerEnvironment } from '../config/worker-environment';
+import { WorkerEnvironment } from '../config/worker-environment';
 import { formatCallError } from '../output/format';
 import { WorkerOutput } from '../output/worker-output.service';
 import type { WorkerModeRunner } from '../worker-mode-runner';
@@ -50,17 +49,17 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
   constructor(
     private readonly client: EchoClient,
     private readonly output: WorkerOutput,
-    private readonly config: ConfigService<WorkerEnvironment, true>,
+    private readonly environment: WorkerEnvironment,
     @Inject(ECHO_CLIENT_FACTORY) private readonly createClient: EchoClientFactory,
   ) {}
 
   async run(): Promise<number> {
-    const requests = this.config.get('LOAD_REQUESTS', { infer: true });
-    const concurrency = this.config.get('LOAD_CONCURRENCY', { infer: true });
+    const requests = this.environment.LOAD_REQUESTS;
+    const concurrency = this.environment.LOAD_CONCURRENCY;
     // A connection without a lane would sit idle.
-    const connections = Math.min(this.config.get('LOAD_CONNECTIONS', { infer: true }), concurrency, requests);
-    const textLength = this.config.get('LOAD_TEXT_LENGTH', { infer: true });
-    const maxSeconds = this.config.get('LOAD_MAX_SECONDS', { infer: true });
+    const connections = Math.min(this.environment.LOAD_CONNECTIONS, concurrency, requests);
+    const textLength = this.environment.LOAD_TEXT_LENGTH;
+    const maxSeconds = this.environment.LOAD_MAX_SECONDS;
     this.output.print(
       '',
       `load: ${requests} echoes of ${textLength} characters, ${concurrency} in flight over ${connections} connection${connections === 1 ? '' : 's'}, for at most ${maxSeconds} s`,
@@ -171,8 +170,8 @@ export class LoadRunner implements WorkerModeRunner, BeforeApplicationShutdown, 
         }
       }
     }
-    const name = this.config.get('WORKER_NAME', { infer: true });
-    const timeoutMs = Math.min(this.config.get('CALL_TIMEOUT_MS', { infer: true }), INSTANCE_HELLO_TIMEOUT_MS);
+    const name = this.environment.WORKER_NAME;
+    const timeoutMs = Math.min(this.environment.CALL_TIMEOUT_MS, INSTANCE_HELLO_TIMEOUT_MS);
     return Promise.all(
       [...byAddress.values()].map(async ({ client, ...served }): Promise<ReplicaServed> => {
         const options = { replica: served.address, timeoutMs, whenDisconnected: 'fail-fast', retry: false } as const;
