@@ -537,12 +537,15 @@ export class ReplicaSet {
         this.scheduleResolve(retryInMs);
       }
       this.changes$.next();
-      this.failures$.next({
-        target: `${host}:${this.settings.port}`,
-        error: this.resolveError,
-        consecutiveFailures: this.resolveFailures,
-        retryInMs,
-      });
+      if (this.members.length === 0) {
+        // Nothing to connect to: a failed attempt to reach the server (with known replicas, it is not).
+        this.failures$.next({
+          target: `${host}:${this.settings.port}`,
+          error: this.resolveError,
+          consecutiveFailures: this.resolveFailures,
+          retryInMs,
+        });
+      }
       throw this.resolveError;
     }
     if (this.closed) {
