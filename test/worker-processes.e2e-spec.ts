@@ -54,8 +54,8 @@ describe('client-worker process', () => {
       ...workerEnv,
       ECHO_SERVER_PORT: String(port),
       CONNECT_ATTEMPTS: '40',
-      CONNECT_BACKOFF_MS: '100',
-      CONNECT_BACKOFF_MAX_MS: '250',
+      RECONNECT_BACKOFF_MS: '100',
+      RECONNECT_BACKOFF_MAX_MS: '250',
     };
     const worker = startNode([compiled(WORKER), 'demo'], { env, timeoutMs: 60_000 });
     // The worker has tried and failed at least once: only now does the server start.
@@ -76,8 +76,8 @@ describe('client-worker process', () => {
       ...workerEnv,
       ECHO_SERVER_PORT: String(port),
       CONNECT_ATTEMPTS: '2',
-      CONNECT_BACKOFF_MS: '50',
-      CONNECT_BACKOFF_MAX_MS: '50',
+      RECONNECT_BACKOFF_MS: '50',
+      RECONNECT_BACKOFF_MAX_MS: '50',
     };
     const result = await runNode([compiled(WORKER), 'demo'], { env, timeoutMs: 30_000 });
     expectExitCode(result, 1);

@@ -79,8 +79,8 @@ describe('runWorker', () => {
     Object.assign(process.env, {
       ECHO_SERVER_PORT: String(await closedPort()),
       CONNECT_ATTEMPTS: '2',
-      CONNECT_BACKOFF_MS: '1',
-      CONNECT_BACKOFF_MAX_MS: '1',
+      RECONNECT_BACKOFF_MS: '1',
+      RECONNECT_BACKOFF_MAX_MS: '1',
     });
     const signalListeners = process.listenerCount('SIGTERM');
 

@@ -16,8 +16,6 @@ describe('WorkerEnvironment', () => {
       WORKER_NAME: hostname().slice(0, 64),
       CALL_TIMEOUT_MS: 5000,
       CONNECT_ATTEMPTS: 10,
-      CONNECT_BACKOFF_MS: 200,
-      CONNECT_BACKOFF_MAX_MS: 3000,
       RECONNECT: true,
       RECONNECT_BACKOFF_MS: 100,
       RECONNECT_BACKOFF_MAX_MS: 5000,
@@ -56,10 +54,10 @@ describe('WorkerEnvironment', () => {
   });
 
   it('converts numeric strings to numbers', () => {
-    const environment = validate({ ECHO_SERVER_PORT: '4100', LOAD_CONCURRENCY: '8', CONNECT_BACKOFF_MS: '0' });
+    const environment = validate({ ECHO_SERVER_PORT: '4100', LOAD_CONCURRENCY: '8', RECONNECT_BACKOFF_MS: '0' });
     expect(environment.ECHO_SERVER_PORT).toBe(4100);
     expect(environment.LOAD_CONCURRENCY).toBe(8);
-    expect(environment.CONNECT_BACKOFF_MS).toBe(0);
+    expect(environment.RECONNECT_BACKOFF_MS).toBe(0);
   });
 
   it('keeps the values it is given and ignores unrelated variables', () => {

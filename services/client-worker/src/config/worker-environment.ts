@@ -52,18 +52,15 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IntegerSetting(1, 600_000)
   CALL_TIMEOUT_MS = 5_000;
 
-  /** Calls of `hello` before giving up on the server; 1 means no retry. */
+  /**
+   * Failed connection attempts at start-up before the worker gives up on the server (they are the
+   * reconnect attempts, with RECONNECT_BACKOFF_* between them); the wait is also bounded by
+   * CONNECT_ATTEMPTS × CALL_TIMEOUT_MS. 1 means no retry.
+   */
   @IntegerSetting(1, 1_000)
   CONNECT_ATTEMPTS = 10;
 
-  /** Wait after the first failed attempt; doubled after each further one. */
-  @IntegerSetting(0, 600_000)
-  CONNECT_BACKOFF_MS = 200;
-
-  @IntegerSetting(0, 600_000)
-  CONNECT_BACKOFF_MAX_MS = 3_000;
-
-  /** Reconnect in the background after the connection drops (or a connect fails), with backoff. */
+  /** Reconnect in the background after the connection drops (or a connect fails), with backoff. Off, the worker makes one attempt at start-up. */
   @BooleanSetting()
   RECONNECT = true;
 

@@ -2,44 +2,60 @@ import {
   EVENT_PATTERNS,
   REQUEST_PATTERNS,
   RpcClientError,
+  type ConnectFailure,
   type EchoClient,
   type HelloRequest,
   type HelloResponse,
+  type RequestOptions,
 } from '@echo-pair/common';
+import { Subject } from 'rxjs';
 import { CapturedOutput } from '../testing/captured-output';
 import { FakeEchoClient, rejection } from '../testing/fake-echo-client';
-import { workerConfig } from '../testing/worker-config';
+import { workerEnvironment } from '../testing/worker-config';
 import { ServerConnector } from './server-connector.service';
 import { ServerUnavailableError } from './server-unavailable.error';
 
 describe('ServerConnector', () => {
   const refused = (): RpcClientError =>
-    new RpcClientError({ code: 'CONNECTION_FAILED', message: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:4999', pattern: 'hello' });
-  const fast = { ECHO_SERVER_PORT: '4999', CONNECT_BACKOFF_MS: '2', CONNECT_BACKOFF_MAX_MS: '5', WORKER_NAME: 'tester' };
+    new RpcClientError({ code: 'CONNECTION_FAILED', message: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:4999', pattern: 'connect' });
+  const base = { ECHO_SERVER_PORT: '4999', WORKER_NAME: 'tester' };
 
   let fake: FakeEchoClient;
   let output: CapturedOutput;
-  let hello: jest.Mock<Promise<HelloResponse>, [HelloRequest?]>;
+  /** The client's keeper reporting its failed attempts. */
+  let failures: Subject<ConnectFailure>;
+  let hello: jest.Mock<Promise<HelloResponse>, [HelloRequest?, RequestOptions?]>;
+  let answer: { resolve(reply: HelloResponse): void; reject(error: unknown): void };
 
   beforeEach(() => {
     fake = new FakeEchoClient();
     output = new CapturedOutput();
-    hello = jest.fn<Promise<HelloResponse>, [HelloRequest?]>();
+    failures = new Subject<ConnectFailure>();
+    hello = jest.fn<Promise<HelloResponse>, [HelloRequest?, RequestOptions?]>(
+      () => new Promise<HelloResponse>((resolve, reject) => (answer = { resolve, reject })),
+    );
   });
 
-  function connector(environment: Record<string, string>): ServerConnector {
-    return new ServerConnector({ hello } as unknown as EchoClient, output, workerConfig({ ...fast, ...environment }));
+  function connector(environment: Record<string, string> = {}): ServerConnector {
+    const client = { hello, connectFailures: failures.asObservable() } as unknown as EchoClient;
+    return new ServerConnector(client, output, workerEnvironment({ ...base, ...environment }));
   }
 
-  it('retries until the server answers, one line per failed attempt, then prints the welcome', async () => {
+  function fail(retryInMs: number | undefined, error = refused()): void {
+    failures.next({ target: '127.0.0.1:4999', error, consecutiveFailures: 0, retryInMs });
+  }
+
+  it('waits for the connection, one line per failed attempt of the keeper, then prints the welcome', async () => {
     const welcome = fake.helloReply();
-    hello.mockRejectedValueOnce(refused()).mockRejectedValueOnce(refused()).mockResolvedValue(welcome);
+    const waiting = connector({ CONNECT_ATTEMPTS: '5' }).waitForServer();
+    fail(2);
+    fail(3);
+    answer.resolve(welcome);
 
-    const reply = await connector({ CONNECT_ATTEMPTS: '5' }).waitForServer();
-
-    expect(reply).toBe(welcome);
-    expect(hello).toHaveBeenCalledTimes(3);
-    expect(hello).toHaveBeenCalledWith({ client: 'tester' }, { whenDisconnected: 'fail-fast' }); // its own retry loop probes
+    expect(await waiting).toBe(welcome);
+    // One hello, which waits for the keeper's connection (no retry loop of its own) within its attempts × CALL_TIMEOUT_MS.
+    expect(hello).toHaveBeenCalledTimes(1);
+    expect(hello).toHaveBeenCalledWith({ client: 'tester' }, { whenDisconnected: 'wait', timeoutMs: 25_000, retry: true });
     expect(output.lines.slice(0, 2)).toEqual([
       expect.stringMatching(
         /^server 127\.0\.0\.1:4999 not ready \(CONNECTION_FAILED: ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:4999\), attempt 1\/5, retrying in [12] ms$/,
@@ -54,63 +70,65 @@ describe('ServerConnector', () => {
     ]);
   });
 
-  it('waits longer after each failure, up to the cap', async () => {
-    hello.mockRejectedValue(refused());
-
-    await expect(
-      connector({ CONNECT_ATTEMPTS: '6', CONNECT_BACKOFF_MS: '10', CONNECT_BACKOFF_MAX_MS: '40' }).waitForServer(),
-    ).rejects.toThrow(ServerUnavailableError);
-
-    const waits = output.lines.flatMap((line) => /retrying in (\d+) ms$/.exec(line)?.slice(1) ?? []).map(Number);
-    const steps = [10, 20, 40, 40, 40];
-    expect(waits).toHaveLength(5);
-    waits.forEach((wait, index) => {
-      expect(wait).toBeGreaterThanOrEqual(steps[index] / 2);
-      expect(wait).toBeLessThanOrEqual(steps[index]);
-    });
-  });
-
   it('gives up after the last attempt with a clear error', async () => {
-    hello.mockRejectedValue(refused());
-
     const failure = connector({ CONNECT_ATTEMPTS: '3' }).waitForServer();
+    fail(1);
+    fail(2);
+    fail(4);
 
     await expect(failure).rejects.toThrow(ServerUnavailableError);
     await expect(failure).rejects.toThrow(
       'no echo server answered at 127.0.0.1:4999 after 3 attempts (last error CONNECTION_FAILED: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:4999); ' +
         'is it running? check ECHO_SERVER_HOST and ECHO_SERVER_PORT',
     );
-    expect(hello).toHaveBeenCalledTimes(3);
+    expect(hello).toHaveBeenCalledTimes(1);
     expect(output.lines).toHaveLength(3);
     expect(output.lines.at(-1)).toMatch(/, attempt 3\/3, giving up$/);
   });
 
   it('tries once when CONNECT_ATTEMPTS is 1', async () => {
-    hello.mockRejectedValue(refused());
+    const failure = connector({ CONNECT_ATTEMPTS: '1' }).waitForServer();
+    fail(100);
 
-    await expect(connector({ CONNECT_ATTEMPTS: '1' }).waitForServer()).rejects.toThrow(/after 1 attempt \(/);
+    await expect(failure).rejects.toThrow(/after 1 attempt \(/);
     expect(hello).toHaveBeenCalledTimes(1);
   });
 
-  it.each(['TIMEOUT', 'CONNECTION_LOST'] as const)('retries a %s, as waiting may cure it', async (code) => {
-    const welcome = fake.helloReply();
-    hello.mockRejectedValueOnce(new RpcClientError({ code, message: 'transport trouble', pattern: 'hello' })).mockResolvedValue(welcome);
+  it('gives up at the first failure of a client that does not reconnect (no next attempt)', async () => {
+    const failure = connector({ CONNECT_ATTEMPTS: '5' }).waitForServer();
+    fail(undefined);
 
-    await expect(connector({ CONNECT_ATTEMPTS: '2' }).waitForServer()).resolves.toBe(welcome);
-    expect(output.lines[0]).toMatch(new RegExp(`not ready \\(${code}: transport trouble\\), attempt 1/2, retrying in`));
+    await expect(failure).rejects.toThrow(/^no echo server answered at 127\.0\.0\.1:4999 after 1 attempt \(/);
+    expect(output.lines).toEqual([expect.stringMatching(/, attempt 1\/5, giving up$/)]);
+  });
+
+  it('gives up when the hello finds no connection within its deadline (an attempt that hangs)', async () => {
+    const failure = connector({ CONNECT_ATTEMPTS: '2', CALL_TIMEOUT_MS: '100' }).waitForServer();
+    answer.reject(
+      new RpcClientError({
+        code: 'CONNECTION_FAILED',
+        message: 'not connected to 127.0.0.1:4999 within 200 ms (connecting, 0 failed of 1 attempts)',
+        pattern: 'hello',
+      }),
+    );
+
+    await expect(failure).rejects.toThrow(
+      'no echo server answered at 127.0.0.1:4999 within 200 ms (last error CONNECTION_FAILED: not connected to 127.0.0.1:4999 within 200 ms',
+    );
+    expect(output.lines).toEqual([expect.stringMatching(/^server 127\.0\.0\.1:4999 not ready \(.*\), giving up$/)]);
   });
 
   it('does not retry a reply the contract does not describe', async () => {
-    hello.mockRejectedValue(new RpcClientError({ code: 'REMOTE_ERROR', message: 'Internal server error', pattern: 'hello' }));
+    const failure = connector({ CONNECT_ATTEMPTS: '5' }).waitForServer();
+    answer.reject(new RpcClientError({ code: 'REMOTE_ERROR', message: 'Internal server error', pattern: 'hello' }));
 
-    await expect(connector({ CONNECT_ATTEMPTS: '5' }).waitForServer()).rejects.toThrow(
-      'refused hello (REMOTE_ERROR: Internal server error)',
-    );
+    await expect(failure).rejects.toThrow('refused hello (REMOTE_ERROR: Internal server error)');
     expect(hello).toHaveBeenCalledTimes(1);
   });
 
   it('does not retry when the server answers with an error', async () => {
-    hello.mockRejectedValue(
+    const failure = connector({ CONNECT_ATTEMPTS: '5' }).waitForServer();
+    answer.reject(
       rejection('hello', {
         code: 'VALIDATION_FAILED',
         message: 'bad hello',
@@ -118,10 +136,16 @@ describe('ServerConnector', () => {
       }),
     );
 
-    await expect(connector({ CONNECT_ATTEMPTS: '5' }).waitForServer()).rejects.toThrow(
-      'the echo server at 127.0.0.1:4999 refused hello (VALIDATION_FAILED: bad hello)',
-    );
+    await expect(failure).rejects.toThrow('the echo server at 127.0.0.1:4999 refused hello (VALIDATION_FAILED: bad hello)');
     expect(hello).toHaveBeenCalledTimes(1);
     expect(output.lines).toEqual([]);
+  });
+
+  it('stops listening to the keeper once it is done', async () => {
+    const waiting = connector().waitForServer();
+    answer.resolve(fake.helloReply());
+    await waiting;
+
+    expect(failures.observed).toBe(false);
   });
 });

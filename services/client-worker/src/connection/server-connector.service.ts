@@ -1,79 +1,68 @@
-import { backoffDelayMs, describeError, EchoClient, RpcClientError, type HelloResponse, type RpcClientErrorCode } from '@echo-pair/common';
+import { describeError, EchoClient, RpcClientError, type HelloResponse, type RpcClientErrorCode } from '@echo-pair/common';
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { catchError, defer, lastValueFrom, retry, throwError, timer } from 'rxjs';
 import { serverAddressOf, serverAddressSettingsOf } from '../config/server-address';
-import type { WorkerEnvironment } from '../config/worker-environment';
+import { WorkerEnvironment } from '../config/worker-environment';
 import { WorkerOutput } from '../output/worker-output.service';
 import { ServerUnavailableError } from './server-unavailable.error';
 
 /**
- * Waits for the echo server: the classic tutorials' "start the server first",
- * made robust with bounded retries and a capped, jittered exponential backoff.
+ * Waits for the echo server: the classic tutorials' "start the server first", made robust. It has
+ * no retry loop of its own: the client's connection keeper makes the attempts, with its reconnect
+ * backoff (RECONNECT_BACKOFF_*), and the worker's `hello` waits for that connection. Each failed
+ * attempt is printed; after CONNECT_ATTEMPTS of them, or CONNECT_ATTEMPTS × CALL_TIMEOUT_MS in
+ * all (an attempt that hangs), it gives up.
  */
 @Injectable()
 export class ServerConnector {
   constructor(
     private readonly client: EchoClient,
     private readonly output: WorkerOutput,
-    private readonly config: ConfigService<WorkerEnvironment, true>,
+    private readonly environment: WorkerEnvironment,
   ) {}
 
-  /** Calls `hello` until the server answers, prints its welcome and returns it. */
+  /** Says `hello` once the client is connected, prints the server's welcome and returns it. */
   async waitForServer(): Promise<HelloResponse> {
-    const setting = <K extends keyof WorkerEnvironment>(key: K): WorkerEnvironment[K] => this.config.get(key, { infer: true });
-    const addressSettings = {
-      ECHO_SERVER_HOST: setting('ECHO_SERVER_HOST'),
-      ECHO_SERVER_PORT: setting('ECHO_SERVER_PORT'),
-      ECHO_SERVER_UDP_PORT: setting('ECHO_SERVER_UDP_PORT'),
-      ECHO_TRANSPORT: setting('ECHO_TRANSPORT'),
-    };
-    const server = serverAddressOf(addressSettings);
-    const attempts = this.config.get('CONNECT_ATTEMPTS', { infer: true });
-    const backoff = {
-      initialDelayMs: this.config.get('CONNECT_BACKOFF_MS', { infer: true }),
-      maxDelayMs: this.config.get('CONNECT_BACKOFF_MAX_MS', { infer: true }),
-      factor: 2,
-    };
-    const name = this.config.get('WORKER_NAME', { infer: true });
-    let attempt = 0;
+    const { CONNECT_ATTEMPTS: attempts, CALL_TIMEOUT_MS: callTimeoutMs, WORKER_NAME: name } = this.environment;
+    const server = serverAddressOf(this.environment);
+    let failures = 0;
+    let giveUp: (error: ServerUnavailableError) => void = () => undefined;
+    const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
+    const progress = this.client.connectFailures.subscribe(({ error, retryInMs }) => {
+      failures += 1;
+      const last = retryInMs === undefined || failures >= attempts;
+      this.output.print(
+        `server ${server} not ready (${describeError(error)}), attempt ${failures}/${attempts}, ${last ? 'giving up' : `retrying in ${retryInMs} ms`}`,
+      );
+      if (last) {
+        giveUp(this.noServer(server, `after ${failures} attempt${failures === 1 ? '' : 's'}`, error));
+      }
+    });
+    // `hello` is idempotent: repeated (within its timeout) should the connection drop just as it is sent.
+    const hello = this.client.hello({ client: name }, { whenDisconnected: 'wait', timeoutMs: attempts * callTimeoutMs, retry: true });
+    hello.catch(() => undefined); // lost to `gaveUp` when the attempts run out first; the client's close ends it
+    try {
+      const welcome = await Promise.race([hello, gaveUp]);
+      this.printWelcome(welcome, server, failures + 1);
+      return welcome;
+    } catch (error: unknown) {
+      if (error instanceof ServerUnavailableError) {
+        throw error;
+      }
+      if (!isTransient(error)) {
+        throw new ServerUnavailableError(`the echo server at ${server} refused hello (${describeError(error)})`);
+      }
+      this.output.print(`server ${server} not ready (${describeError(error)}), giving up`);
+      throw this.noServer(server, `within ${attempts * callTimeoutMs} ms`, error);
+    } finally {
+      progress.unsubscribe();
+    }
+  }
 
-    const hello = await lastValueFrom(
-      defer(() => {
-        attempt += 1;
-        // Each probe fails at once while the server is away; the client reconnects in the background between probes.
-        return this.client.hello({ client: name }, { whenDisconnected: 'fail-fast' });
-      }).pipe(
-        retry({
-          count: attempts - 1,
-          delay: (error: unknown, failures: number) => {
-            if (!isTransient(error)) {
-              return throwError(() => error);
-            }
-            const waitMs = backoffDelayMs(failures, backoff);
-            this.output.print(
-              `server ${server} not ready (${describeError(error)}), attempt ${failures}/${attempts}, retrying in ${waitMs} ms`,
-            );
-            return timer(waitMs);
-          },
-        }),
-        catchError((error: unknown) => {
-          if (!isTransient(error)) {
-            return throwError(() => new ServerUnavailableError(`the echo server at ${server} refused hello (${describeError(error)})`));
-          }
-          this.output.print(`server ${server} not ready (${describeError(error)}), attempt ${attempt}/${attempts}, giving up`);
-          return throwError(
-            () =>
-              new ServerUnavailableError(
-                `no echo server answered at ${server} after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-                  `(last error ${describeError(error)}); is it running? check ${serverAddressSettingsOf(addressSettings)}`,
-              ),
-          );
-        }),
-      ),
+  private noServer(server: string, how: string, lastError: unknown): ServerUnavailableError {
+    return new ServerUnavailableError(
+      `no echo server answered at ${server} ${how} (last error ${describeError(lastError)}); ` +
+        `is it running? check ${serverAddressSettingsOf(this.environment)}`,
     );
-    this.printWelcome(hello, server, attempt);
-    return hello;
   }
 
   private printWelcome(hello: HelloResponse, server: string, attempts: number): void {
