@@ -1,6 +1,6 @@
 // One bench phase of a client/server pair, as a process of its own; prints its result as JSON.
 // Usage: node bench/load-client.cjs <kind> <port> <phase>
-// Kinds: `project` (EchoClient), `project-nagle` (EchoClient, Nagle on), `stock` (Nest's ClientTCP,
+// Kinds: `project` (EchoClient), `project-other` (the EchoClient of BENCH_OTHER_CLIENT), `project-nagle` (EchoClient, Nagle on), `stock` (Nest's ClientTCP,
 // stock JsonSocket), `framed-raw` (a bare ClientProxy on the framed socket), `minimal` (the minimal
 // client of minimal-client.cjs, which the servers alone are measured with). Phases as in phases.cjs.
 require('reflect-metadata');
@@ -20,10 +20,12 @@ async function open(kind, port) {
       (text) => done(null, text),
       (error) => done(error),
     );
-  if (kind === 'project' || kind === 'project-nagle') {
+  if (kind === 'project' || kind === 'project-nagle' || kind === 'project-other') {
+    // project-other: the EchoClient of another build of libs/common (BENCH_OTHER_CLIENT, its dist directory), against this one in one run.
+    const Client = kind === 'project-other' ? require(process.env.BENCH_OTHER_CLIENT).EchoClient : EchoClient;
     const client =
-      kind === 'project'
-        ? EchoClient.create({ host: HOST, port, timeoutMs: CALL_TIMEOUT_MS })
+      kind !== 'project-nagle'
+        ? Client.create({ host: HOST, port, timeoutMs: CALL_TIMEOUT_MS })
         : new EchoClient(
             ClientProxyFactory.create({
               transport: Transport.TCP,

@@ -70,6 +70,18 @@ const PAIRS = {
     label: "R: A's server, a bare ClientProxy on the framed socket",
     phases: PAIR_PHASES,
   },
+  // BENCH_OTHER_CLIENT names the dist directory of another build of libs/common (an older commit's, say):
+  // O is P with that build's EchoClient, so that the two clients are compared in one run.
+  ...(process.env.BENCH_OTHER_CLIENT
+    ? {
+        O: {
+          server: 'project-server.cjs',
+          client: nestClient('project-other'),
+          label: `O pair: EchoClient of ${process.env.BENCH_OTHER_CLIENT} + A's server`,
+          phases: PAIR_PHASES,
+        },
+      }
+    : {}),
   // Experiments: BENCH_X_SERVER / BENCH_Y_SERVER name a server script of your own (it prints `{"port":…}` first),
   // measured like A with the minimal client, e.g. A with one change undone, against A in the same run.
   ...Object.fromEntries(
@@ -318,7 +330,7 @@ function table(summary, goals, before, after, seconds) {
   const cell = (s) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '—');
   const r2 = (value) => (value ? value.toFixed(2) : '—');
   const load = (averages) => averages.map((value) => value.toFixed(2)).join(' ');
-  const diagnostics = ['S', 'N', 'R', 'X', 'Y'].filter((name) => SELECTED.includes(name));
+  const diagnostics = ['O', 'S', 'N', 'R', 'X', 'Y'].filter((name) => SELECTED.includes(name));
   const lines = [
     `CPU: ${before.cpuModel} × ${before.cpus} (${before.platform}), Node ${before.node}`,
     `load average (1/5/15 min): ${load(before.loadAverage)} at start, ${load(after.loadAverage)} at end; ${Math.round(seconds)} s`,
