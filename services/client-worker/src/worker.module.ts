@@ -1,4 +1,4 @@
-import { ECHO_CLIENT_OPTIONS, EchoClient, EchoClientModule, validatedConfigModule, type EchoClientOptions } from '@echo-pair/common';
+import { ECHO_CLIENT_OPTIONS, EchoClient, EchoClientModule, type EchoClientOptions } from '@echo-pair/common';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { echoClientOptionsOf } from './config/echo-client-options-of';
 import { WorkerEnvironment } from './config/worker-environment';
@@ -30,12 +30,8 @@ export class WorkerModule {
   static register({ environment, input, output, metrics }: WorkerModuleOptions): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [
-        // The same environment through `ConfigService`, for ServerConnector, which still reads it there.
-        validatedConfigModule(environment),
-        // Built here, not in a provider: an unusable TLS file throws `InvalidConfigurationError` before Nest starts.
-        EchoClientModule.register(echoClientOptionsOf(environment, metrics)),
-      ],
+      // The options are built here, not in a provider: an unusable TLS file throws `InvalidConfigurationError` before Nest starts.
+      imports: [EchoClientModule.register(echoClientOptionsOf(environment, metrics))],
       providers: [
         { provide: WorkerEnvironment, useValue: environment },
         { provide: WorkerOutput, useValue: output },
