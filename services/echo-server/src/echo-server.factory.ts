@@ -68,13 +68,13 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
     host: environment.ECHO_HOST,
     port: environment.ECHO_PORT,
     ...(tlsOptions === undefined ? {} : { tlsOptions }),
+    maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
+    requirePattern: true,
     socketClass: framedJsonSocket({
       maxFrameLength: environment.MAX_MESSAGE_LENGTH,
       incompleteFrameTimeoutMs: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
       maxBufferedBytes: environment.MAX_BUFFERED_BYTES,
       maxSendBufferBytes: environment.MAX_SEND_BUFFER_BYTES,
-      maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
-      requirePattern: true,
       noDelay: environment.TCP_NO_DELAY,
       // Rejections come from connections, so only after `app` exists and listens.
       onRejection: (rejection: SocketRejection) => app.get(ConnectionTracker).rejected(rejection),

@@ -11,17 +11,6 @@ export interface FramedJsonSocketOptions {
   incompleteFrameTimeoutMs?: number;
   /** Bytes of outgoing frames that may wait for the peer before the connection is closed; 0 disables. */
   maxSendBufferBytes?: number;
-  /**
-   * Requests (frames with an `id`) of one connection that may await their final
-   * reply; further frames are left unread until one completes. 0 disables; set it
-   * on the server side only.
-   */
-  maxInFlight?: number;
-  /**
-   * Rejects frames without a `pattern` (string, number or object). Nest's server
-   * would treat such a frame as an event with no handler and never answer it, id or not. Server side only.
-   */
-  requirePattern?: boolean;
   /** Turns Nagle's algorithm off (the default): small replies leave at once instead of waiting for the peer's delayed ACK. */
   noDelay?: boolean;
   /** Called once for every connection the socket closes because of the peer; logs a warning by default. */
@@ -43,8 +32,6 @@ export function resolveFramedJsonSocketOptions(options: FramedJsonSocketOptions 
     maxBufferedBytes: options.maxBufferedBytes || defaultMaxBufferedBytes(maxFrameLength),
     incompleteFrameTimeoutMs: options.incompleteFrameTimeoutMs ?? TransportDefaults.incompleteFrameTimeoutMs,
     maxSendBufferBytes: options.maxSendBufferBytes ?? TransportDefaults.maxSendBufferBytes,
-    maxInFlight: options.maxInFlight ?? 0,
-    requirePattern: options.requirePattern ?? false,
     noDelay: options.noDelay ?? true,
     onRejection: options.onRejection ?? logRejection,
   };

@@ -132,61 +132,62 @@ describe('FramedJsonSocket', () => {
     ]);
   });
 
-  it('leaves frames unread while maxInFlight requests await their final reply, and reads on once one is answered', async () => {
-    const { raw, socket, messages } = setUp({ maxInFlight: 2 });
+  it('holds the frames after the one being delivered until resumeFrames, pausing the connection meanwhile', async () => {
+    const { raw, socket, messages } = setUp();
+    raw.on('message', (message: Record<string, unknown>) => message.id === '2' && socket.holdFrames());
 
     raw.emit('data', Buffer.concat([1, 2, 3, 4].map((id) => frame({ pattern: 'echo', data: {}, id: String(id) }))));
     expect(messages.map((m) => m.id)).toEqual(['1', '2']);
     expect(raw.paused).toBe(true);
-
-    socket.sendMessage({ id: '1', response: 'partial', isDisposed: false });
-    await tick();
+    raw.emit('data', frame({ pattern: 'echo', data: {}, id: '5' }));
     expect(messages).toHaveLength(2);
 
-    socket.sendMessage({ id: '1', isDisposed: true });
+    socket.resumeFrames();
+    expect(messages).toHaveLength(2); // from the next tick, after the replies of this one
     await tick();
-    expect(messages.map((m) => m.id)).toEqual(['1', '2', '3']);
-
-    socket.sendMessage({ id: '2', err: 'failed' });
-    await tick();
-    expect(messages.map((m) => m.id)).toEqual(['1', '2', '3', '4']);
-    expect(raw.paused).toBe(true); // 3 and 4 are in flight
-
-    socket.sendMessage({ id: '3', isDisposed: true });
-    await tick();
+    expect(messages.map((m) => m.id)).toEqual(['1', '2', '3', '4', '5']);
     expect(raw.paused).toBe(false);
   });
 
-  it('does not count events (frames without an id) as in flight', () => {
-    const { raw, messages } = setUp({ maxInFlight: 1 });
+  it('reads on only once neither held frames nor a peer not reading its replies pause the connection', async () => {
+    const { raw, socket, messages } = setUp();
+    raw.writeResult = false;
+    socket.sendMessage({ id: '0', response: 'x', isDisposed: true });
+    await tick();
+    socket.holdFrames();
+    raw.emit('data', frame({ pattern: 'echo', id: '1' }));
+    expect(raw.paused).toBe(true);
 
-    raw.emit('data', Buffer.concat([frame({ pattern: 'note', data: {} }), frame({ pattern: 'note', data: {} })]));
+    raw.writeResult = true;
+    raw.emit('drain');
+    expect(raw.paused).toBe(true);
+    expect(messages).toHaveLength(0);
 
-    expect(messages).toHaveLength(2);
+    socket.resumeFrames();
+    await tick();
+    expect(messages).toHaveLength(1);
     expect(raw.paused).toBe(false);
   });
 
-  it('rejects a frame without a pattern when the pattern is required (server side), and lets it through otherwise', () => {
-    const server = setUp({ requirePattern: true });
-    server.raw.emit(
-      'data',
-      Buffer.concat([frame({ pattern: { cmd: 'x' }, id: '1' }), frame({ pattern: 7 }), frame({ id: '2', data: {} })]),
-    );
-    expect(server.messages).toHaveLength(2);
-    expect(server.rejections).toMatchObject([{ reason: 'NO_PATTERN' }]);
+  it('rejects for its consumer once, with the same report and close as for a framing error', () => {
+    const { raw, socket, rejections, messages } = setUp();
 
-    const client = setUp();
-    client.raw.emit('data', frame({ id: '2', response: {}, isDisposed: true }));
-    expect(client.messages).toHaveLength(1);
-    expect(client.rejections).toHaveLength(0);
+    socket.reject('DUPLICATE_REQUEST_ID', 'id "x" is already in flight');
+    socket.reject('NO_PATTERN', 'a second reason is not reported');
+    raw.emit('data', frame({ pattern: 'echo', id: '1' }));
+
+    expect(rejections).toEqual([{ reason: 'DUPLICATE_REQUEST_ID', peer: '127.0.0.1:40000', detail: 'id "x" is already in flight' }]);
+    expect(raw.ended).toBe(true);
+    expect(messages).toHaveLength(0);
   });
 
-  it('rejects a request reusing the id of one still in flight', () => {
-    const { raw, rejections } = setUp({ maxInFlight: 8 });
+  it('delivers any object, with or without a pattern or an id: what a frame asks for is checked by its consumer', () => {
+    const { raw, messages, rejections } = setUp();
 
-    raw.emit('data', Buffer.concat([frame({ pattern: 'echo', id: 'same' }), frame({ pattern: 'echo', id: 'same' })]));
+    raw.emit('data', Buffer.concat([frame({ id: '2', data: {} }), frame({ id: '2', data: {} }), frame({})]));
 
-    expect(rejections).toMatchObject([{ reason: 'DUPLICATE_REQUEST_ID' }]);
+    expect(messages).toEqual([{ id: '2', data: {} }, { id: '2', data: {} }, {}]);
+    expect(rejections).toHaveLength(0);
   });
 
   it('stops reading while the peer does not read its replies, and goes on after "drain"', async () => {

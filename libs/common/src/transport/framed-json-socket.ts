@@ -32,14 +32,18 @@ type SendCallback = (error?: unknown) => void;
  * Reading: frames are cut in linear time by `FrameDecoder`; a peer that breaks
  * the framing is rejected with a reason at the first offending byte. Writing:
  * the frames sent within one tick go out in one buffer and one write, 16 at most.
+ *
+ * It knows frames, not requests: rules about what a frame asks for (a pattern, a
+ * request id, how many requests may wait for their reply) are the server strategy's,
+ * which uses `reject` and `holdFrames`/`resumeFrames` to enforce them.
  */
 export class FramedJsonSocket extends TcpSocket {
   private readonly decoder: FrameDecoder;
-  private readonly inFlight: Set<unknown> | undefined;
   private readonly outgoing: string[] = [];
   private readonly callbacks: SendCallback[] = [];
   private flushScheduled = false;
   private writeBlocked = false;
+  private framesHeld = false;
   private readPaused = false;
   private readPending = false;
   private rejected = false;
@@ -52,7 +56,6 @@ export class FramedJsonSocket extends TcpSocket {
   ) {
     super(socket);
     this.decoder = new FrameDecoder(settings.maxFrameLength, settings.maxBufferedBytes);
-    this.inFlight = settings.maxInFlight > 0 ? new Set() : undefined;
     if (settings.noDelay) {
       socket.setNoDelay(true);
     }
@@ -101,13 +104,40 @@ export class FramedJsonSocket extends TcpSocket {
     if (callback) {
       this.callbacks.push(callback);
     }
-    if (this.inFlight !== undefined) {
-      this.settle(message);
-    }
     if (this.outgoing.length >= MAX_BATCH_FRAMES) {
       this.writeBatch(this.outgoing, this.outgoing.length);
       this.outgoing.length = 0;
     } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  /**
+   * Stops delivering frames, and reading the connection, until `resumeFrames`: what the peer
+   * sends meanwhile waits in the kernel, and TCP flow control slows the peer down. Called while a
+   * frame is delivered, it is the last one delivered. The same pause as while the peer does not
+   * read its replies; reading resumes once neither holds it.
+   */
+  holdFrames(): void {
+    if (this.framesHeld || this.rejected) {
+      return;
+    }
+    this.framesHeld = true;
+    this.syncReading();
+  }
+
+  /** Delivers frames again after `holdFrames`, from the next tick on (after the replies sent in this one). */
+  resumeFrames(): void {
+    if (!this.framesHeld) {
+      return;
+    }
+    this.framesHeld = false;
+    if (this.rejected || !this.isWritable()) {
+      return;
+    }
+    this.readPending = true;
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
     }
@@ -134,6 +164,7 @@ export class FramedJsonSocket extends TcpSocket {
     this.syncFrameTimer();
   }
 
+  /** Parses a frame and emits it as a `message`: framing-level checks only (it is JSON, and an object). */
   private dispatch(text: string): void {
     let message: unknown;
     try {
@@ -149,41 +180,16 @@ export class FramedJsonSocket extends TcpSocket {
       );
       return;
     }
-    if (this.settings.requirePattern && !hasPattern(message)) {
-      this.reject('NO_PATTERN', 'frame body is an object without a pattern');
-      return;
-    }
-    if (this.inFlight !== undefined && 'id' in message && message.id !== undefined) {
-      if (this.inFlight.has(message.id)) {
-        this.reject('DUPLICATE_REQUEST_ID', `id ${JSON.stringify(message.id).slice(0, 80)} is already in flight`);
-        return;
-      }
-      this.inFlight.add(message.id);
-    }
     this.socket.emit('message', message);
-  }
-
-  /** A reply with `isDisposed` or `err` is the last one of its request. */
-  private settle(message: unknown): void {
-    if (typeof message !== 'object' || message === null || !('id' in message)) {
-      return;
-    }
-    const reply = message as { id: unknown; isDisposed?: unknown; err?: unknown };
-    if (reply.isDisposed !== true && (reply.err === undefined || reply.err === null)) {
-      return;
-    }
-    const wasSaturated = this.isSaturated();
-    if (this.inFlight!.delete(reply.id) && wasSaturated) {
-      this.readPending = true; // resumed by the flush, outside the caller's stack
-    }
   }
 
   private isWritable(): boolean {
     return !this.socket.writableEnded && !this.socket.destroyed;
   }
 
+  /** Frames wait while the peer does not read its replies, or while the frames' consumer holds them. */
   private isSaturated(): boolean {
-    return this.writeBlocked || (this.inFlight !== undefined && this.inFlight.size >= this.settings.maxInFlight);
+    return this.writeBlocked || this.framesHeld;
   }
 
   private readonly flush = (): void => {
@@ -319,8 +325,9 @@ export class FramedJsonSocket extends TcpSocket {
    * Reports the peer once and closes the connection. Replies already produced
    * still go out before the FIN unless `destroy` is set (the peer is not reading,
    * or holds too much); a peer that does not close its side is cut off after a grace period.
+   * The server strategy calls it too, for a frame that breaks its rules; `onRejection` hears of every one.
    */
-  private reject(reason: SocketRejectionReason, detail: string, { destroy = false } = {}): void {
+  reject(reason: SocketRejectionReason, detail: string, { destroy = false } = {}): void {
     if (this.rejected) {
       return;
     }
@@ -346,18 +353,13 @@ export class FramedJsonSocket extends TcpSocket {
 }
 
 /** A `socketClass` for Nest's TCP transport (server or client) with these limits. */
-export function framedJsonSocket(options?: FramedJsonSocketOptions): Type<TcpSocket> {
+export function framedJsonSocket(options?: FramedJsonSocketOptions): Type<FramedJsonSocket> {
   const settings = resolveFramedJsonSocketOptions(options);
   return class ConfiguredFramedJsonSocket extends FramedJsonSocket {
     constructor(socket: Socket) {
       super(socket, settings);
     }
   };
-}
-
-function hasPattern(message: object): boolean {
-  const pattern = (message as { pattern?: unknown }).pattern;
-  return typeof pattern === 'string' || typeof pattern === 'number' || (typeof pattern === 'object' && pattern !== null);
 }
 
 /** Writes `value` in decimal ASCII at `position`; returns the position after it. */

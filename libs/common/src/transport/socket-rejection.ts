@@ -1,6 +1,6 @@
 /**
- * Why a connection was closed by the framed socket. Each has its own code in
- * the log line and its own counter in the server's `stats`.
+ * Why a connection was closed by the framed socket, or by the server through it (the frame
+ * broke a request rule). Each has its own code in the log line and its own counter in the server's `stats`.
  */
 export const SOCKET_REJECTION_REASONS = [
   /** The header is not 1–N digits (no leading zero) followed by `#`. */
@@ -19,9 +19,9 @@ export const SOCKET_REJECTION_REASONS = [
   'INVALID_JSON',
   /** The frame body is JSON but not an object (null, a number, an array…). */
   'NOT_AN_OBJECT',
-  /** The frame is an object without a `pattern` (checked on the server side only): Nest would drop it without a reply. */
+  /** The frame is an object without a `pattern` (checked by the server strategy): Nest would drop it without a reply. */
   'NO_PATTERN',
-  /** A request reused the id of a request of the same connection still in flight. */
+  /** A request reused the id of a request of the same connection still in flight (checked by the server strategy). */
   'DUPLICATE_REQUEST_ID',
   /** The peer reads its replies too slowly: more than the send-buffer limit waits for it. */
   'SEND_BUFFER_LIMIT',

@@ -31,8 +31,10 @@ import {
 } from '@nestjs/microservices';
 import { once } from 'node:events';
 import { createConnection, type AddressInfo, type Server as NetServer } from 'node:net';
-import { firstValueFrom, from, lastValueFrom, map, Observable, of, tap, throwError, toArray } from 'rxjs';
-import { EchoServerTcp } from './echo-server-tcp';
+import { firstValueFrom, from, lastValueFrom, map, Observable, of, Subject, tap, throwError, toArray } from 'rxjs';
+import { framedJsonSocket, type SocketRejection } from '@echo-pair/common';
+import { FakeNetSocket } from '../../../../libs/common/src/transport/fake-net-socket';
+import { EchoServerTcp, type EchoServerTcpOptions } from './echo-server-tcp';
 
 /** Exposes the protected lookup of both classes, to compare them. */
 function routeOf(server: ServerTCP, pattern: string): string {
@@ -75,6 +77,191 @@ describe('EchoServerTcp', () => {
       } finally {
         parse.mockRestore();
       }
+    });
+  });
+
+  /**
+   * The request rules, over the framed socket on a fake connection (`bindHandler`, as the server
+   * does for each connection it accepts). `messages` are the frames the server took: delivered by
+   * the socket, and not rejected.
+   */
+  describe('request rules', () => {
+    type Frame = Record<string, unknown>;
+    type Handler = (data: unknown) => unknown;
+
+    function frame(message: unknown): Buffer {
+      const json = JSON.stringify(message);
+      return Buffer.from(`${json.length}#${json}`);
+    }
+
+    /** A few turns of the event loop: a stream's packets go out on the next tick, frames are read on after the flush. */
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+    function serve(
+      options: Pick<EchoServerTcpOptions, 'maxInFlight' | 'requirePattern'>,
+      handlers: { requests?: Record<string, Handler>; events?: Record<string, Handler> } = {},
+    ) {
+      const rejections: SocketRejection[] = [];
+      const server = new EchoServerTcp({
+        port: 0,
+        ...options,
+        socketClass: framedJsonSocket({ incompleteFrameTimeoutMs: 0, onRejection: (rejection) => rejections.push(rejection) }),
+      });
+      for (const [events, byPattern] of [
+        [false, handlers.requests],
+        [true, handlers.events],
+      ] as const) {
+        // As Nest builds them: a function of the data returning a promise, rejected when the handler throws.
+        Object.entries(byPattern ?? {}).forEach(([pattern, handler]) =>
+          server.addHandler(pattern, (data: unknown) => new Promise((resolve) => resolve(handler(data))), events),
+        );
+      }
+      const raw = new FakeNetSocket();
+      server.bindHandler(raw.asSocket());
+      // After the server's own listener: a frame it rejected is not taken.
+      const messages: Frame[] = [];
+      raw.on('message', (message: Frame) => rejections.length === 0 && messages.push(message));
+      return { server, raw, rejections, messages };
+    }
+
+    /** Frames as they went out, parsed. */
+    function repliesOf(raw: FakeNetSocket): Frame[] {
+      const text = raw.output().toString();
+      const replies: Frame[] = [];
+      for (let at = 0; at < text.length;) {
+        const hash = text.indexOf('#', at);
+        const length = Number(text.slice(at, hash));
+        replies.push(JSON.parse(text.slice(hash + 1, hash + 1 + length)) as Frame);
+        at = hash + 1 + length;
+      }
+      return replies;
+    }
+
+    it('leaves frames unread while maxInFlight requests await their final reply, and reads on once one is answered', async () => {
+      const streams: Subject<unknown>[] = [];
+      const { raw, messages } = serve(
+        { maxInFlight: 2 },
+        {
+          requests: {
+            echo: () => {
+              const stream = new Subject<unknown>();
+              streams.push(stream);
+              return stream;
+            },
+          },
+        },
+      );
+
+      raw.emit('data', Buffer.concat([1, 2, 3, 4].map((id) => frame({ pattern: 'echo', data: {}, id: String(id) }))));
+      expect(messages.map((m) => m.id)).toEqual(['1', '2']);
+      expect(raw.paused).toBe(true);
+      await settle();
+
+      streams[0].next('partial');
+      await settle();
+      expect(messages).toHaveLength(2);
+
+      streams[0].complete();
+      await settle();
+      expect(messages.map((m) => m.id)).toEqual(['1', '2', '3']);
+
+      streams[1].error('failed');
+      await settle();
+      expect(messages.map((m) => m.id)).toEqual(['1', '2', '3', '4']);
+      expect(raw.paused).toBe(true); // 3 and 4 are in flight
+
+      streams[2].complete();
+      await settle();
+      expect(raw.paused).toBe(false);
+    });
+
+    it('does not count events (frames without an id) as in flight', () => {
+      const { raw, messages } = serve({ maxInFlight: 1 }, { events: { note: () => undefined } });
+
+      raw.emit('data', Buffer.concat([frame({ pattern: 'note', data: {} }), frame({ pattern: 'note', data: {} })]));
+
+      expect(messages).toHaveLength(2);
+      expect(raw.paused).toBe(false);
+    });
+
+    it('rejects a frame without a pattern when the pattern is required (server side), and lets it through otherwise', () => {
+      const server = serve({ requirePattern: true }, { requests: { '{"cmd":"x"}': () => 'x' }, events: { '7': () => undefined } });
+      server.raw.emit(
+        'data',
+        Buffer.concat([frame({ pattern: { cmd: 'x' }, id: '1' }), frame({ pattern: 7 }), frame({ id: '2', data: {} })]),
+      );
+      expect(server.messages).toHaveLength(2);
+      expect(server.rejections).toMatchObject([{ reason: 'NO_PATTERN' }]);
+
+      // The framed socket alone (a client's) has no such rule.
+      const raw = new FakeNetSocket();
+      const client = { raw, messages: [] as Frame[], rejections: [] as SocketRejection[] };
+      new (framedJsonSocket({ onRejection: (rejection) => client.rejections.push(rejection) }))(raw.asSocket());
+      raw.on('message', (message: Frame) => client.messages.push(message));
+      client.raw.emit('data', frame({ id: '2', response: {}, isDisposed: true }));
+      expect(client.messages).toHaveLength(1);
+      expect(client.rejections).toHaveLength(0);
+    });
+
+    it('rejects a request reusing the id of one still in flight', () => {
+      const { raw, rejections } = serve({ maxInFlight: 8 }, { requests: { echo: () => new Promise(() => undefined) } });
+
+      raw.emit('data', Buffer.concat([frame({ pattern: 'echo', id: 'same' }), frame({ pattern: 'echo', id: 'same' })]));
+
+      expect(rejections).toMatchObject([{ reason: 'DUPLICATE_REQUEST_ID' }]);
+    });
+
+    it('lets an id be reused once its request has been answered', async () => {
+      const { raw, rejections } = serve({ maxInFlight: 8 }, { requests: { echo: (data) => data } });
+
+      raw.emit('data', frame({ pattern: 'echo', data: 1, id: 'same' }));
+      await settle();
+      raw.emit('data', frame({ pattern: 'echo', data: 2, id: 'same' }));
+      await settle();
+
+      expect(rejections).toHaveLength(0);
+      expect(repliesOf(raw)).toEqual([
+        { response: 1, isDisposed: true, id: 'same' },
+        { response: 2, isDisposed: true, id: 'same' },
+      ]);
+    });
+
+    it("ends a request at Nest's reply to a pattern without a handler, and at a handler's failure, which gets no reply", async () => {
+      const { server, raw, messages } = serve(
+        { maxInFlight: 1 },
+        {
+          requests: {
+            broken: () => {
+              throw new Error('boom');
+            },
+          },
+        },
+      );
+      const failures: unknown[] = [];
+      (server as unknown as { handleError(error: unknown): void }).handleError = (error) => failures.push(error);
+
+      raw.emit(
+        'data',
+        Buffer.concat([
+          frame({ pattern: 'nowhere', id: '1' }),
+          frame({ pattern: 'broken', id: '2' }),
+          frame({ pattern: 'nowhere', id: '3' }),
+        ]),
+      );
+      expect(messages.map((m) => m.id)).toEqual(['1']);
+      await settle();
+      await settle();
+
+      expect(messages.map((m) => m.id)).toEqual(['1', '2', '3']);
+      expect(repliesOf(raw).map((reply) => reply.id)).toEqual(['1', '3']);
+      expect(failures).toEqual([new Error('boom')]);
+      expect(raw.paused).toBe(false);
+    });
+
+    it('needs the framed socket to enforce the rules', () => {
+      expect(() => new EchoServerTcp({ port: 0, maxInFlight: 4 })).toThrow(TypeError);
+      expect(() => new EchoServerTcp({ port: 0, requirePattern: true })).toThrow(TypeError);
+      expect(() => new EchoServerTcp({ port: 0 })).not.toThrow();
     });
   });
 

@@ -1,12 +1,30 @@
-import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
+import { FramedJsonSocket } from '@echo-pair/common';
+import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpOptions, TcpSocket, WritePacket } from '@nestjs/microservices';
 import { IncomingRequestDeserializer, ServerTCP, TcpContext } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
 import { finalize } from 'rxjs/operators';
 
 /** Characters a JSON text can begin with: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
 const JSON_START = /^[\s{["\-0-9tfn]/;
+/** What `handleMessage` returns for a frame it rejected (Nest's socket listener chains `.catch` on it). */
+const REJECTED = Promise.resolve();
 
 type IncomingPacket = ReadPacket & Partial<PacketId> & { metadata?: PacketMetadata };
+
+/** Nest's TCP options, and the request rules of this server; the rules need a `FramedJsonSocket` as `socketClass`. */
+export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']> {
+  /**
+   * Requests (frames with an `id`) of one connection that may await their final reply; further
+   * frames are left unread until one completes, and a request reusing the id of one in flight
+   * is rejected (`DUPLICATE_REQUEST_ID`). 0 (the default) disables both.
+   */
+  maxInFlight?: number;
+  /**
+   * Rejects frames without a `pattern` (string, number or object): `NO_PATTERN`. Nest would treat
+   * such a frame as an event with no handler and never answer it, id or not.
+   */
+  requirePattern?: boolean;
+}
 
 /**
  * Nest's TCP transport server with two cheaper steps per message and the same behaviour.
@@ -32,82 +50,190 @@ type IncomingPacket = ReadPacket & Partial<PacketId> & { metadata?: PacketMetada
  * - events, requests without a handler, and any deserializer but Nest's own (which may be
  *   asynchronous) take the stock path.
  *
+ * **Request rules** (`maxInFlight`, `requirePattern`; off by default). A frame without a pattern,
+ * or a request reusing the id of one in flight, closes the connection through the framed socket's
+ * `reject` (its `onRejection` hears of it, once). A request is in flight from its dispatch until its
+ * final reply is sent (`isDisposed`, or an error), or until it ends without one (its handler
+ * rejected; an event-shaped packet); with `maxInFlight` of them the connection's frames are held
+ * (`holdFrames`) until one ends. Frames taking a stock path (events, requests without a handler, a
+ * custom deserializer) are in flight until that path settles: a stream produced through a custom
+ * deserializer is released once subscribed, before its last packet.
+ *
  * It overrides `handleMessage` and uses protected members of `Server` (`onProcessingStartHook`,
  * `createProcessingEndHookRunner`, `send`, `serializer`): check it when upgrading Nest; the spec
  * runs it side by side with stock `ServerTCP`.
  */
 export class EchoServerTcp extends ServerTCP {
+  private readonly maxInFlight: number;
+  private readonly requirePattern: boolean;
+  /** Per connection, the ids of its requests in flight (with `maxInFlight` only). */
+  private readonly inFlight = new WeakMap<TcpSocket, Set<unknown>>();
+
+  constructor(options: EchoServerTcpOptions) {
+    super(options);
+    this.maxInFlight = options.maxInFlight ?? 0;
+    this.requirePattern = options.requirePattern ?? false;
+    const framed = this.socketClass === FramedJsonSocket || this.socketClass.prototype instanceof FramedJsonSocket;
+    if ((this.maxInFlight > 0 || this.requirePattern) && !framed) {
+      throw new TypeError('EchoServerTcp: maxInFlight and requirePattern need a FramedJsonSocket as socketClass (framedJsonSocket())');
+    }
+  }
+
   protected override getRouteFromPattern(pattern: string): string {
     return JSON_START.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
   }
 
   override handleMessage(socket: TcpSocket, rawMessage: unknown): Promise<unknown> {
-    if (Object.getPrototypeOf(this.deserializer) !== IncomingRequestDeserializer.prototype) {
-      return super.handleMessage(socket, rawMessage);
+    let requests: Set<unknown> | undefined;
+    let id: unknown;
+    if (this.requirePattern || this.maxInFlight > 0) {
+      // With the rules on, the socket is a FramedJsonSocket: its messages are objects.
+      const message = rawMessage as { pattern?: unknown; id?: unknown };
+      if (this.requirePattern && !hasPattern(message.pattern)) {
+        (socket as FramedJsonSocket).reject('NO_PATTERN', 'frame body is an object without a pattern');
+        return REJECTED;
+      }
+      id = message.id;
+      if (this.maxInFlight > 0 && id !== undefined) {
+        requests = this.requestsOf(socket);
+        if (requests.has(id)) {
+          (socket as FramedJsonSocket).reject('DUPLICATE_REQUEST_ID', `id ${JSON.stringify(id).slice(0, 80)} is already in flight`);
+          return REJECTED;
+        }
+        requests.add(id);
+        if (requests.size >= this.maxInFlight) {
+          (socket as FramedJsonSocket).holdFrames();
+        }
+      }
     }
+    if (Object.getPrototypeOf(this.deserializer) !== IncomingRequestDeserializer.prototype) {
+      return this.stockPath(socket, rawMessage, requests, id);
+    }
+    let entered = false;
     // Stock `handleMessage` is async: whatever fails here rejects (Nest's socket listener logs it), never throws.
     try {
       // The stock deserializer is synchronous: awaiting it only costs a turn of the microtask queue.
       const packet = this.deserializer.deserialize(rawMessage) as IncomingPacket;
       if (packet.id === undefined) {
-        return super.handleMessage(socket, packet); // an event: the stock path (the deserializer returns a packet as it is)
+        return this.stockPath(socket, packet, requests, id); // an event: the stock path (the deserializer returns a packet as it is)
       }
       const pattern = this.getPatternAsString(packet.pattern);
       const handler = this.getHandlerByPattern(pattern);
       if (!handler) {
-        return super.handleMessage(socket, packet);
+        return this.stockPath(socket, packet, requests, id);
       }
       const context = new TcpContext([socket, pattern, packet.metadata]);
-      const started = this.onProcessingStartHook(this.transportId, context, () =>
-        this.runRequest(handler, socket, packet, context),
-      ) as unknown;
+      // From here the request (`packet` is the message itself, so `packet.id` is `id`) ends in `runRequest`.
+      const started = this.onProcessingStartHook(this.transportId, context, () => {
+        entered = true;
+        return this.runRequest(handler, socket, packet, context, requests);
+      }) as unknown;
       // Nest's socket listener chains `.catch` on what this returns.
       return started instanceof Promise ? started : Promise.resolve(started);
     } catch (error) {
+      if (!entered) {
+        this.release(socket, requests, id); // no reply will come
+      }
       // Rejects with what was thrown, as the stock async method does.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
   }
 
+  /** Stock `handleMessage`; a request it takes is in flight until it settles (it sends Nest's "no handler" reply before). */
+  private stockPath(socket: TcpSocket, message: unknown, requests: Set<unknown> | undefined, id: unknown): Promise<unknown> {
+    const handled = super.handleMessage(socket, message);
+    return requests === undefined ? handled : handled.finally(() => this.release(socket, requests, id));
+  }
+
   /** The request's handler, then its reply; what stock `runWithProcessingHooks` and `handleRequest` do, with one promise. */
-  private runRequest(handler: MessageHandler, socket: TcpSocket, packet: IncomingPacket, context: TcpContext): Promise<void> {
+  private runRequest(
+    handler: MessageHandler,
+    socket: TcpSocket,
+    packet: IncomingPacket,
+    context: TcpContext,
+    requests: Set<unknown> | undefined,
+  ): Promise<void> {
     const runEndHook = this.createProcessingEndHookRunner(context);
     let result: Promise<unknown>;
     try {
       result = Promise.resolve(handler(packet.data, context));
     } catch (error) {
       runEndHook();
+      this.release(socket, requests, packet.id);
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
     return result.then(
       (value) => {
         if (isObservable(value)) {
-          this.send(value.pipe(finalize(runEndHook)), (data) => this.respond(socket, packet.id, data));
+          const respond =
+            requests === undefined
+              ? (data: WritePacket) => this.respond(socket, packet.id, data)
+              : this.respondUntilFinal(socket, packet.id, requests);
+          this.send(value.pipe(finalize(runEndHook)), respond);
           return;
         }
         runEndHook();
-        process.nextTick(this.replyOnce, socket, packet.id, value);
+        process.nextTick(this.replyOnce, socket, packet.id, value, requests);
       },
       (error: unknown) => {
         runEndHook();
+        this.release(socket, requests, packet.id);
         throw error;
       },
     );
   }
 
   /** The one packet stock `send` writes for a plain result: the value, and `isDisposed` merged into it. */
-  private readonly replyOnce = (socket: TcpSocket, id: string | undefined, value: unknown): void => {
+  private readonly replyOnce = (socket: TcpSocket, id: string | undefined, value: unknown, requests: Set<unknown> | undefined): void => {
     try {
       this.respond(socket, id, { response: value, isDisposed: true });
     } catch (error) {
       this.logger.error(error); // as stock `send` does with a reply that cannot be published
     }
+    this.release(socket, requests, id);
   };
+
+  /** `respond` for a stream's packets, releasing the request after its final one: `isDisposed`, or an error (stock `send` merges the two). */
+  private respondUntilFinal(socket: TcpSocket, id: string | undefined, requests: Set<unknown>): (data: WritePacket) => void {
+    let open = true;
+    return (data) => {
+      try {
+        this.respond(socket, id, data);
+      } finally {
+        if (open && (data.isDisposed === true || (data.err !== undefined && data.err !== null))) {
+          open = false;
+          this.release(socket, requests, id);
+        }
+      }
+    };
+  }
+
+  /** The connection's requests in flight, made with its first request. */
+  private requestsOf(socket: TcpSocket): Set<unknown> {
+    let requests = this.inFlight.get(socket);
+    if (requests === undefined) {
+      requests = new Set();
+      this.inFlight.set(socket, requests);
+    }
+    return requests;
+  }
+
+  /** The request `id` has ended: its frames flow again if the connection was at its limit. */
+  private release(socket: TcpSocket, requests: Set<unknown> | undefined, id: unknown): void {
+    if (requests !== undefined && requests.delete(id) && requests.size === this.maxInFlight - 1) {
+      (socket as FramedJsonSocket).resumeFrames();
+    }
+  }
 
   /** Stock `ServerTCP`'s `respond`: the id added, serialized, sent. */
   private respond(socket: TcpSocket, id: string | undefined, data: WritePacket): void {
     socket.sendMessage(this.serializer.serialize(Object.assign(data, { id: id as string })));
   }
+}
+
+/** A pattern Nest can route: a string, a number or an object. */
+function hasPattern(pattern: unknown): boolean {
+  return typeof pattern === 'string' || typeof pattern === 'number' || (typeof pattern === 'object' && pattern !== null);
 }
