@@ -84,8 +84,8 @@ export class EchoServerTcp extends ServerTCP {
   }
 
   override handleMessage(socket: TcpSocket, rawMessage: unknown): Promise<unknown> {
-    let requests: Set<unknown> | undefined;
-    let id: unknown;
+    // The id of this request if it is counted in flight (with `maxInFlight`): released when it ends.
+    let tracked: unknown;
     if (this.requirePattern || this.maxInFlight > 0) {
       // With the rules on, the socket is a FramedJsonSocket: its messages are objects.
       const message = rawMessage as { pattern?: unknown; id?: unknown };
@@ -93,46 +93,47 @@ export class EchoServerTcp extends ServerTCP {
         (socket as FramedJsonSocket).reject('NO_PATTERN', 'frame body is an object without a pattern');
         return REJECTED;
       }
-      id = message.id;
-      if (this.maxInFlight > 0 && id !== undefined) {
-        requests = this.requestsOf(socket);
-        if (requests.has(id)) {
-          (socket as FramedJsonSocket).reject('DUPLICATE_REQUEST_ID', `id ${JSON.stringify(id).slice(0, 80)} is already in flight`);
+      if (this.maxInFlight > 0 && message.id !== undefined) {
+        const requests = this.requestsOf(socket);
+        if (requests.has(message.id)) {
+          (socket as FramedJsonSocket).reject('DUPLICATE_REQUEST_ID', `id ${JSON.stringify(message.id).slice(0, 80)} is already in flight`);
           return REJECTED;
         }
-        requests.add(id);
+        requests.add(message.id);
         if (requests.size >= this.maxInFlight) {
           (socket as FramedJsonSocket).holdFrames();
         }
+        tracked = message.id;
       }
     }
     if (Object.getPrototypeOf(this.deserializer) !== IncomingRequestDeserializer.prototype) {
-      return this.stockPath(socket, rawMessage, requests, id);
+      return this.stockPath(socket, rawMessage, tracked);
     }
-    let entered = false;
+    let hooked = false;
     // Stock `handleMessage` is async: whatever fails here rejects (Nest's socket listener logs it), never throws.
     try {
       // The stock deserializer is synchronous: awaiting it only costs a turn of the microtask queue.
       const packet = this.deserializer.deserialize(rawMessage) as IncomingPacket;
       if (packet.id === undefined) {
-        return this.stockPath(socket, packet, requests, id); // an event: the stock path (the deserializer returns a packet as it is)
+        return this.stockPath(socket, packet, tracked); // an event: the stock path (the deserializer returns a packet as it is)
       }
       const pattern = this.getPatternAsString(packet.pattern);
       const handler = this.getHandlerByPattern(pattern);
       if (!handler) {
-        return this.stockPath(socket, packet, requests, id);
+        return this.stockPath(socket, packet, tracked);
       }
       const context = new TcpContext([socket, pattern, packet.metadata]);
-      // From here the request (`packet` is the message itself, so `packet.id` is `id`) ends in `runRequest`.
-      const started = this.onProcessingStartHook(this.transportId, context, () => {
-        entered = true;
-        return this.runRequest(handler, socket, packet, context, requests);
-      }) as unknown;
+      // From here the request ends in `runRequest` (`packet` is the message itself: `packet.id` is the id tracked),
+      // unless the start hook throws before it calls it: then it stays in flight, as it does on stock paths.
+      hooked = true;
+      const started = this.onProcessingStartHook(this.transportId, context, () =>
+        this.runRequest(handler, socket, packet, context),
+      ) as unknown;
       // Nest's socket listener chains `.catch` on what this returns.
       return started instanceof Promise ? started : Promise.resolve(started);
     } catch (error) {
-      if (!entered) {
-        this.release(socket, requests, id); // no reply will come
+      if (!hooked) {
+        this.release(socket, tracked); // no reply will come
       }
       // Rejects with what was thrown, as the stock async method does.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -141,26 +142,20 @@ export class EchoServerTcp extends ServerTCP {
   }
 
   /** Stock `handleMessage`; a request it takes is in flight until it settles (it sends Nest's "no handler" reply before). */
-  private stockPath(socket: TcpSocket, message: unknown, requests: Set<unknown> | undefined, id: unknown): Promise<unknown> {
+  private stockPath(socket: TcpSocket, message: unknown, tracked: unknown): Promise<unknown> {
     const handled = super.handleMessage(socket, message);
-    return requests === undefined ? handled : handled.finally(() => this.release(socket, requests, id));
+    return tracked === undefined ? handled : handled.finally(() => this.release(socket, tracked));
   }
 
   /** The request's handler, then its reply; what stock `runWithProcessingHooks` and `handleRequest` do, with one promise. */
-  private runRequest(
-    handler: MessageHandler,
-    socket: TcpSocket,
-    packet: IncomingPacket,
-    context: TcpContext,
-    requests: Set<unknown> | undefined,
-  ): Promise<void> {
+  private runRequest(handler: MessageHandler, socket: TcpSocket, packet: IncomingPacket, context: TcpContext): Promise<void> {
     const runEndHook = this.createProcessingEndHookRunner(context);
     let result: Promise<unknown>;
     try {
       result = Promise.resolve(handler(packet.data, context));
     } catch (error) {
       runEndHook();
-      this.release(socket, requests, packet.id);
+      this.release(socket, packet.id);
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
@@ -168,35 +163,33 @@ export class EchoServerTcp extends ServerTCP {
       (value) => {
         if (isObservable(value)) {
           const respond =
-            requests === undefined
-              ? (data: WritePacket) => this.respond(socket, packet.id, data)
-              : this.respondUntilFinal(socket, packet.id, requests);
+            this.maxInFlight > 0 ? this.respondUntilFinal(socket, packet.id) : (data: WritePacket) => this.respond(socket, packet.id, data);
           this.send(value.pipe(finalize(runEndHook)), respond);
           return;
         }
         runEndHook();
-        process.nextTick(this.replyOnce, socket, packet.id, value, requests);
+        process.nextTick(this.replyOnce, socket, packet.id, value);
       },
       (error: unknown) => {
         runEndHook();
-        this.release(socket, requests, packet.id);
+        this.release(socket, packet.id);
         throw error;
       },
     );
   }
 
   /** The one packet stock `send` writes for a plain result: the value, and `isDisposed` merged into it. */
-  private readonly replyOnce = (socket: TcpSocket, id: string | undefined, value: unknown, requests: Set<unknown> | undefined): void => {
+  private readonly replyOnce = (socket: TcpSocket, id: string | undefined, value: unknown): void => {
     try {
       this.respond(socket, id, { response: value, isDisposed: true });
     } catch (error) {
       this.logger.error(error); // as stock `send` does with a reply that cannot be published
     }
-    this.release(socket, requests, id);
+    this.release(socket, id);
   };
 
   /** `respond` for a stream's packets, releasing the request after its final one: `isDisposed`, or an error (stock `send` merges the two). */
-  private respondUntilFinal(socket: TcpSocket, id: string | undefined, requests: Set<unknown>): (data: WritePacket) => void {
+  private respondUntilFinal(socket: TcpSocket, id: string | undefined): (data: WritePacket) => void {
     let open = true;
     return (data) => {
       try {
@@ -204,7 +197,7 @@ export class EchoServerTcp extends ServerTCP {
       } finally {
         if (open && (data.isDisposed === true || (data.err !== undefined && data.err !== null))) {
           open = false;
-          this.release(socket, requests, id);
+          this.release(socket, id);
         }
       }
     };
@@ -220,8 +213,12 @@ export class EchoServerTcp extends ServerTCP {
     return requests;
   }
 
-  /** The request `id` has ended: its frames flow again if the connection was at its limit. */
-  private release(socket: TcpSocket, requests: Set<unknown> | undefined, id: unknown): void {
+  /** The request `id` has ended (with `maxInFlight`): the connection's frames flow again if it was at its limit. */
+  private release(socket: TcpSocket, id: unknown): void {
+    if (this.maxInFlight === 0) {
+      return;
+    }
+    const requests = this.inFlight.get(socket);
     if (requests !== undefined && requests.delete(id) && requests.size === this.maxInFlight - 1) {
       (socket as FramedJsonSocket).resumeFrames();
     }
