@@ -265,6 +265,45 @@ describe('EchoServerTcp', () => {
     });
   });
 
+  describe('connection hooks', () => {
+    it('reports the connections it accepts and drops at maxConnections, and those its framed socket rejects', async () => {
+      const events: string[] = [];
+      const reported = (event: string) => new Promise<void>((resolve) => (waiters[event] = resolve));
+      const waiters: Record<string, () => void> = {};
+      const note = (event: string) => {
+        events.push(event);
+        waiters[event.split(' ')[0]]?.();
+      };
+      const server = new EchoServerTcp(
+        { host: '127.0.0.1', port: 0, maxConnections: 1, framing: { incompleteFrameTimeoutMs: 0 } },
+        {
+          opened: () => note('opened'),
+          dropped: (peer) => note(`dropped ${peer.remoteAddress}`),
+          rejected: ({ reason }) => note(`rejected ${reason}`),
+          tlsRefused: () => note('tlsRefused'),
+        },
+      );
+      await new Promise<void>((resolve, reject) => server.listen((error) => (error instanceof Error ? reject(error) : resolve())));
+      const { port } = server.unwrap<NetServer>().address() as AddressInfo;
+      const peers = [createConnection({ host: '127.0.0.1', port })];
+      try {
+        expect(server.security).toBe('TCP');
+        await reported('opened');
+        const dropped = reported('dropped');
+        peers.push(createConnection({ host: '127.0.0.1', port }));
+        await dropped;
+        const rejected = reported('rejected');
+        peers[0].write('x#{}');
+        await rejected;
+
+        expect(events).toEqual(['opened', 'dropped 127.0.0.1', 'rejected BAD_HEADER']);
+      } finally {
+        peers.forEach((peer) => peer.destroy());
+        server.close();
+      }
+    });
+  });
+
   /**
    * The dispatch, side by side with stock ServerTCP: the same handler (as Nest builds them: an
    * async function of data and context), the same processing hooks, a socket that records what

@@ -1,6 +1,16 @@
-import { FramedJsonSocket } from '@echo-pair/common';
+import {
+  describeTlsClientError,
+  framedJsonSocket,
+  FramedJsonSocket,
+  TlsPeerMemory,
+  type FramedJsonSocketOptions,
+  type SocketRejection,
+  type TlsHandshakeRefusal,
+} from '@echo-pair/common';
 import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpOptions, TcpSocket, WritePacket } from '@nestjs/microservices';
 import { IncomingRequestDeserializer, ServerTCP, TcpContext } from '@nestjs/microservices';
+import type { DropArgument, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { isObservable } from 'rxjs';
 import { finalize } from 'rxjs/operators';
 
@@ -11,8 +21,15 @@ const REJECTED = Promise.resolve();
 
 type IncomingPacket = ReadPacket & Partial<PacketId> & { metadata?: PacketMetadata };
 
-/** Nest's TCP options, and the request rules of this server; the rules need a `FramedJsonSocket` as `socketClass`. */
+/** Nest's TCP options, the framed socket's limits, the request rules and the connection limit of this server. */
 export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']> {
+  /**
+   * With these limits, `socketClass` is `framedJsonSocket(framing)`, its rejections reported to
+   * the hooks' `rejected`. The request rules need a `FramedJsonSocket`: this, or a `socketClass` of one.
+   */
+  framing?: Omit<FramedJsonSocketOptions, 'onRejection'>;
+  /** Connections served at once; further ones are closed on arrival (the hooks' `dropped`). */
+  maxConnections?: number;
   /**
    * Requests (frames with an `id`) of one connection that may await their final reply; further
    * frames are left unread until one completes, and a request reusing the id of one in flight
@@ -24,6 +41,18 @@ export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']>
    * such a frame as an event with no handler and never answer it, id or not.
    */
   requirePattern?: boolean;
+}
+
+/** What the TCP transport reports to the rest of the server, without depending on it. */
+export interface EchoServerTcpHooks {
+  /** A connection was accepted (with TLS, before its handshake). */
+  opened(socket: Socket): void;
+  /** A connection was closed on arrival because `maxConnections` were open. */
+  dropped(peer: DropArgument): void;
+  /** A connection was closed because its peer broke the framing or a request rule. */
+  rejected(rejection: SocketRejection): void;
+  /** A TLS handshake failed: plain TCP, no client certificate, one from another CA, a timeout. */
+  tlsRefused(refusal: TlsHandshakeRefusal): void;
 }
 
 /**
@@ -59,6 +88,10 @@ export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']>
  * custom deserializer) are in flight until that path settles: a stream produced through a custom
  * deserializer is released once subscribed, before its last packet.
  *
+ * **Connections.** With hooks, it reports each connection accepted, each one dropped at
+ * `maxConnections`, each one rejected by the framed socket or a request rule, and each failed
+ * TLS handshake, from its own server's events.
+ *
  * It overrides `handleMessage` and uses protected members of `Server` (`onProcessingStartHook`,
  * `createProcessingEndHookRunner`, `send`, `serializer`): check it when upgrading Nest; the spec
  * runs it side by side with stock `ServerTCP`.
@@ -69,14 +102,25 @@ export class EchoServerTcp extends ServerTCP {
   /** Per connection, the ids of its requests in flight (with `maxInFlight` only). */
   private readonly inFlight = new WeakMap<TcpSocket, Set<unknown>>();
 
-  constructor(options: EchoServerTcpOptions) {
-    super(options);
+  constructor(options: EchoServerTcpOptions, hooks?: EchoServerTcpHooks) {
+    super(options.framing === undefined ? options : { ...options, socketClass: framedSocketOf(options.framing, hooks) });
     this.maxInFlight = options.maxInFlight ?? 0;
     this.requirePattern = options.requirePattern ?? false;
     const framed = this.socketClass === FramedJsonSocket || this.socketClass.prototype instanceof FramedJsonSocket;
     if ((this.maxInFlight > 0 || this.requirePattern) && !framed) {
       throw new TypeError('EchoServerTcp: maxInFlight and requirePattern need a FramedJsonSocket as socketClass (framedJsonSocket())');
     }
+    if (options.maxConnections !== undefined) {
+      this.server.maxConnections = options.maxConnections;
+    }
+    if (hooks !== undefined) {
+      this.report(hooks);
+    }
+  }
+
+  /** Plain TCP, TLS, or mutual TLS (a client certificate required), as the listening log line says. */
+  get security(): 'TCP' | 'TLS' | 'mutual TLS' {
+    return this.tlsOptions === undefined ? 'TCP' : this.tlsOptions.requestCert ? 'mutual TLS' : 'TLS';
   }
 
   protected override getRouteFromPattern(pattern: string): string {
@@ -203,6 +247,20 @@ export class EchoServerTcp extends ServerTCP {
     };
   }
 
+  /** Hooks the server's connection events, before it listens. */
+  private report(hooks: EchoServerTcpHooks): void {
+    this.server.on('connection', (socket: Socket) => hooks.opened(socket));
+    this.server.on('drop', (peer: DropArgument) => hooks.dropped(peer));
+    if (this.tlsOptions !== undefined) {
+      // A failed handshake's socket may have lost its peer address: remembered from the connection.
+      const peers = new TlsPeerMemory();
+      this.server.on('connection', peers.remember);
+      this.server.on('tlsClientError', (error: Error, socket: TLSSocket) =>
+        hooks.tlsRefused(describeTlsClientError(error, socket, peers.peerOf)),
+      );
+    }
+  }
+
   /** The connection's requests in flight, made with its first request. */
   private requestsOf(socket: TcpSocket): Set<unknown> {
     let requests = this.inFlight.get(socket);
@@ -228,6 +286,11 @@ export class EchoServerTcp extends ServerTCP {
   private respond(socket: TcpSocket, id: string | undefined, data: WritePacket): void {
     socket.sendMessage(this.serializer.serialize(Object.assign(data, { id: id as string })));
   }
+}
+
+/** The framed socket with these limits, its rejections reported to the hooks (logged without). */
+function framedSocketOf(framing: Omit<FramedJsonSocketOptions, 'onRejection'>, hooks: EchoServerTcpHooks | undefined) {
+  return framedJsonSocket(hooks === undefined ? framing : { ...framing, onRejection: (rejection) => hooks.rejected(rejection) });
 }
 
 /** A pattern Nest can route: a string, a number or an object. */
