@@ -1,32 +1,16 @@
-import { Logger, type INestApplication, type INestMicroservice, type ITransportServer } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import type { Socket as DgramSocket } from 'node:dgram';
 import { once } from 'node:events';
-import type { AddressInfo, DropArgument, Server, Socket } from 'node:net';
-import type { TLSSocket, TlsOptions } from 'node:tls';
-import {
-  activeTracer,
-  createConsoleLogger,
-  describeError,
-  describeTlsClientError,
-  framedJsonSocket,
-  readTlsFiles,
-  tlsFilePathsOf,
-  serverTlsOptions,
-  TlsPeerMemory,
-  validateEnvironment,
-  type SocketRejection,
-} from '@echo-pair/common';
+import type { AddressInfo, Server } from 'node:net';
+import { createConsoleLogger, describeError, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
-import { ConnectionTracker } from './connections/connection-tracker.service';
 import { EchoServerModule } from './echo-server.module';
-import { Readiness } from './health-http/readiness.service';
-import { RequestMetrics } from './metrics/request-metrics';
-import { DrainService, type CallObserver, type DrainResult } from './shutdown/drain.service';
+import { DrainService, type DrainResult } from './shutdown/drain.service';
 import { TextGatewayServer } from './text-gateway/text-gateway.server';
-import { ServerTracing } from './tracing/server-tracing';
 import { EchoServerTcp } from './transport/echo-server-tcp';
+import { SERVED_TRANSPORTS, type ServedTransport } from './transport/served-transport';
 import { UdpServer } from './udp/udp.server';
 
 export interface RunningEchoServer {
@@ -62,68 +46,31 @@ export interface StartEchoServerOptions {
  */
 export async function startEchoServer({ env = process.env }: StartEchoServerOptions = {}): Promise<RunningEchoServer> {
   const environment = validateEnvironment(EchoServerEnvironment, env);
-  const tlsOptions = tlsOptionsOf(environment);
-  // Nest's TCP transport, as a strategy instance so that its route lookup can skip a JSON.parse per message.
-  const tcpServer = new EchoServerTcp({
-    host: environment.ECHO_HOST,
-    port: environment.ECHO_PORT,
-    ...(tlsOptions === undefined ? {} : { tlsOptions }),
-    maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
-    requirePattern: true,
-    socketClass: framedJsonSocket({
-      maxFrameLength: environment.MAX_MESSAGE_LENGTH,
-      incompleteFrameTimeoutMs: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
-      maxBufferedBytes: environment.MAX_BUFFERED_BYTES,
-      maxSendBufferBytes: environment.MAX_SEND_BUFFER_BYTES,
-      noDelay: environment.TCP_NO_DELAY,
-      // Rejections come from connections, so only after `app` exists and listens.
-      onRejection: (rejection: SocketRejection) => app.get(ConnectionTracker).rejected(rejection),
-    }),
-  });
   const app = await NestFactory.create(EchoServerModule.forRoot(environment), {
     logger: createConsoleLogger({ format: environment.LOG_FORMAT, level: environment.LOG_LEVEL, name: environment.SERVER_NAME }),
     abortOnError: false,
   });
-  const connections = app.get(ConnectionTracker);
-  const drainService = app.get(DrainService);
-  // The global guards, pipe and filter (APP_* providers) live in the application's config: inherit it.
-  const tcp = app.connectMicroservice<CustomStrategy>({ strategy: tcpServer }, { inheritAppConfig: true });
-  tcp.on('connection', (socket: Socket) => connections.track(socket, 'tcp'));
-  tcp.on('drop', (peer: DropArgument) => connections.dropped(peer, environment.MAX_CONNECTIONS));
-  if (tlsOptions !== undefined) {
-    logTlsRefusals(tcp, connections);
+  const transports = app.get<readonly ServedTransport[]>(SERVED_TRANSPORTS);
+  for (const { strategy } of transports) {
+    // The global guards, pipe and filter (APP_* providers) live in the application's config: inherit it.
+    app.connectMicroservice<CustomStrategy>({ strategy }, { inheritAppConfig: true });
   }
-  const server = tcp.unwrap<Server>();
-  server.maxConnections = environment.MAX_CONNECTIONS;
-  const strategies: ITransportServer[] = [tcpServer];
-  if (environment.TEXT_ENABLED) {
-    strategies.push(connect(app, app.get(TextGatewayServer)));
-  }
-  if (environment.UDP_ENABLED) {
-    strategies.push(connect(app, app.get(UdpServer)));
-  }
-  // The processing hooks count messages in flight for the drain, with metrics on time each request,
-  // and with tracing on (`startTracing` before this) run each message in a server span of its own.
-  const observers: CallObserver[] = [];
-  const requestMetrics = environment.METRICS_ENABLED ? app.get(RequestMetrics) : undefined;
-  const tracer = activeTracer();
-  const tracing = tracer === undefined ? undefined : new ServerTracing(tracer);
-  if (tracing !== undefined) {
-    // The exception filter reports each failure's code to the drain service, which tells the observers.
-    tracing.expectFailures();
-    observers.push(tracing);
-  }
-  if (requestMetrics !== undefined) {
-    observers.push(requestMetrics);
-  }
-  strategies.forEach((strategy) => drainService.countMessagesOf(strategy, ...observers));
   await app.init();
-  await listenOrFail(app, server);
+  await listenOrFail(app, app.get(EchoServerTcp).unwrap<Server>());
+  const addresses = reportListening(app, environment);
+  const metricsPort = environment.METRICS_ENABLED ? await listenHttpOrFail(app, environment) : undefined;
+  return { app, ...addresses, metricsPort, close: () => app.close(), drain: drainOf(app, transports, environment) };
+}
 
-  const { address, port } = server.address() as AddressInfo;
-  const transport = tlsOptions === undefined ? 'TCP' : tlsOptions.requestCert ? 'mutual TLS' : 'TLS';
+/** Logs where each transport listens, and returns the addresses bound. */
+function reportListening(
+  app: INestApplication,
+  environment: EchoServerEnvironment,
+): Pick<RunningEchoServer, 'host' | 'port' | 'textPort' | 'udpPort'> {
+  const tcp = app.get(EchoServerTcp);
+  const { address, port } = tcp.unwrap<Server>().address() as AddressInfo;
   const logger = new Logger('EchoServer');
-  logger.log(`listening on ${address}:${port} (${transport}, Nest JSON framing, framed socket)`);
+  logger.log(`listening on ${address}:${port} (${tcp.security}, Nest JSON framing, framed socket)`);
   const textPort = environment.TEXT_ENABLED ? (app.get(TextGatewayServer).unwrap<Server>().address() as AddressInfo).port : undefined;
   const udpPort = environment.UDP_ENABLED ? app.get(UdpServer).unwrap<DgramSocket>().address().port : undefined;
   if (textPort !== undefined) {
@@ -132,51 +79,32 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   if (udpPort !== undefined) {
     logger.log(`UDP on ${environment.UDP_HOST ?? environment.ECHO_HOST}:${udpPort} (text lines or Nest packets as JSON)`);
   }
-  let metricsPort: number | undefined;
-  if (environment.METRICS_ENABLED) {
-    watchListeners(app, server, environment);
-    const metricsHost = environment.METRICS_HOST ?? environment.ECHO_HOST;
-    metricsPort = await listenHttpOrFail(app, environment.METRICS_PORT, metricsHost);
-    logger.log(`metrics and probes on http://${formatHost(metricsHost)}:${metricsPort} (/metrics, /healthz, /readyz)`);
-  }
-  const drain = async (deadlineMs = environment.DRAIN_TIMEOUT_MS): Promise<DrainResult> => {
+  return { host: address, port, textPort, udpPort };
+}
+
+/** `RunningEchoServer.drain`: the transports stop accepting connections, the drain service waits and closes them, then the app closes. */
+function drainOf(
+  app: INestApplication,
+  transports: readonly ServedTransport[],
+  environment: EchoServerEnvironment,
+): RunningEchoServer['drain'] {
+  const drainService = app.get(DrainService);
+  return async (deadlineMs = environment.DRAIN_TIMEOUT_MS) => {
     // UDP has no connections to refuse: new datagrams get SHUTTING_DOWN until the app closes.
-    const listeners = [server, ...(textPort === undefined ? [] : [app.get(TextGatewayServer).unwrap<Server>()])];
-    const result = await drainService.drain({ close: () => listeners.forEach((listener) => void listener.close()) }, deadlineMs);
+    const listeners = { close: () => transports.forEach((transport) => transport.stopAccepting?.()) };
+    const result = await drainService.drain(listeners, deadlineMs);
     await app.close();
     return result;
   };
-  return { app, host: address, port, textPort, udpPort, metricsPort, close: () => app.close(), drain };
-}
-
-/** Readiness asks each transport, when probed, whether it still listens. */
-function watchListeners(app: INestApplication, tcp: Server, environment: EchoServerEnvironment): void {
-  const readiness = app.get(Readiness);
-  readiness.watch('tcp', () => tcp.listening);
-  if (environment.TEXT_ENABLED) {
-    const text = app.get(TextGatewayServer).unwrap<Server>();
-    readiness.watch('text', () => text.listening);
-  }
-  if (environment.UDP_ENABLED) {
-    const udp = app.get(UdpServer).unwrap<DgramSocket>();
-    readiness.watch('udp', () => isBound(udp));
-  }
-}
-
-function isBound(socket: DgramSocket): boolean {
-  try {
-    socket.address(); // throws once closed, or before it is bound
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
  * Starts the HTTP side port, once every transport listens (so `/readyz` is ready as soon
  * as it answers). The application is hybrid: its HTTP server serves only these routes.
  */
-async function listenHttpOrFail(app: INestApplication, port: number, host: string): Promise<number> {
+async function listenHttpOrFail(app: INestApplication, environment: EchoServerEnvironment): Promise<number> {
+  const host = environment.METRICS_HOST ?? environment.ECHO_HOST;
+  const port = environment.METRICS_PORT;
   (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
   try {
     await app.listen(port, host);
@@ -184,17 +112,14 @@ async function listenHttpOrFail(app: INestApplication, port: number, host: strin
     await app.close();
     throw new Error(`cannot listen on the metrics port ${formatHost(host)}:${port}: ${describeError(error)}`, { cause: error });
   }
-  return ((app.getHttpServer() as Server).address() as AddressInfo).port;
+  const bound = ((app.getHttpServer() as Server).address() as AddressInfo).port;
+  new Logger('EchoServer').log(`metrics and probes on http://${formatHost(host)}:${bound} (/metrics, /healthz, /readyz)`);
+  return bound;
 }
 
 /** `[::1]` for an IPv6 address in a URL or `host:port`. */
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function connect<S extends CustomStrategy['strategy']>(app: INestApplication, strategy: S): S {
-  app.connectMicroservice<CustomStrategy>({ strategy }, { inheritAppConfig: true });
-  return strategy;
 }
 
 /**
@@ -212,22 +137,4 @@ async function listenOrFail(app: INestApplication, server: Server): Promise<void
     await app.close();
     throw new Error(`cannot listen: ${describeError(error)}`, { cause: error });
   }
-}
-
-/** TLS from TLS_* (validated together), its files read and checked now: a bad file is a configuration error. */
-function tlsOptionsOf(environment: EchoServerEnvironment): TlsOptions | undefined {
-  if (environment.TLS_CERT_FILE === undefined) {
-    return undefined;
-  }
-  const material = readTlsFiles(tlsFilePathsOf(environment));
-  return serverTlsOptions(material, { requireClientCert: environment.TLS_REQUIRE_CLIENT_CERT });
-}
-
-/** Logs and counts each handshake that fails: plain TCP, no client certificate, one from another CA, a timeout. */
-function logTlsRefusals(app: INestMicroservice, connections: ConnectionTracker): void {
-  const peers = new TlsPeerMemory();
-  app.on('connection', peers.remember);
-  app.on('tlsClientError', (error: Error, socket: TLSSocket) =>
-    connections.tlsRefused(describeTlsClientError(error, socket, peers.peerOf)),
-  );
 }

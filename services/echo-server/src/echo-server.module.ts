@@ -13,12 +13,15 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ShutdownModule } from './shutdown/shutdown.module';
 import { StatsGuard } from './stats/stats.guard';
 import { StatsModule } from './stats/stats.module';
-import { TextGatewayModule } from './text-gateway/text-gateway.module';
-import { UdpModule } from './udp/udp.module';
+import { TracingModule } from './tracing/tracing.module';
+import { ServedTransportsModule } from './transport/served-transports.module';
 
 @Module({})
 export class EchoServerModule {
-  /** `environment` comes from `validateEnvironment(EchoServerEnvironment, ...)`. */
+  /**
+   * `environment` comes from `validateEnvironment(EchoServerEnvironment, ...)`. The TLS files it
+   * names are read here: a bad one throws `InvalidConfigurationError` before Nest builds anything.
+   */
   static forRoot(environment: EchoServerEnvironment): DynamicModule {
     return {
       module: EchoServerModule,
@@ -29,8 +32,10 @@ export class EchoServerModule {
         CommandModule,
         ConnectionsModule,
         ShutdownModule,
-        TextGatewayModule,
-        UdpModule,
+        // The strategies of Nest's TCP transport, the text gateway and UDP, as SERVED_TRANSPORTS.
+        ServedTransportsModule.forRoot(environment),
+        // A server span per message, with tracing on (`startTracing` before this).
+        TracingModule,
         // The HTTP side port: `/metrics`, `/healthz`, `/readyz` (METRICS_ENABLED).
         ...(environment.METRICS_ENABLED ? [MetricsModule, HealthHttpModule] : []),
       ],

@@ -8,13 +8,13 @@ export interface ReadinessState {
   /** Every transport listens, and the server is not draining. */
   ready: boolean;
   draining: boolean;
-  /** Each transport the server serves, once `startEchoServer` has started it; none before. */
+  /** Each transport it watches (`HealthHttpModule`: every served transport), and whether it listens. */
   transports: Partial<Record<TransportName, ListenerState>>;
 }
 
 /**
- * Whether the server takes new work: ready once every transport listens (`startEchoServer`
- * registers each after it started), not ready before, nor once the drain began or a listener
+ * Whether the server takes new work: ready once every transport it watches listens, not ready
+ * before (none watched, or one not listening yet), nor once the drain began or a listener
  * closed. Read by `/readyz`; `/healthz` asks less: that the process answers.
  */
 @Injectable()

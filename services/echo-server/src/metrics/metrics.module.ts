@@ -10,8 +10,8 @@ import { ServerMetrics } from './server-metrics';
 /**
  * Prometheus metrics of one server: its own registry, the request counter and latency
  * histogram fed by the processing hooks, the figures of `stats` and of the drain read at
- * scrape time, and `GET /metrics`. `startEchoServer` hands `RequestMetrics` to the drain's
- * processing hooks; the exception filter reports failed requests' codes to it.
+ * scrape time, and `GET /metrics`. `RequestMetrics` registers with the drain's processing
+ * hooks; the exception filter reports failed requests' codes to it (through the drain).
  */
 @Module({
   imports: [StatsModule, ShutdownModule],

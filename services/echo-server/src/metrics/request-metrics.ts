@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { TcpContext } from '@nestjs/microservices';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { EVENT_PATTERNS, REQUEST_PATTERNS, Transports, type ErrorCode, type TransportName } from '@echo-pair/common';
-import type { CallObserver } from '../shutdown/drain.service';
+import { DrainService, type CallObserver } from '../shutdown/drain.service';
 import { GatewayContext } from '../transport/gateway-context';
 
 /** The `pattern` label of a request whose pattern is not the contract's (a handler reached through a JSON-quoted name). */
@@ -35,7 +35,7 @@ interface Series {
 
 /**
  * `echo_server_requests_total` and `echo_server_request_duration_seconds`, by pattern, transport
- * and outcome. Fed by the transports' processing hooks (`DrainService.countMessagesOf`), which see
+ * and outcome. Fed by the transports' processing hooks (`DrainService.observe`), which see
  * every handled message begin and end, and by the exception filter, which alone knows the error
  * code of a failed one; no interceptor. Per request: a start time in a map, three map lookups for
  * its series (created once per label set), a counter increment and one histogram observation.
@@ -44,14 +44,17 @@ interface Series {
  * `outcome` `ok` or a contract error code. No peer address and no text a peer chose.
  */
 @Injectable()
-export class RequestMetrics implements CallObserver {
+export class RequestMetrics implements CallObserver, OnModuleInit {
   private readonly startedAt = new Map<unknown, number>();
   private readonly failures = new Map<unknown, ErrorCode>();
   /** transport → pattern → outcome → series. */
   private readonly series = new Map<string, Map<string, Map<string, Series>>>();
   private readonly duration: Histogram<RequestLabel>;
 
-  constructor(registry: Registry) {
+  constructor(
+    registry: Registry,
+    @Optional() private readonly drain?: DrainService,
+  ) {
     const series = this.series;
     new Counter<RequestLabel>({
       name: 'echo_server_requests_total',
@@ -76,6 +79,11 @@ export class RequestMetrics implements CallObserver {
       buckets: [...REQUEST_DURATION_BUCKETS],
       registers: [registry],
     });
+  }
+
+  /** Fed by the drain's processing hooks from the start: registers with them. */
+  onModuleInit(): void {
+    this.drain?.observe(this);
   }
 
   /** Processing start hook: a message was dispatched. */

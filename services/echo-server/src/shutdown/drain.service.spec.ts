@@ -290,6 +290,41 @@ describe('DrainService', () => {
     expect(tracing.failed.mock.calls).toEqual([[context, 'UNKNOWN_COMMAND']]);
   });
 
+  it('counts the messages of every served transport once the application bootstraps, telling the observers registered, in order', async () => {
+    const [tcp, udp] = [new FakeTransport(), new FakeTransport()];
+    const served = new DrainService(tracker as unknown as ConnectionTracker, [
+      { name: 'tcp', strategy: tcp, listening: () => true },
+      { name: 'udp', strategy: udp, listening: () => true },
+    ]);
+    const seen: string[] = [];
+    served.observe({
+      started: () => seen.push('tracing started'),
+      ended: () => seen.push('tracing ended'),
+      failed: () => seen.push('tracing failed'),
+    });
+    served.observe({ started: () => seen.push('metrics started'), ended: () => seen.push('metrics ended') });
+    const context = {} as BaseRpcContext;
+
+    served.onApplicationBootstrap();
+    const end = tcp.startMessage(context);
+    udp.startMessage();
+    expect(served.inFlight).toBe(2);
+    served.failed(context, 'UNKNOWN_COMMAND');
+    end();
+    await flushPromises();
+
+    expect(served.inFlight).toBe(1);
+    expect(seen).toEqual([
+      'tracing started',
+      'metrics started',
+      'tracing started',
+      'metrics started',
+      'tracing failed',
+      'tracing ended',
+      'metrics ended',
+    ]);
+  });
+
   it('refuses a transport without processing hooks', () => {
     expect(() => drain.countMessagesOf({} as never)).toThrow('processing hooks of a Nest transport Server');
   });

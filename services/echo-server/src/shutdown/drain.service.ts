@@ -1,7 +1,8 @@
-import { Injectable, Logger, type ITransportServer } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type ITransportServer, type OnApplicationBootstrap } from '@nestjs/common';
 import { CLOSE_GRACE_MS, type ErrorCode } from '@echo-pair/common';
 import { Server } from '@nestjs/microservices';
 import { ConnectionTracker } from '../connections/connection-tracker.service';
+import { SERVED_TRANSPORTS, type ServedTransport } from '../transport/served-transport';
 
 /** What stops accepting new connections when the drain begins. */
 export interface Listener {
@@ -48,18 +49,23 @@ export interface DrainResult {
  * processing hooks, which Nest runs around every handled message anyway: one counter,
  * and no interceptor, whose observables would cost the hot path. The same hooks time
  * each message for the metrics (`CallObserver`), so that the hot path has one place
- * that sees every message begin and end.
+ * that sees every message begin and end. It takes the hooks of every served transport
+ * when the application bootstraps, before they listen, with the observers registered by then.
  */
 @Injectable()
-export class DrainService {
+export class DrainService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Shutdown');
   private inFlightCount = 0;
+  private readonly observers: CallObserver[] = [];
   private readonly failureObservers = new Set<CallObserver>();
   private isDraining = false;
   private onIdle: (() => void) | undefined;
   private result: Promise<DrainResult> | undefined;
 
-  constructor(private readonly connections: ConnectionTracker) {}
+  constructor(
+    private readonly connections: ConnectionTracker,
+    @Optional() @Inject(SERVED_TRANSPORTS) private readonly transports: readonly ServedTransport[] = [],
+  ) {}
 
   get draining(): boolean {
     return this.isDraining;
@@ -68,6 +74,22 @@ export class DrainService {
   /** Messages being handled: from their dispatch until their last reply (or their error) has been produced. */
   get inFlight(): number {
     return this.inFlightCount;
+  }
+
+  /**
+   * Tells `observer` of every message of the served transports, after those registered before it
+   * (its `around` inside theirs). Register before the application bootstraps: in the observer's
+   * `onModuleInit`, or in the factory of its provider.
+   */
+  observe(observer: CallObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Counts the messages of every served transport, telling the observers: before the transports listen. */
+  onApplicationBootstrap(): void {
+    for (const { strategy } of this.transports) {
+      this.countMessagesOf(strategy, ...this.observers);
+    }
   }
 
   /**

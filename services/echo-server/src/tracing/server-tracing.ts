@@ -20,7 +20,7 @@ const EVENTS: ReadonlySet<string> = new Set(EVENT_PATTERNS);
 
 /**
  * A server span per handled message, fed by the transports' processing hooks (a `CallObserver`
- * of `DrainService.countMessagesOf`), with no interceptor:
+ * registered with `DrainService.observe` by `TracingModule`), with no interceptor:
  *
  * - its parent is the trace context the client sent in the packet's `metadata` (Nest TCP's
  *   `TcpContext.getMetadata()`; any context with a `getMetadata()`), so it is the child of the
