@@ -53,14 +53,14 @@ export class WorkerEnvironment extends LoggingEnvironment {
   CALL_TIMEOUT_MS = 5_000;
 
   /**
-   * Failed connection attempts at start-up before the worker gives up on the server (they are the
-   * reconnect attempts, with RECONNECT_BACKOFF_* between them); the wait is also bounded by
-   * CONNECT_ATTEMPTS × CALL_TIMEOUT_MS. 1 means no retry.
+   * Failed attempts at start-up before the worker gives up on the server: the keeper's failed
+   * connects and failed `hello`s, with RECONNECT_BACKOFF_* between them; the wait is also bounded
+   * by CONNECT_ATTEMPTS × CALL_TIMEOUT_MS. 1 means no retry.
    */
   @IntegerSetting(1, 1_000)
   CONNECT_ATTEMPTS = 10;
 
-  /** Reconnect in the background after the connection drops (or a connect fails), with backoff. Off, the worker makes one attempt at start-up. */
+  /** Reconnect in the background after the connection drops (or a connect fails), with backoff. */
   @BooleanSetting()
   RECONNECT = true;
 
