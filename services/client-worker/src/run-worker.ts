@@ -2,6 +2,7 @@ import { describeError, createConsoleLogger, InvalidConfigurationError, validate
 import { Logger, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { serverAddressOf, serverPortOf } from './config/server-address';
+import { retiredSettingWarnings } from './config/retired-settings';
 import { WorkerEnvironment } from './config/worker-environment';
 import { isWorkerMode, WORKER_MODES, type WorkerMode } from './config/worker-mode';
 import { ServerConnector } from './connection/server-connector.service';
@@ -88,6 +89,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIo = {}): Pro
     runner.stop?.(`${signal} received`);
   });
   try {
+    retiredSettingWarnings(process.env).forEach((warning) => new Logger('ClientWorker').warn(warning));
     new Logger('ClientWorker').log(`mode ${mode}, server ${serverAddressOf(environment)}`);
     const outcome = await shutdown.race(
       app
