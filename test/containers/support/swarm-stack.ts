@@ -33,6 +33,9 @@ interface TaskObject {
   NetworksAttachments?: Array<{ Network: { Spec: { Name: string } }; Addresses?: string[] }>;
 }
 
+/** The bridge a swarm's containers reach the host's network by. */
+const GATEWAY_BRIDGE = 'docker_gwbridge';
+
 /**
  * Makes sure the engine is a swarm manager: initialises a single-node swarm, listening and
  * advertising on loopback only, when the engine is in no swarm, and registers `docker swarm leave
@@ -50,11 +53,21 @@ export async function useSwarm(cleanup: Cleanup, docker: Docker): Promise<boolea
   if (Swarm.LocalNodeState !== 'inactive') {
     throw new Error(`this engine's swarm is ${Swarm.LocalNodeState}: neither in a swarm nor out of one`);
   }
+  // The engine makes this bridge at the init and keeps it after the leave: removed too, unless it was there before.
+  const hadGatewayBridge = (await docker.listNetworks({ filters: { name: [GATEWAY_BRIDGE] } })).some(
+    (network) => network.Name === GATEWAY_BRIDGE,
+  );
   // Registered before the init, so that a half-done init is undone too; it leaves only a swarm that is there.
   cleanup.add('the swarm this suite initialised', async () => {
     const { Swarm: now } = (await docker.info()) as { Swarm: { LocalNodeState: string } };
     if (now.LocalNodeState !== 'inactive') {
       await dockerCli(['swarm', 'leave', '--force'], { timeoutMs: CLI_MS });
+    }
+    if (!hadGatewayBridge) {
+      await docker
+        .getNetwork(GATEWAY_BRIDGE)
+        .remove()
+        .catch(() => undefined); // never made (the init failed early)
     }
   });
   await dockerCli(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377'], { timeoutMs: CLI_MS });
