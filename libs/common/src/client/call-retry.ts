@@ -20,6 +20,7 @@ export interface RetryDecisions {
  */
 export async function withRetry<T>(call: ClientCall<T>, policy: Required<RetryOptions>, decisions: RetryDecisions): Promise<T> {
   let avoid: Replica | undefined;
+  call.startClock();
   for (let failures = 1; ; failures += 1) {
     try {
       return await call.attempt(avoid);

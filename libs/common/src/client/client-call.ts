@@ -1,25 +1,20 @@
 import type { ClientProxy } from '@nestjs/microservices';
-import { EmptyError, type Observable, type Subscription } from 'rxjs';
-import type { WhenDisconnected } from './echo-client-options';
+import { EmptyError, type Observable, type Observer, type Subscription } from 'rxjs';
+import type { CallOptions, WhenDisconnected } from './echo-client-options';
 import type { Replica, ReplicaSet } from './replica-set';
 import { RpcClientError } from './rpc-client.error';
 
 /** Makes a call's packet on a proxy (`proxy.send` or `proxy.emit`, in the call's trace context). */
 export type StartCall<T> = (proxy: ClientProxy) => Observable<T>;
 
-export interface ClientCallSettings<T> {
-  pattern: string;
-  start: StartCall<T>;
-  /** Bounds the whole call: every attempt, the waits for a connection and between repeats. */
-  timeoutMs: number;
-  whenDisconnected: WhenDisconnected;
-  /** The only replica the call may go to (`CallOptions.replica`). */
-  replica?: string;
-  /** An event: done when handed to the connection, resolving with nothing. A request without a value fails with rxjs's `EmptyError`. */
-  emptyIsDone: boolean;
-  replicas: ReplicaSet;
+/** What every call of one client shares: made once per client, so that a call allocates only itself. */
+export interface CallContext {
+  readonly replicas: ReplicaSet;
+  /** For calls whose options set none. */
+  readonly defaultTimeoutMs: number;
+  readonly whenDisconnected: WhenDisconnected;
   /** Maps whatever an attempt failed with to the client's error. */
-  toError: (error: unknown, pattern: string) => RpcClientError;
+  readonly toError: (error: unknown, pattern: string) => RpcClientError;
 }
 
 /**
@@ -31,12 +26,30 @@ export interface ClientCallSettings<T> {
  * with `TIMEOUT`: the sent packet's reply is no longer awaited and its connection's keeper is told.
  */
 export class ClientCall<T> {
-  private readonly deadline: number;
-  /** Whether the latest attempt was sent (and on which replica): where a repeat should not go. */
+  /** Bounds the whole call: every attempt, the waits for a connection and between repeats. */
+  readonly timeoutMs: number;
+  /** When the call's time runs out; set by `startClock` for a call that may be repeated (a single attempt needs no clock). */
+  private deadline: number | undefined;
+  /** The replica the latest attempt was sent on, if it was: where a repeat should not go. */
   private sentOn: Replica | undefined;
 
-  constructor(private readonly settings: ClientCallSettings<T>) {
-    this.deadline = Date.now() + settings.timeoutMs;
+  /**
+   * @param start makes the call's packet on a proxy
+   * @param emptyIsDone an event: done when handed to the connection, resolving with nothing (a request without a value fails with rxjs's `EmptyError`)
+   */
+  constructor(
+    readonly context: CallContext,
+    readonly pattern: string,
+    readonly start: StartCall<T>,
+    readonly options: CallOptions | undefined,
+    readonly emptyIsDone: boolean,
+  ) {
+    this.timeoutMs = options?.timeoutMs ?? context.defaultTimeoutMs;
+  }
+
+  /** Starts the call's clock, before its first attempt: the repeats share what is left of its timeout. */
+  startClock(): void {
+    this.deadline = Date.now() + this.timeoutMs;
   }
 
   /** The replica the latest attempt was sent on; undefined if it failed before it was sent. */
@@ -44,95 +57,136 @@ export class ClientCall<T> {
     return this.sentOn;
   }
 
+  /** Whether the call may go to one replica only (`CallOptions.replica`). */
+  get pinned(): boolean {
+    return this.options?.replica !== undefined;
+  }
+
   get remainingMs(): number {
-    return this.deadline - Date.now();
+    return this.deadline === undefined ? this.timeoutMs : this.deadline - Date.now();
   }
 
   /** One attempt: on a replica connected now (other than `avoid` if there is one), else once one is ready. */
   attempt(avoid?: Replica): Promise<T> {
-    const { replicas, replica: pinned } = this.settings;
     this.sentOn = undefined;
-    const picked = pinned === undefined ? replicas.pick(avoid) : undefined;
-    return new Promise<T>((resolve, reject) => {
-      /** The wait for a replica, then the sent packet's reply: what a timeout cancels. */
-      const under: { waiting?: Subscription; sending?: Subscription } = {};
-      let sentOn: Replica | undefined;
-      let done = false;
-      const timer = setTimeout(
-        () => {
-          done = true;
-          under.waiting?.unsubscribe();
-          under.sending?.unsubscribe();
-          if (sentOn === undefined) {
-            reject(replicas.notConnectedError(this.settings.pattern, this.settings.timeoutMs));
-            return;
-          }
-          replicas.record(sentOn, 'TIMEOUT');
-          replicas.release(sentOn);
-          reject(timeoutError(this.settings.pattern, this.settings.timeoutMs));
-          sentOn.keeper.callTimedOut();
-        },
-        Math.max(0, this.remainingMs),
-      );
-      const fail = (error: unknown): void => {
-        done = true;
-        clearTimeout(timer);
-        const mapped = this.settings.toError(error, this.settings.pattern);
-        if (sentOn !== undefined) {
-          replicas.record(sentOn, mapped.code);
-          replicas.release(sentOn);
-        }
-        reject(mapped);
-      };
-      const send = (replica: Replica): void => {
-        sentOn = replica;
-        this.sentOn = replica;
-        replicas.sent(replica);
-        let last: T | undefined;
-        let hasValue = false;
-        try {
-          under.sending = this.settings.start(replica.proxy).subscribe({
-            next: (value) => {
-              if (!hasValue) {
-                clearTimeout(timer);
-                hasValue = true;
-              }
-              last = value;
-            },
-            error: fail,
-            complete: () => {
-              done = true;
-              clearTimeout(timer);
-              replicas.record(replica);
-              replicas.release(replica);
-              if (this.settings.emptyIsDone) {
-                resolve(undefined as T);
-              } else if (hasValue) {
-                resolve(last as T);
-              } else {
-                reject(new EmptyError());
-              }
-            },
-          });
-        } catch (error) {
-          fail(error);
-        }
-      };
-      if (picked !== undefined) {
-        send(picked);
-        return;
-      }
-      // `ready` emits once (synchronously when a replica is connected), then completes.
-      under.waiting = replicas.ready(this.settings.whenDisconnected, this.settings.pattern, avoid, pinned).subscribe({
-        next: (ready) => {
-          if (!done) {
-            send(ready);
-          }
-        },
-        error: fail,
-      });
-    });
+    return new Promise<T>((resolve, reject) => new Attempt(this, avoid, resolve, reject).begin(Math.max(0, this.remainingMs)));
   }
+
+  /** Told by the attempt under way that it sent its packet on `replica`. */
+  sent(replica: Replica): void {
+    this.sentOn = replica;
+  }
+}
+
+/**
+ * One attempt of a call, the observer of its packet's reply: an object rather than closures, as
+ * every call makes one. It settles its promise once: with the reply, the failure, or the timeout.
+ */
+class Attempt<T> implements Observer<T> {
+  private waiting: Subscription | undefined;
+  private sending: Subscription | undefined;
+  private sentOn: Replica | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+  private hasValue = false;
+  private last: T | undefined;
+
+  constructor(
+    private readonly call: ClientCall<T>,
+    private readonly avoid: Replica | undefined,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  begin(timeoutMs: number): void {
+    const { replicas, whenDisconnected } = this.call.context;
+    const pinned = this.call.options?.replica;
+    this.timer = setTimeout(expire, timeoutMs, this);
+    const picked = pinned === undefined ? replicas.pick(this.avoid) : undefined;
+    if (picked !== undefined) {
+      this.send(picked);
+      return;
+    }
+    // `ready` emits once (synchronously when a replica is connected), then completes.
+    this.waiting = replicas
+      .ready(this.call.options?.whenDisconnected ?? whenDisconnected, this.call.pattern, this.avoid, pinned)
+      .subscribe({
+        next: (ready) => {
+          if (!this.done) {
+            this.send(ready);
+          }
+        },
+        error: (error: unknown) => this.error(error),
+      });
+  }
+
+  next(value: T): void {
+    if (!this.hasValue) {
+      clearTimeout(this.timer);
+      this.hasValue = true;
+    }
+    this.last = value;
+  }
+
+  error(error: unknown): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    const mapped = this.call.context.toError(error, this.call.pattern);
+    if (this.sentOn !== undefined) {
+      this.call.context.replicas.record(this.sentOn, mapped.code);
+      this.call.context.replicas.release(this.sentOn);
+    }
+    this.reject(mapped);
+  }
+
+  complete(): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    const { replicas } = this.call.context;
+    replicas.record(this.sentOn!);
+    replicas.release(this.sentOn!);
+    if (this.call.emptyIsDone) {
+      this.resolve(undefined as T);
+    } else if (this.hasValue) {
+      this.resolve(this.last as T);
+    } else {
+      this.reject(new EmptyError());
+    }
+  }
+
+  /** The call's time ran out during this attempt. */
+  expired(): void {
+    this.done = true;
+    this.waiting?.unsubscribe();
+    this.sending?.unsubscribe();
+    const { replicas } = this.call.context;
+    const { pattern, timeoutMs } = this.call;
+    const sentOn = this.sentOn;
+    if (sentOn === undefined) {
+      this.reject(replicas.notConnectedError(pattern, timeoutMs));
+      return;
+    }
+    replicas.record(sentOn, 'TIMEOUT');
+    replicas.release(sentOn);
+    this.reject(timeoutError(pattern, timeoutMs));
+    sentOn.keeper.callTimedOut();
+  }
+
+  private send(replica: Replica): void {
+    this.sentOn = replica;
+    this.call.sent(replica);
+    this.call.context.replicas.sent(replica);
+    try {
+      this.sending = this.call.start(replica.proxy).subscribe(this);
+    } catch (error) {
+      this.error(error);
+    }
+  }
+}
+
+/** The timer's callback, given its attempt as an argument: no closure per attempt. */
+function expire(attempt: { expired(): void }): void {
+  attempt.expired();
 }
 
 export function timeoutError(pattern: string, timeoutMs: number): RpcClientError {

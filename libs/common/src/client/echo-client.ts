@@ -10,7 +10,7 @@ import type { NoteEvent } from '../contract/note.types';
 import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
 import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
 import { withRetry } from './call-retry';
-import { ClientCall, timeoutError, type StartCall } from './client-call';
+import { ClientCall, timeoutError, type CallContext, type StartCall } from './client-call';
 import { ConnectionKeeper, type ConnectFailure } from './connection-keeper';
 import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
 import { EchoClientUdp } from './echo-client-udp';
@@ -27,7 +27,6 @@ import {
   type EchoClientOptions,
   type RequestOptions,
   type RetryOptions,
-  type WhenDisconnected,
 } from './echo-client-options';
 import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type ReplicaDiscovery } from './replica-set';
 import { CLOSE_GRACE_MS } from '../transport/destroy-unless-closed';
@@ -67,13 +66,13 @@ export type EchoClientSettings = Partial<
  * duration. With neither, a call takes exactly the path it takes without them.
  */
 export class EchoClient implements OnApplicationShutdown {
-  private readonly defaultTimeoutMs: number;
   private readonly onCall?: CallListener;
   /** The `echo.transport` of its spans. */
   private readonly transport: 'tcp' | 'udp';
-  private readonly whenDisconnected: WhenDisconnected;
   private readonly retryPolicy?: Required<RetryOptions>;
   private readonly replicas: ReplicaSet;
+  /** What every call shares: the replicas, the defaults, the error mapping. */
+  private readonly calls: CallContext;
   private closing = false;
 
   /**
@@ -85,10 +84,9 @@ export class EchoClient implements OnApplicationShutdown {
     options: EchoClientSettings = {},
     private readonly random: () => number = Math.random,
   ) {
-    this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.onCall = options.onCall;
     this.transport = proxy instanceof EchoClientUdp ? 'udp' : 'tcp';
-    this.whenDisconnected = options.whenDisconnected ?? 'wait';
     this.retryPolicy = options.retry ? { ...DEFAULT_RETRY, ...(options.retry === true ? {} : options.retry) } : undefined;
     const policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
     const deadAfterTimeouts = options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS;
@@ -104,20 +102,26 @@ export class EchoClient implements OnApplicationShutdown {
         deadAfterTimeouts,
         resolveIntervalMs: Math.max(0, options.resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS),
         resolver: options.resolver ?? lookupAllAddresses,
-        retireAfterMs: this.defaultTimeoutMs + CLOSE_GRACE_MS,
+        retireAfterMs: defaultTimeoutMs + CLOSE_GRACE_MS,
       });
-      return;
+    } else {
+      const target = options.host === undefined ? 'the server' : `${options.host}:${options.port}`;
+      const keeper = new ConnectionKeeper(
+        proxy,
+        policy,
+        target,
+        random,
+        // Over UDP there is no connection to find dead, nor a TCP socket whose bytes read would tell.
+        proxy instanceof EchoClientUdp ? 0 : deadAfterTimeouts,
+      );
+      this.replicas = ReplicaSet.fixed(proxy, keeper, options.host ?? 'the server');
     }
-    const target = options.host === undefined ? 'the server' : `${options.host}:${options.port}`;
-    const keeper = new ConnectionKeeper(
-      proxy,
-      policy,
-      target,
-      random,
-      // Over UDP there is no connection to find dead, nor a TCP socket whose bytes read would tell.
-      proxy instanceof EchoClientUdp ? 0 : deadAfterTimeouts,
-    );
-    this.replicas = ReplicaSet.fixed(proxy, keeper, options.host ?? 'the server');
+    this.calls = {
+      replicas: this.replicas,
+      defaultTimeoutMs,
+      whenDisconnected: options.whenDisconnected ?? 'wait',
+      toError: this.toError,
+    };
   }
 
   /** Over UDP, the largest request datagram this client sends (a larger request fails with `NOT_SENT`); undefined over TCP. */
@@ -206,7 +210,7 @@ export class EchoClient implements OnApplicationShutdown {
    * with `CONNECTION_FAILED` if this attempt fails.
    */
   async connect(options?: CallOptions): Promise<void> {
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const timeoutMs = options?.timeoutMs ?? this.calls.defaultTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(timeoutError('connect', timeoutMs)), timeoutMs);
@@ -283,23 +287,13 @@ export class EchoClient implements OnApplicationShutdown {
     emptyIsDone: boolean,
     retryPolicy?: Required<RetryOptions>,
   ): Promise<T> {
-    const call = new ClientCall<T>({
-      pattern,
-      start,
-      timeoutMs: options?.timeoutMs ?? this.defaultTimeoutMs,
-      whenDisconnected: options?.whenDisconnected ?? this.whenDisconnected,
-      replica: options?.replica,
-      emptyIsDone,
-      replicas: this.replicas,
-      toError: this.toError,
-    });
+    const call = new ClientCall<T>(this.calls, pattern, start, options, emptyIsDone);
     if (retryPolicy === undefined) {
       return call.attempt();
     }
-    const pinned = options?.replica !== undefined;
     return withRetry(call, retryPolicy, {
       random: this.random,
-      canRepeatAtOnce: (failedOn) => !pinned && this.replicas.resolvesName && this.replicas.hasAlternative(failedOn),
+      canRepeatAtOnce: (failedOn) => !call.pinned && this.replicas.resolvesName && this.replicas.hasAlternative(failedOn),
     });
   }
 
