@@ -1,5 +1,12 @@
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
-import type { EventOf, EventPattern as ContractEvent, RequestOf, RequestPattern, ResponseOf } from '@echo-pair/common';
+import {
+  CONTRACT,
+  type EventOf,
+  type EventPattern as ContractEvent,
+  type RequestOf,
+  type RequestPattern,
+  type ResponseOf,
+} from '@echo-pair/common';
 
 /** A handler of request pattern `P`: takes its request (a DTO of it), returns its response; extra context parameters allowed. */
 export type RequestHandler<P extends RequestPattern> = (
@@ -16,6 +23,7 @@ export type EventHandler<E extends ContractEvent> = (event: EventOf<E>, ...conte
  */
 export function HandlePattern<P extends RequestPattern>(pattern: P) {
   return <M extends RequestHandler<P>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>): void => {
+    assertValidatedByTheContract(`@HandlePattern('${pattern}')`, CONTRACT.requests[pattern]?.dto, target, key);
     MessagePattern(pattern)(target, key, descriptor as PropertyDescriptor);
   };
 }
@@ -23,6 +31,31 @@ export function HandlePattern<P extends RequestPattern>(pattern: P) {
 /** `@EventPattern` for an event of the contract, checked by the compiler like `HandlePattern`. */
 export function HandleEvent<E extends ContractEvent>(pattern: E) {
   return <M extends EventHandler<E>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>): void => {
+    assertValidatedByTheContract(`@HandleEvent('${pattern}')`, CONTRACT.events[pattern]?.dto, target, key);
     EventPattern(pattern)(target, key, descriptor as PropertyDescriptor);
   };
+}
+
+/**
+ * The validation pipe validates a payload against its parameter's class as TypeScript records it
+ * (`design:paramtypes`), which the compiler cannot check: a DTO imported with `import type` is
+ * recorded as `Function`, whose "rules" refuse every field (`property … should not exist`), and
+ * another class would apply other rules than the contract's. Either fails here, when the
+ * controller's class is defined (at the latest, its unit spec), naming the fix. A parameter typed
+ * by an interface (`Object`) or none at all is left alone: the pipe does not validate it.
+ */
+function assertValidatedByTheContract(decorator: string, dto: unknown, target: object, key: string | symbol): void {
+  const [recorded] = (Reflect.getMetadata('design:paramtypes', target, key) as unknown[] | undefined) ?? [];
+  if (typeof dto !== 'function' || typeof recorded !== 'function' || recorded === Object || recorded === dto) {
+    return;
+  }
+  if (recorded.prototype instanceof dto) {
+    return;
+  }
+  const where = `${decorator} on ${target.constructor.name}.${String(key)}`;
+  const fix =
+    recorded === Function
+      ? `import ${dto.name} as a value (\`import { ${dto.name} }\`, not \`import type\`): TypeScript records a type-only import as Function`
+      : `type the parameter as the contract's ${dto.name}`;
+  throw new TypeError(`${where}: its payload would be validated against ${recorded.name}, not ${dto.name}; ${fix}`);
 }
