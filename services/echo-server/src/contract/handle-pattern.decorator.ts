@@ -40,8 +40,9 @@ export function HandleEvent<E extends ContractEvent>(pattern: E) {
  * The validation pipe validates a payload against its parameter's class as TypeScript records it
  * (`design:paramtypes`), which the compiler cannot check: a DTO imported with `import type` is
  * recorded as `Function`, whose "rules" refuse every field (`property … should not exist`), and
- * another class would apply other rules than the contract's. Either fails here, when the
- * controller's class is defined (at the latest, its unit spec), naming the fix. A parameter typed
+ * another class would apply other rules than the contract's. Either fails here, when the compiled
+ * controller's class is defined: the server does not start, and the message names the fix (ts-jest,
+ * compiling file by file, records a type-only import as `Object` and cannot tell). A parameter typed
  * by an interface (`Object`) or none at all is left alone: the pipe does not validate it.
  */
 function assertValidatedByTheContract(decorator: string, dto: unknown, target: object, key: string | symbol): void {
