@@ -43,15 +43,8 @@ apt_install() {
     fail "apt-get install $* failed"
 }
 
-# The mirror URI the host already uses for Debian (deb822 or one-line sources).
-debian_mirror() {
-  local uri
-  uri="$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-  if [ -z "$uri" ]; then
-    uri="$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-  fi
-  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
-}
+# shellcheck source=lib/debian-trixie.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/debian-trixie.sh"
 
 ensure_engine_installed() {
   if command -v dockerd >/dev/null 2>&1; then
@@ -69,23 +62,7 @@ ensure_compose() {
     return
   fi
   as_root "installing compose v2"
-  local mirror
-  mirror="$(debian_mirror)"
-  if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
-    log "adding Debian trixie ($mirror) as a low-priority apt source for docker-compose"
-    cat >/etc/apt/sources.list.d/trixie.sources <<EOF
-Types: deb
-URIs: $mirror
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-  fi
-  cat >/etc/apt/preferences.d/trixie-low <<'EOF'
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-EOF
+  ensure_trixie_source
   apt_updated=false
   apt_update
   apt_install -t trixie docker-compose

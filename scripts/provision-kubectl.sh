@@ -25,15 +25,8 @@ kubectl_minor() {
     sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1
 }
 
-# The mirror URI the host already uses for Debian (deb822 or one-line sources), as in provision-docker.sh.
-debian_mirror() {
-  local uri
-  uri="$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | grep -v -- 'nodesource' | head -n1 || true)"
-  if [ -z "$uri" ]; then
-    uri="$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-  fi
-  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
-}
+# shellcheck source=lib/debian-trixie.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/debian-trixie.sh"
 
 minor="$(kubectl_minor)"
 if [ -n "$minor" ] && [ "$minor" -ge "$MIN_MINOR" ]; then
@@ -49,29 +42,7 @@ fi
 [ "$(id -u)" -eq 0 ] || fail "installing kubectl needs root; run this script as root (or install kubectl >= 1.$MIN_MINOR by hand)"
 command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script provisions Debian machines only"
 
-# Reuse the trixie source provision-docker.sh adds (same file name); add it only when absent.
-if grep -qsE '^Suites:.*\btrixie\b|^deb .* trixie( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; then
-  log "a Debian trixie apt source is already configured"
-else
-  mirror="$(debian_mirror)"
-  log "adding Debian trixie ($mirror) as a low-priority apt source (/etc/apt/sources.list.d/trixie.sources)"
-  cat >/etc/apt/sources.list.d/trixie.sources <<EOF
-Types: deb
-URIs: $mirror
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-fi
-# The pin keeps every other package on bookworm: only what is asked for with -t trixie comes from it.
-if ! grep -qsx 'Pin-Priority: 100' /etc/apt/preferences.d/trixie-low; then
-  log "pinning trixie at priority 100 (/etc/apt/preferences.d/trixie-low)"
-  cat >/etc/apt/preferences.d/trixie-low <<'EOF'
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-EOF
-fi
+ensure_trixie_source
 
 log "apt-get update"
 apt-get update -qq || fail "apt-get update failed; is Debian's package archive reachable?"
