@@ -48,6 +48,7 @@ export * from './logging/create-console-logger';
 export * from './text/text-measures';
 export * from './text/mixed-script-text';
 export * from './text/line-syntax';
+export * from './metrics/metrics-registry';
 export * from './shutdown/shutdown-signals';
 export * from './validation/compiled-validator';
 export * from './tracing/tracing-state';

@@ -1,5 +1,6 @@
 import {
   ClientErrorCodes,
+  createMetricsRegistry,
   ErrorCodes,
   EVENT_PATTERNS,
   OK_OUTCOME,
@@ -8,7 +9,7 @@ import {
   type ConnectionState,
   type EchoClient,
 } from '@echo-pair/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The `pattern` label of a call outside the contract, and the `outcome` of a failure of no known code. */
 export const OTHER = 'other';
@@ -31,20 +32,6 @@ type CallLabel = 'pattern' | 'outcome';
 interface CallSeries {
   readonly calls: Counter.Internal;
   readonly duration: Histogram.Internal<CallLabel>;
-}
-
-let processMetrics: Registry | undefined;
-
-/**
- * The process's default metrics (`process_*`, `nodejs_*`), made once per process: `collectDefaultMetrics`
- * starts monitors that nothing stops, and a process may run the worker more than once (the tests).
- */
-function processMetricsRegistry(): Registry {
-  if (processMetrics === undefined) {
-    processMetrics = new Registry();
-    collectDefaultMetrics({ register: processMetrics });
-  }
-  return processMetrics;
 }
 
 export interface WorkerMetricsOptions {
@@ -80,7 +67,7 @@ export class WorkerMetrics {
   private readonly duration: Histogram<CallLabel>;
 
   constructor(private readonly options: WorkerMetricsOptions) {
-    this.registry = Registry.merge([processMetricsRegistry()]);
+    this.registry = createMetricsRegistry();
     const registers = [this.registry];
     this.calls = new Counter<CallLabel>({
       name: 'echo_worker_calls_total',

@@ -17,8 +17,8 @@ function processMetricsRegistry(): Registry {
 }
 
 /**
- * A registry of one application instance: the process's default metrics, and the
- * server's own, registered on it by their providers. Never prom-client's global
+ * A registry of one application instance (a server, a worker): the process's default metrics,
+ * and the instance's own, registered on it. Never prom-client's global
  * registry, where a second server in the same process would collide.
  */
 export function createMetricsRegistry(): Registry {
