@@ -112,7 +112,7 @@ if (require.main === module) {
       },
     );
   } else {
-    const mibText = () => require('@echo-pair/common/dist/text/mixed-script-text').buildMixedScriptText(1024 * 1024);
+    const mibText = () => require('@echo-pair/common/dist/contract/text/mixed-script-text').buildMixedScriptText(1024 * 1024);
     report(() => runPhase(phase, () => openMinimal(port), mibText));
   }
 }

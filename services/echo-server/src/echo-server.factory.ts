@@ -7,11 +7,11 @@ import type { AddressInfo, Server } from 'node:net';
 import { createConsoleLogger, describeError, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
 import { EchoServerModule } from './echo-server.module';
-import { DrainService, type DrainResult } from './shutdown/drain.service';
-import { TextGatewayServer } from './text-gateway/text-gateway.server';
-import { EchoServerTcp } from './transport/echo-server-tcp';
-import { SERVED_TRANSPORTS, type ServedTransport } from './transport/served-transport';
-import { UdpServer } from './udp/udp.server';
+import { DrainService, type DrainResult } from './operations/shutdown/drain.service';
+import { TextGatewayServer } from './doors/text-gateway/text-gateway.server';
+import { EchoServerTcp } from './doors/tcp/echo-server-tcp';
+import { SERVED_TRANSPORTS, type ServedTransport } from './core/served-transport';
+import { UdpServer } from './doors/udp/udp.server';
 
 export interface RunningEchoServer {
   /** A hybrid application: its microservices are the TCP transport, the text gateway and UDP, all serving the same controllers. */

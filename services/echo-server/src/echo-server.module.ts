@@ -1,20 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { validatedConfigModule } from '@echo-pair/common';
-import { CommandModule } from './command/command.module';
+import { CommandModule } from './patterns/command/command.module';
 import type { EchoServerEnvironment } from './config/echo-server-environment';
-import { ConnectionsModule } from './connections/connections.module';
-import { RpcErrorEnvelopeFilter } from './errors/rpc-error-envelope.filter';
-import { ContractValidationPipe } from './errors/contract-validation.pipe';
-import { PATTERN_CONTROLLERS } from './contract/pattern-handlers';
-import { ServedPatterns } from './contract/served-patterns.service';
-import { HealthHttpModule } from './health-http/health-http.module';
-import { MetricsModule } from './metrics/metrics.module';
-import { ShutdownModule } from './shutdown/shutdown.module';
-import { StatsGuard } from './stats/stats.guard';
-import { StatsModule } from './stats/stats.module';
-import { TracingModule } from './tracing/tracing.module';
-import { ServedTransportsModule } from './transport/served-transports.module';
+import { ConnectionsModule } from './operations/connections/connections.module';
+import { RpcErrorEnvelopeFilter } from './operations/errors/rpc-error-envelope.filter';
+import { ContractValidationPipe } from './core/validation/contract-validation.pipe';
+import { PATTERN_CONTROLLERS } from './patterns/pattern-handlers';
+import { ServedPatterns } from './patterns/served-patterns.service';
+import { HealthHttpModule } from './operations/health-http/health-http.module';
+import { MetricsModule } from './operations/metrics/metrics.module';
+import { ShutdownModule } from './operations/shutdown/shutdown.module';
+import { StatsGuard } from './operations/stats/stats.guard';
+import { StatsModule } from './operations/stats/stats.module';
+import { TracingModule } from './operations/tracing/tracing.module';
+import { ServedTransportsModule } from './doors/served-transports.module';
 
 @Module({})
 export class EchoServerModule {

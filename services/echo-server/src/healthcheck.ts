@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { describeError, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
-import { probeHealth, probeHostFor, probeTlsOptionsFor } from './health/health-probe';
+import { probeHealth, probeHostFor, probeTlsOptionsFor } from './operations/health/health-probe';
 
 /** The container's HEALTHCHECK: exit 0 when the local server answers `hello`, 1 otherwise. */
 async function main(): Promise<number> {

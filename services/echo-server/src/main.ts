@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { consoleLoggerFromEnvironment, InvalidConfigurationError, startTracingFromEnvironment, type Tracing } from '@echo-pair/common';
 import { startEchoServer } from './echo-server.factory';
-import { drainOnSignals } from './shutdown/shutdown-signals';
+import { drainOnSignals } from './operations/shutdown/shutdown-signals';
 
 /** The `service.name` of the server's spans, unless OTEL_SERVICE_NAME says otherwise. */
 const SERVICE_NAME = 'echo-server';

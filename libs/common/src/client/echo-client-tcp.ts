@@ -1,7 +1,7 @@
 import { ClientTCP, type TcpClientOptions, type TcpSocket } from '@nestjs/microservices';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
-import { isTracingOn } from '../tracing/tracing-state';
+import { isTracingOn } from '../operations/tracing/tracing-state';
 
 export type EchoClientTcpOptions = NonNullable<TcpClientOptions['options']> & {
   /** TCP keepalive idle delay of each socket, in milliseconds; 0 or unset leaves keepalive off. */

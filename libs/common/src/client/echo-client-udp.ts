@@ -6,7 +6,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type MsPattern, type PacketId, type PacketMetadata, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { UDP_MIN_REQUEST_BYTES } from '../contract/transports';
-import { isTracingOn } from '../tracing/tracing-state';
+import { isTracingOn } from '../operations/tracing/tracing-state';
 import { DEFAULT_UDP, isIdempotentRequest, UDP_MAX_RETRANSMIT_MS, type UdpOptions } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 

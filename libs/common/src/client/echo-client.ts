@@ -34,9 +34,9 @@ import { CLOSE_GRACE_MS } from '../transport/destroy-unless-closed';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
 import { framedJsonSocket } from '../transport/framed-json-socket';
-import { OK_OUTCOME, RPC_SYSTEM_NAME, TraceAttributes } from '../tracing/trace-attributes';
-import { injectTraceContext } from '../tracing/trace-metadata';
-import { activeTracer } from '../tracing/tracing-state';
+import { OK_OUTCOME, RPC_SYSTEM_NAME, TraceAttributes } from '../operations/tracing/trace-attributes';
+import { injectTraceContext } from '../operations/tracing/trace-metadata';
+import { activeTracer } from '../operations/tracing/tracing-state';
 
 export type EchoClientSettings = Partial<
   Pick<

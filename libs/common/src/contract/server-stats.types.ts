@@ -1,6 +1,6 @@
 import type { ErrorCode } from './error-envelope';
 import type { EventPattern, RequestPattern } from './patterns';
-import type { SocketRejectionReason } from '../transport/socket-rejection';
+import type { SocketRejectionReason } from './socket-rejection';
 import type { TransportName } from './transports';
 
 /** The JSON document that the `stats` command outputs. */

@@ -1,7 +1,7 @@
-import { CommandDto } from '../dto/command.dto';
-import { EchoDto } from '../dto/echo.dto';
-import { HelloDto } from '../dto/hello.dto';
-import { NoteDto } from '../dto/note.dto';
+import { CommandDto } from './dto/command.dto';
+import { EchoDto } from './dto/echo.dto';
+import { HelloDto } from './dto/hello.dto';
+import { NoteDto } from './dto/note.dto';
 import type { CommandRequest, CommandResponse } from './command.types';
 import type { EchoRequest, EchoResponse } from './echo.types';
 import type { HelloRequest, HelloResponse } from './hello.types';

@@ -4,7 +4,7 @@ import { FakeNetSocket } from './fake-net-socket';
 import { FrameDecoder } from './frame-decoder';
 import { FramedJsonSocket } from './framed-json-socket';
 import { resolveFramedJsonSocketOptions } from './framed-json-socket-options';
-import type { SocketRejection } from './socket-rejection';
+import type { SocketRejection } from '../contract/socket-rejection';
 
 const MAX = 64 * 1024;
 

@@ -1,4 +1,4 @@
-import type { SocketRejectionReason } from './socket-rejection';
+import type { SocketRejectionReason } from '../contract/socket-rejection';
 
 /** Thrown by the frame decoder when the byte stream breaks the framing. */
 export class FrameRejectedError extends Error {

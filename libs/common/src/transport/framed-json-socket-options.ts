@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { defaultMaxBufferedBytes, TransportDefaults } from '../contract/wire-limits';
-import type { SocketRejection } from './socket-rejection';
+import type { SocketRejection } from '../contract/socket-rejection';
 
 export interface FramedJsonSocketOptions {
   /** Largest announced frame length, in UTF-16 code units of the JSON text. */

@@ -2,7 +2,7 @@ import { TcpSocket } from '@nestjs/microservices';
 import { FakeNetSocket } from './fake-net-socket';
 import { framedJsonSocket, FramedJsonSocket } from './framed-json-socket';
 import type { FramedJsonSocketOptions } from './framed-json-socket-options';
-import type { SocketRejection } from './socket-rejection';
+import type { SocketRejection } from '../contract/socket-rejection';
 
 function frame(message: unknown): Buffer {
   const json = JSON.stringify(message);

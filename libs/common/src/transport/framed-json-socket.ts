@@ -6,7 +6,7 @@ import { formatPeer } from './format-peer';
 import { FrameDecoder } from './frame-decoder';
 import { FrameRejectedError } from './frame-rejected.error';
 import { resolveFramedJsonSocketOptions, type FramedJsonSocketOptions, type FramedJsonSocketSettings } from './framed-json-socket-options';
-import type { SocketRejectionReason } from './socket-rejection';
+import type { SocketRejectionReason } from '../contract/socket-rejection';
 
 const HASH = 0x23;
 /** Header digits plus `#`: lengths stay far below 10^10. */

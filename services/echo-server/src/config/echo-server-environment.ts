@@ -1,5 +1,5 @@
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import type { EncodingSetting } from '../text-gateway/text-codec';
+import type { EncodingSetting } from '../doors/text/text-codec';
 import { BooleanSetting, IntegerSetting, LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, TransportDefaults } from '@echo-pair/common';
 
 const ENCODING_SETTINGS: readonly EncodingSetting[] = ['auto', 'utf-8', 'gbk'];

@@ -1,0 +1,64 @@
+import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { throwError } from 'rxjs';
+import type { GatewayContext } from '../core/gateway-context';
+
+/** What a handler produced for one request: its reply, or the error envelope the exception filter made. */
+export type CallOutcome = { ok: true; response: unknown } | { ok: false; error: RpcErrorEnvelope };
+
+const INTERNAL_ERROR: CallOutcome = {
+  ok: false,
+  error: { code: ErrorCodes.INTERNAL_ERROR, message: 'internal server error', details: {} },
+};
+
+const NO_HANDLER: CallOutcome = {
+  ok: false,
+  error: { code: ErrorCodes.INTERNAL_ERROR, message: 'no handler for this pattern', details: {} },
+};
+
+/**
+ * The base of the transports that are not Nest's own (the text gateway, UDP): they run
+ * requests and events through the handlers Nest registered on them, so that the same
+ * controllers, guards, pipes, interceptors, exception filters and processing hooks
+ * (the drain's in-flight count) serve them as serve Nest's TCP transport.
+ */
+export abstract class GatewayServer extends Server implements CustomTransportStrategy {
+  /** Runs the request handler of `pattern`; resolves with its first reply or its error envelope, never rejects. */
+  protected invoke(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      return Promise.resolve(NO_HANDLER);
+    }
+    return new Promise<CallOutcome>((resolve) => {
+      let settled = false;
+      const settle = (outcome: CallOutcome): void => {
+        if (!settled) {
+          settled = true;
+          resolve(outcome);
+        }
+      };
+      // Typed void, yet it returns the processing hooks' promise, which rejects if `produce` does.
+      const handled: unknown = this.handleRequest(
+        context,
+        async () => {
+          try {
+            return this.transformToObservable(await handler(data, context));
+          } catch (error) {
+            return throwError(() => error); // reported as the call's outcome, whatever the processing hook does with a rejection
+          }
+        },
+        (packet) => settle('err' in packet ? { ok: false, error: toEnvelope(packet.err) } : { ok: true, response: packet.response }),
+      );
+      Promise.resolve(handled).catch(() => settle(INTERNAL_ERROR));
+    });
+  }
+
+  /** Runs the event handlers of `pattern` (no reply); an unknown event is logged by Nest and dropped. */
+  protected dispatchEvent(pattern: string, data: unknown, context: GatewayContext): Promise<unknown> {
+    return this.handleEvent(pattern, { pattern, data }, context);
+  }
+}
+
+function toEnvelope(err: unknown): RpcErrorEnvelope {
+  return isRpcErrorEnvelope(err) ? err : { code: ErrorCodes.INTERNAL_ERROR, message: 'internal server error', details: {} };
+}

@@ -1,0 +1,29 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ErrorCode, RequestPattern } from '@echo-pair/common';
+import type { CallOutcome } from '../gateway-server';
+import type { GatewayContext } from '../../core/gateway-context';
+import type { ChatRooms } from './chat-rooms.service';
+import type { EncodingSetting } from '../text/text-codec';
+
+export interface TextGatewaySettings {
+  encoding: EncodingSetting;
+  maxLineBytes: number;
+  idleFlushMs: number;
+  welcomeDelayMs: number;
+  idleTimeoutMs: number;
+  maxSendBufferBytes: number;
+}
+
+/** What a text connection needs of its gateway. */
+export interface TextGatewayHost {
+  readonly settings: TextGatewaySettings;
+  readonly chat: ChatRooms;
+  readonly logger: LoggerService;
+  welcome(): string;
+  /** Runs a request through the handlers Nest registered. */
+  call(pattern: RequestPattern, data: object, context: GatewayContext): Promise<CallOutcome>;
+  /** The text a reply is written back as. */
+  replyText(pattern: RequestPattern, request: object, response: unknown): string;
+  /** Counts an error the gateway found itself (the exception filter counts the handlers'). */
+  countError(code: ErrorCode): void;
+}

@@ -1,0 +1,107 @@
+import { type ErrorCode, type RequestPattern, formatPeer } from '@echo-pair/common';
+import { Logger } from '@nestjs/common';
+import { createServer, type DropArgument, type Server as NetServer, type Socket } from 'node:net';
+import { GatewayServer, type CallOutcome } from '../gateway-server';
+import type { GatewayContext } from '../../core/gateway-context';
+import type { ChatRooms } from './chat-rooms.service';
+import { replyTextOf, TEXT_GATEWAY_HELP } from '../text/reply-text';
+import { TextConnection } from './text-connection';
+import type { TextGatewayHost, TextGatewaySettings } from './text-gateway-host';
+
+export interface TextGatewayOptions extends TextGatewaySettings {
+  host: string;
+  port: number;
+  maxConnections: number;
+}
+
+/** What the gateway reports to the rest of the server, without depending on it. */
+export interface TextGatewayHooks {
+  /** A connection opened; returns its number. */
+  opened(socket: Socket): number;
+  /** A connection closed on arrival because `maxConnections` were open. */
+  dropped(peer: DropArgument): void;
+  countError(code: ErrorCode): void;
+  welcome(): string;
+}
+
+/**
+ * The plain-text TCP gateway, a Nest custom transport strategy: tutorial clients, `nc` and chat
+ * speak lines to the same controllers, guards, pipes and filters as Nest's TCP transport serves.
+ */
+export class TextGatewayServer extends GatewayServer implements TextGatewayHost {
+  override readonly transportId = Symbol('text-gateway');
+  override readonly logger = new Logger('TextGateway');
+  readonly settings: TextGatewaySettings;
+  private readonly server: NetServer;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    private readonly options: TextGatewayOptions,
+    readonly chat: ChatRooms,
+    private readonly hooks: TextGatewayHooks,
+  ) {
+    super();
+    const { host: _host, port: _port, maxConnections: _max, ...settings } = options;
+    this.settings = settings;
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = options.maxConnections;
+    this.server.on('drop', (peer?: DropArgument) => peer && hooks.dropped(peer));
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    const failed = (error: Error): void =>
+      callback(new Error(`text gateway cannot listen on ${this.options.host}:${this.options.port}: ${error.message}`));
+    this.server.once('error', failed);
+    this.server.listen(this.options.port, this.options.host, () => {
+      this.server.off('error', failed);
+      this.server.on('error', (error) => this.logger.error(error.message));
+      this._status$.next('connected');
+      callback();
+    });
+  }
+
+  /** Stops listening and destroys the connections still open (a drain has ended them gracefully before). */
+  close(): Promise<void> {
+    this.sockets.forEach((socket) => socket.destroy());
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+    });
+  }
+
+  // Nest's signature: listeners of the underlying server, whatever their arguments.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  on(event: string, callback: Function): void {
+    this.server.on(event, callback as (...args: unknown[]) => void);
+  }
+
+  unwrap<T>(): T {
+    return this.server as T;
+  }
+
+  welcome(): string {
+    return this.hooks.welcome();
+  }
+
+  call(pattern: RequestPattern, data: object, context: GatewayContext): Promise<CallOutcome> {
+    return this.invoke(pattern, data, context);
+  }
+
+  replyText(pattern: RequestPattern, request: object, response: unknown): string {
+    return replyTextOf(pattern, request, response, TEXT_GATEWAY_HELP);
+  }
+
+  countError(code: ErrorCode): void {
+    this.hooks.countError(code);
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const id = this.hooks.opened(socket);
+    new TextConnection(socket, id, formatPeer(socket), this);
+  }
+}
