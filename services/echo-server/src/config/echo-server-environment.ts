@@ -1,8 +1,10 @@
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import type { EncodingSetting } from '../doors/text/text-codec';
 import { BooleanSetting, IntegerSetting, LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, TransportDefaults } from '@echo-pair/common';
 
-const ENCODING_SETTINGS: readonly EncodingSetting[] = ['auto', 'utf-8', 'gbk'];
+/** The text doors' encodings: UTF-8, GBK, or detected per line. */
+export const ENCODING_SETTINGS = ['auto', 'utf-8', 'gbk'] as const;
+export type EncodingSetting = (typeof ENCODING_SETTINGS)[number];
+export type TextEncodingName = Exclude<EncodingSetting, 'auto'>;
 
 /** Environment variables of the echo server, with their defaults. */
 export class EchoServerEnvironment extends LoggingEnvironment {

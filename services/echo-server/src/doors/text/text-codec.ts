@@ -1,7 +1,8 @@
 import iconv from 'iconv-lite';
 
-export type TextEncodingName = 'utf-8' | 'gbk';
-export type EncodingSetting = 'auto' | TextEncodingName;
+import type { EncodingSetting, TextEncodingName } from '../../config/echo-server-environment';
+
+export type { EncodingSetting, TextEncodingName };
 
 // Fatal decoders throw on malformed input; without `stream` each call is independent, so they can be shared.
 // `ignoreBOM` keeps a U+FEFF as text: decoding is then the exact inverse of encoding.
