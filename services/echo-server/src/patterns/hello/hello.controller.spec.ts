@@ -10,7 +10,7 @@ import { EchoServerModule } from '../../echo-server.module';
 import { HEALTHCHECK_CLIENT } from '../../operations/health/health-probe';
 import { HelloController } from './hello.controller';
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
 const ALL_COMMANDS = ['help', 'lower', 'reverse', 'sleep', 'stats', 'time', 'upper', 'uptime'];
 
 describe('HelloController', () => {
