@@ -54,7 +54,7 @@ describe('EchoServerTcp', () => {
       'Echo',
       'my-pattern',
       'user.created',
-      '{"cmd":"sum"}',
+      '{"cmd":"__not_in_contract__"}',
       '{"b":1,"a":2}',
       '["x"]',
       '"quoted"',
@@ -455,8 +455,8 @@ describe('EchoServerTcp', () => {
     });
 
     it('passes the metadata and a structured pattern as stock does', async () => {
-      await expectSameAsStock({ '{"cmd":"sum"}': (data) => Promise.resolve(data) }, [
-        { pattern: { cmd: 'sum' }, data: [1, 2], id: 's', metadata: { trace: 't1' } },
+      await expectSameAsStock({ '{"cmd":"__not_in_contract__"}': (data) => Promise.resolve(data) }, [
+        { pattern: { cmd: '__not_in_contract__' }, data: [1, 2], id: 's', metadata: { trace: 't1' } },
       ]);
     });
 
