@@ -7,3 +7,6 @@ export const SERVER_VERSION: string = (JSON.parse(readFileSync(join(__dirname, '
   .version;
 
 export const SERVER_INSTANCE = hostname();
+
+/** The client name the container's healthcheck says hello with (logged at debug level only). */
+export const HEALTHCHECK_CLIENT = 'healthcheck';

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { CommandModule } from '../../patterns/command/command.module';
-import { CommandRegistry } from '../../patterns/command/command-registry.service';
+import { COMMAND_CATALOG, type CommandCatalog } from '../../core/command-catalog';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { ConnectionsModule } from '../../operations/connections/connections.module';
 import { ConnectionTracker } from '../../operations/connections/connection-tracker.service';
@@ -14,18 +13,18 @@ import { TextGatewayServer } from './text-gateway.server';
 
 /** The text gateway's strategy, built by Nest with what it reports to; `startEchoServer` connects it to the application. */
 @Module({
-  imports: [StatsModule, ConnectionsModule, CommandModule],
+  imports: [StatsModule, ConnectionsModule],
   providers: [
     ChatRooms,
     {
       provide: TextGatewayServer,
-      inject: [ConfigService, ChatRooms, ConnectionTracker, StatsService, CommandRegistry],
+      inject: [ConfigService, ChatRooms, ConnectionTracker, StatsService, COMMAND_CATALOG],
       useFactory: (
         config: ConfigService<EchoServerEnvironment, true>,
         chat: ChatRooms,
         connections: ConnectionTracker,
         stats: StatsService,
-        registry: CommandRegistry,
+        commands: CommandCatalog,
       ): TextGatewayServer => {
         const setting = <K extends keyof EchoServerEnvironment>(key: K): EchoServerEnvironment[K] => config.get(key, { infer: true });
         const maxConnections = setting('TEXT_MAX_CONNECTIONS');
@@ -50,7 +49,7 @@ import { TextGatewayServer } from './text-gateway.server';
             // Plain ASCII, so that it reads right whatever encoding the client assumes.
             welcome: () =>
               `Welcome to ${serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Type a line and it comes back. ` +
-              `Commands: ${[...registry.names(), ...TEXT_GATEWAY_COMMANDS.map((command) => command.name)]
+              `Commands: ${[...commands.names(), ...TEXT_GATEWAY_COMMANDS.map((command) => command.name)]
                 .map((name) => `/${name}`)
                 .join(' ')}. Type quit to leave.`,
           },

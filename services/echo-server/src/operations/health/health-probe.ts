@@ -1,9 +1,9 @@
 import type { ConnectionOptions } from 'node:tls';
 import { clientTlsOptions, describeError, EchoClient, readTlsFiles, tlsFilePathsOf, REQUEST_PATTERNS } from '@echo-pair/common';
+import { HEALTHCHECK_CLIENT } from '../../core/server-identity';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
 
 /** The client name the healthcheck says hello with; the server logs its hellos at debug level only. */
-export const HEALTHCHECK_CLIENT = 'healthcheck';
 
 export interface HealthProbeTarget {
   host: string;

@@ -8,6 +8,8 @@ import { CommandArgumentsError } from './command-arguments.error';
 import type { CommandHandler, CommandMetadata } from './command-handler';
 import { CommandRegistry } from './command-registry.service';
 import { Command } from './command.decorator';
+// The stats module adds the `stats` and `uptime` commands (and counts commands), as in the server.
+import { StatsModule } from '../../operations/stats/stats.module';
 import { CommandModule } from './command.module';
 
 const ALL_COMMANDS = ['help', 'lower', 'reverse', 'sleep', 'stats', 'time', 'upper', 'uptime'];
@@ -17,7 +19,7 @@ const config = validatedConfigModule(validateEnvironment(EchoServerEnvironment, 
 async function startModule(metadata: ModuleMetadata = {}): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
     ...metadata,
-    imports: [config, CommandModule, ...(metadata.imports ?? [])],
+    imports: [config, CommandModule, StatsModule, ...(metadata.imports ?? [])],
   }).compile();
   return moduleRef.init();
 }
@@ -146,7 +148,10 @@ describe('CommandRegistry', () => {
     });
 
     it('refuses to start when two providers claim the same name', async () => {
-      const moduleRef = await Test.createTestingModule({ imports: [config, CommandModule], providers: [SecondUpperCommand] }).compile();
+      const moduleRef = await Test.createTestingModule({
+        imports: [config, CommandModule, StatsModule],
+        providers: [SecondUpperCommand],
+      }).compile();
       try {
         await expect(moduleRef.init()).rejects.toThrow('command "upper" is registered twice');
       } finally {

@@ -4,6 +4,8 @@ import { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { StatsService } from '../../operations/stats/stats.service';
 import { CommandController } from './command.controller';
 import { CommandRegistry } from './command-registry.service';
+// The stats module adds the `stats` and `uptime` commands (and counts commands), as in the server.
+import { StatsModule } from '../../operations/stats/stats.module';
 import { CommandModule } from './command.module';
 
 // `sleep` waits with node:timers/promises, which Jest's fake timers do not reach: here its
@@ -24,7 +26,7 @@ describe('CommandController', () => {
 
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' })), CommandModule],
+      imports: [validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' })), CommandModule, StatsModule],
     }).compile();
     await moduleRef.init();
     controller = moduleRef.get(CommandController);

@@ -1,15 +1,15 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject, Optional } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { HandlePattern } from '../handle-pattern.decorator';
 import { CommandDto, Patterns, type CommandResponse, type ServerContract } from '@echo-pair/common';
-import { StatsService } from '../../operations/stats/stats.service';
+import { COMMAND_OBSERVER, type CommandObserver } from '../../core/command-observer';
 import { CommandRegistry } from './command-registry.service';
 
 @Controller()
 export class CommandController implements Pick<ServerContract, typeof Patterns.COMMAND> {
   constructor(
     private readonly registry: CommandRegistry,
-    private readonly stats: StatsService,
+    @Optional() @Inject(COMMAND_OBSERVER) private readonly observer?: CommandObserver,
   ) {}
 
   @HandlePattern(Patterns.COMMAND)
@@ -18,7 +18,7 @@ export class CommandController implements Pick<ServerContract, typeof Patterns.C
     const startedAt = new Date();
     const started = performance.now();
     const output = await this.registry.execute(request.name, args);
-    this.stats.recordCommand(request.name);
+    this.observer?.recordCommand(request.name);
     return {
       name: request.name,
       args,

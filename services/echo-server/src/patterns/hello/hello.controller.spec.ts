@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { CommandRegistry } from '../command/command-registry.service';
 import { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { EchoServerModule } from '../../echo-server.module';
-import { HEALTHCHECK_CLIENT } from '../../operations/health/health-probe';
+import { HEALTHCHECK_CLIENT } from '../../core/server-identity';
 import { HelloController } from './hello.controller';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;

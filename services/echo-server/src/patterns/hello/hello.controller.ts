@@ -6,8 +6,7 @@ import { HelloDto, Patterns, WireLimits, type HelloResponse, type ServerContract
 import { CommandRegistry } from '../command/command-registry.service';
 import { ServedPatterns } from '../served-patterns.service';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
-import { HEALTHCHECK_CLIENT } from '../../operations/health/health-probe';
-import { SERVER_INSTANCE, SERVER_VERSION } from '../../core/server-identity';
+import { HEALTHCHECK_CLIENT, SERVER_INSTANCE, SERVER_VERSION } from '../../core/server-identity';
 
 @Controller()
 export class HelloController implements Pick<ServerContract, typeof Patterns.HELLO> {

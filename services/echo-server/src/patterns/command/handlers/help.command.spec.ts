@@ -4,6 +4,8 @@ import { EchoServerEnvironment } from '../../../config/echo-server-environment';
 import { RpcEnvelopeException } from '../../../core/rpc-envelope.exception';
 import { CommandArgumentsError } from '../command-arguments.error';
 import { CommandRegistry } from '../command-registry.service';
+// The stats module adds the `stats` and `uptime` commands (and counts commands), as in the server.
+import { StatsModule } from '../../../operations/stats/stats.module';
 import { CommandModule } from '../command.module';
 import { HelpCommand } from './help.command';
 
@@ -17,7 +19,7 @@ describe('HelpCommand', () => {
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' })), CommandModule],
+      imports: [validatedConfigModule(validateEnvironment(EchoServerEnvironment, { SLEEP_MAX_MS: '1000' })), CommandModule, StatsModule],
     }).compile();
     await moduleRef.init();
     help = moduleRef.get(HelpCommand);
