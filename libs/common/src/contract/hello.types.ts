@@ -1,4 +1,3 @@
-import type { EventPattern, RequestPattern } from './patterns';
 import type { WireLimits } from './wire-limits';
 
 export interface HelloRequest {
@@ -20,16 +19,3 @@ export type ServerLimits = { -readonly [K in keyof typeof WireLimits]: number } 
   /** Upper bound of the `sleep` command. */
   sleepMaxMs: number;
 };
-
-export interface HelloResponse {
-  /** The classic tutorials' greeting, sent here in reply to `hello`. */
-  welcome: string;
-  server: string;
-  version: string;
-  /** Host name of the serving process, to tell replicas apart. */
-  instance: string;
-  serverTime: string;
-  patterns: { requests: RequestPattern[]; events: EventPattern[] };
-  commands: CommandDescriptor[];
-  limits: ServerLimits;
-}

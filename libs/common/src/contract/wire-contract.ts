@@ -4,7 +4,7 @@ import { HelloDto } from './dto/hello.dto';
 import { NoteDto } from './dto/note.dto';
 import type { CommandRequest, CommandResponse } from './command.types';
 import type { EchoRequest, EchoResponse } from './echo.types';
-import type { HelloRequest, HelloResponse } from './hello.types';
+import type { CommandDescriptor, HelloRequest, ServerLimits } from './hello.types';
 import type { NoteEvent } from './note.types';
 
 /**
@@ -72,6 +72,23 @@ export type EventPattern = keyof EventUnits;
 export type RequestOf<P extends RequestPattern> = Requests[P] extends RequestUnit<infer Request, unknown> ? Request : never;
 export type ResponseOf<P extends RequestPattern> = Requests[P] extends RequestUnit<object, infer Response> ? Response : never;
 export type EventOf<E extends EventPattern> = EventUnits[E] extends EventUnit<infer Event> ? Event : never;
+
+/**
+ * The reply to `hello`. It lists the contract's own patterns, so it is declared here with the
+ * contract rather than in hello.types, which the contract imports.
+ */
+export interface HelloResponse {
+  /** The classic tutorials' greeting, sent here in reply to `hello`. */
+  welcome: string;
+  server: string;
+  version: string;
+  /** Host name of the serving process, to tell replicas apart. */
+  instance: string;
+  serverTime: string;
+  patterns: { requests: RequestPattern[]; events: EventPattern[] };
+  commands: CommandDescriptor[];
+  limits: ServerLimits;
+}
 
 /** Request and response type of every request pattern. */
 export type RequestContract = { [P in RequestPattern]: { request: RequestOf<P>; response: ResponseOf<P> } };
