@@ -7,14 +7,14 @@ import { WorkerEnvironment } from './config/worker-environment';
 import { isWorkerMode, WORKER_MODES, type WorkerMode } from './config/worker-mode';
 import { ServerConnector } from './connection/server-connector.service';
 import { ServerUnavailableError } from './connection/server-unavailable.error';
-import { DemoRunner } from './demo/demo-runner.service';
-import { LoadRunner } from './load/load-runner.service';
+import { DemoRunner } from './modes/demo/demo-runner.service';
+import { LoadRunner } from './modes/load/load-runner.service';
 import { serveMetrics, type MetricsHttpServer } from './metrics/metrics-http-server';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerOutput } from './output/worker-output.service';
-import { ReplRunner } from './repl/repl-runner.service';
+import { ReplRunner } from './modes/repl/repl-runner.service';
 import { SHUTDOWN_MARGIN_MS, ShutdownSignals } from './shutdown/shutdown-signals';
-import type { WorkerModeRunner } from './worker-mode-runner';
+import type { WorkerModeRunner } from './modes/worker-mode-runner';
 import { WorkerModule } from './worker.module';
 
 /** Streams that the worker uses instead of the process's own, e.g. in tests. */

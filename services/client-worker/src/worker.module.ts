@@ -3,12 +3,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { echoClientOptionsOf } from './config/echo-client-options-of';
 import { WorkerEnvironment } from './config/worker-environment';
 import { ServerConnector } from './connection/server-connector.service';
-import { DemoRunner } from './demo/demo-runner.service';
-import { LoadRunner } from './load/load-runner.service';
+import { DemoRunner } from './modes/demo/demo-runner.service';
+import { LoadRunner } from './modes/load/load-runner.service';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerOutput } from './output/worker-output.service';
-import { ReplRunner } from './repl/repl-runner.service';
-import { ECHO_CLIENT_FACTORY, WORKER_INPUT, type EchoClientFactory } from './worker.tokens';
+import { ReplRunner } from './modes/repl/repl-runner.service';
+import { ECHO_CLIENT_FACTORY, WORKER_INPUT, type EchoClientFactory } from './modes/worker.tokens';
 
 export interface WorkerModuleOptions {
   /** From `validateEnvironment(WorkerEnvironment, ...)`. */

@@ -1,17 +1,14 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
-import type { Socket as DgramSocket } from 'node:dgram';
 import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import { createConsoleLogger, describeError, validateEnvironment } from '@echo-pair/common';
 import { EchoServerEnvironment } from './config/echo-server-environment';
 import { EchoServerModule } from './echo-server.module';
 import { DrainService, type DrainResult } from './operations/shutdown/drain.service';
-import { TextGatewayServer } from './doors/text-gateway/text-gateway.server';
 import { EchoServerTcp } from './doors/tcp/echo-server-tcp';
-import { SERVED_TRANSPORTS, type ServedTransport } from './core/served-transport';
-import { UdpServer } from './doors/udp/udp.server';
+import { HTTP_SIDE_PORT, SERVED_TRANSPORTS, type HttpSidePort, type ServedTransport } from './core/served-transport';
 
 export interface RunningEchoServer {
   /** A hybrid application: its microservices are the TCP transport, the text gateway and UDP, all serving the same controllers. */
@@ -57,29 +54,34 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   }
   await app.init();
   await listenOrFail(app, app.get(EchoServerTcp).unwrap<Server>());
-  const addresses = reportListening(app, environment);
-  const metricsPort = environment.METRICS_ENABLED ? await listenHttpOrFail(app, environment) : undefined;
+  const addresses = reportListening(app, transports);
+  const sidePort = optionalProvider<HttpSidePort>(app, HTTP_SIDE_PORT);
+  const metricsPort = sidePort === undefined ? undefined : await listenHttpOrFail(app, sidePort);
   return { app, ...addresses, metricsPort, close: () => app.close(), drain: drainOf(app, transports, environment) };
 }
 
 /** Logs where each transport listens, and returns the addresses bound. */
 function reportListening(
   app: INestApplication,
-  environment: EchoServerEnvironment,
+  transports: readonly ServedTransport[],
 ): Pick<RunningEchoServer, 'host' | 'port' | 'textPort' | 'udpPort'> {
   const tcp = app.get(EchoServerTcp);
   const { address, port } = tcp.unwrap<Server>().address() as AddressInfo;
   const logger = new Logger('EchoServer');
   logger.log(`listening on ${address}:${port} (${tcp.security}, Nest JSON framing, framed socket)`);
-  const textPort = environment.TEXT_ENABLED ? (app.get(TextGatewayServer).unwrap<Server>().address() as AddressInfo).port : undefined;
-  const udpPort = environment.UDP_ENABLED ? app.get(UdpServer).unwrap<DgramSocket>().address().port : undefined;
-  if (textPort !== undefined) {
-    logger.log(`text gateway on ${environment.TEXT_HOST ?? environment.ECHO_HOST}:${textPort} (lines; try nc)`);
+  const others = transports.filter(({ name }) => name !== 'tcp');
+  others.forEach((transport) => logger.log(transport.listeningLine()));
+  const portOf = (name: string): number | undefined => others.find((transport) => transport.name === name)?.port();
+  return { host: address, port, textPort: portOf('text'), udpPort: portOf('udp') };
+}
+
+/** The provider of `token`, or undefined when no module provides it (an optional module removed or disabled). */
+function optionalProvider<T>(app: INestApplication, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
   }
-  if (udpPort !== undefined) {
-    logger.log(`UDP on ${environment.UDP_HOST ?? environment.ECHO_HOST}:${udpPort} (text lines or Nest packets as JSON)`);
-  }
-  return { host: address, port, textPort, udpPort };
 }
 
 /** `RunningEchoServer.drain`: the transports stop accepting connections, the drain service waits and closes them, then the app closes. */
@@ -102,9 +104,7 @@ function drainOf(
  * Starts the HTTP side port, once every transport listens (so `/readyz` is ready as soon
  * as it answers). The application is hybrid: its HTTP server serves only these routes.
  */
-async function listenHttpOrFail(app: INestApplication, environment: EchoServerEnvironment): Promise<number> {
-  const host = environment.METRICS_HOST ?? environment.ECHO_HOST;
-  const port = environment.METRICS_PORT;
+async function listenHttpOrFail(app: INestApplication, { host, port }: HttpSidePort): Promise<number> {
   (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
   try {
     await app.listen(port, host);

@@ -8,13 +8,15 @@ import { RpcErrorEnvelopeFilter } from './operations/errors/rpc-error-envelope.f
 import { ContractValidationPipe } from './core/validation/contract-validation.pipe';
 import { PATTERN_CONTROLLERS } from './patterns/pattern-handlers';
 import { ServedPatterns } from './patterns/served-patterns.service';
-import { HealthHttpModule } from './operations/health-http/health-http.module';
-import { MetricsModule } from './operations/metrics/metrics.module';
 import { ShutdownModule } from './operations/shutdown/shutdown.module';
 import { StatsGuard } from './operations/stats/stats.guard';
 import { StatsModule } from './operations/stats/stats.module';
-import { TracingModule } from './operations/tracing/tracing.module';
+import { isOptionalDoor, type OptionalModule } from './core/optional-module';
+import * as OPTIONAL_MODULES from './optional-modules';
 import { ServedTransportsModule } from './doors/served-transports.module';
+
+/** What `optional-modules.ts` lists, in its order. */
+const OPTIONAL: readonly OptionalModule[] = Object.values(OPTIONAL_MODULES);
 
 @Module({})
 export class EchoServerModule {
@@ -32,12 +34,10 @@ export class EchoServerModule {
         CommandModule,
         ConnectionsModule,
         ShutdownModule,
-        // The strategies of Nest's TCP transport, the text gateway and UDP, as SERVED_TRANSPORTS.
-        ServedTransportsModule.forRoot(environment),
-        // A server span per message, with tracing on (`startTracing` before this).
-        TracingModule,
-        // The HTTP side port: `/metrics`, `/healthz`, `/readyz` (METRICS_ENABLED).
-        ...(environment.METRICS_ENABLED ? [MetricsModule, HealthHttpModule] : []),
+        // Nest's TCP transport and the optional doors, as SERVED_TRANSPORTS.
+        ServedTransportsModule.forRoot(environment, OPTIONAL.filter(isOptionalDoor)),
+        // The other optional modules: the HTTP side port (metrics and probes), tracing.
+        ...OPTIONAL.filter((module) => !isOptionalDoor(module)).map((module) => module.forRoot(environment)),
       ],
       controllers: PATTERN_CONTROLLERS,
       providers: [

@@ -293,8 +293,8 @@ describe('DrainService', () => {
   it('counts the messages of every served transport once the application bootstraps, telling the observers registered, in order', async () => {
     const [tcp, udp] = [new FakeTransport(), new FakeTransport()];
     const served = new DrainService(tracker as unknown as ConnectionTracker, [
-      { name: 'tcp', strategy: tcp, listening: () => true },
-      { name: 'udp', strategy: udp, listening: () => true },
+      { name: 'tcp', strategy: tcp, listening: () => true, port: () => 3000, listeningLine: () => '' },
+      { name: 'udp', strategy: udp, listening: () => true, port: () => 3002, listeningLine: () => '' },
     ]);
     const seen: string[] = [];
     served.observe({

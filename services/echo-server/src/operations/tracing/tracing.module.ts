@@ -1,11 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { activeTracer } from '@echo-pair/common';
 import { ShutdownModule } from '../shutdown/shutdown.module';
 import { DrainService } from '../shutdown/drain.service';
 import { ServerTracing } from './server-tracing';
 
 /**
- * With tracing on (`startTracing` before the server is built), a server span per handled message:
+ * Tracing (an optional module). With tracing on (`startTracing` before the server is built), a server span per handled message:
  * `ServerTracing`, registered with the drain's processing hooks as it is made, so before any other
  * observer (its span is the outermost). With tracing off, nothing: the hooks stay what they are without it.
  */
@@ -29,4 +29,9 @@ import { ServerTracing } from './server-tracing';
     },
   ],
 })
-export class TracingModule {}
+export class TracingModule {
+  /** An optional module: the same with any settings (tracing is on when `startTracing` ran). */
+  static forRoot(): DynamicModule {
+    return { module: TracingModule };
+  }
+}

@@ -1,7 +1,7 @@
 import { TcpContext, type TcpSocket } from '@nestjs/microservices';
 import { Registry, type Counter, type Histogram } from 'prom-client';
 import type { TransportName } from '@echo-pair/common';
-import { GatewayContext } from '../../core/gateway-context';
+import { GatewayContext } from '../../../core/gateway-context';
 import { OTHER_PATTERN, REQUEST_DURATION_BUCKETS, RequestMetrics } from './request-metrics';
 
 function contextOf(pattern: string, transport: TransportName = 'tcp'): TcpContext | GatewayContext {

@@ -1,9 +1,9 @@
 import { RpcClientError, type EchoRequest, type EchoResponse } from '@echo-pair/common';
-import { CapturedOutput } from '../testing/captured-output';
-import { deferred } from '../testing/deferred';
-import { FakeEchoClient } from '../testing/fake-echo-client';
-import { ManualClock } from '../testing/manual-clock';
-import { workerEnvironment } from '../testing/worker-config';
+import { CapturedOutput } from '../../testing/captured-output';
+import { deferred } from '../../testing/deferred';
+import { FakeEchoClient } from '../../testing/fake-echo-client';
+import { ManualClock } from '../../testing/manual-clock';
+import { workerEnvironment } from '../../testing/worker-config';
 import { LoadRunner } from './load-runner.service';
 
 function echoReply(text: string): EchoResponse {

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { createMetricsRegistry } from '@echo-pair/common';
 import { Registry } from 'prom-client';
-import { ShutdownModule } from '../shutdown/shutdown.module';
-import { StatsModule } from '../stats/stats.module';
+import { ShutdownModule } from '../../shutdown/shutdown.module';
+import { StatsModule } from '../../stats/stats.module';
 import { MetricsController } from './metrics.controller';
 import { RequestMetrics } from './request-metrics';
 import { ServerMetrics } from './server-metrics';

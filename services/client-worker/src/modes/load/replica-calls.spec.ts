@@ -1,4 +1,4 @@
-import { FakeEchoClient } from '../testing/fake-echo-client';
+import { FakeEchoClient } from '../../testing/fake-echo-client';
 import { ReplicaCallsTally, type ReplicaCalls } from './replica-calls';
 
 describe('ReplicaCallsTally', () => {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { CapturedOutput } from '../testing/captured-output';
-import { FakeEchoClient } from '../testing/fake-echo-client';
+import { CapturedOutput } from '../../testing/captured-output';
+import { FakeEchoClient } from '../../testing/fake-echo-client';
 import { ReplRunner } from './repl-runner.service';
 
 describe('ReplRunner', () => {

@@ -1,4 +1,4 @@
-import { formatMs } from '../output/format';
+import { formatMs } from '../../output/format';
 import type { LoadTally } from './load-tally';
 import type { ReplicaCalls } from './replica-calls';
 

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ErrorCodes, EVENT_PATTERNS, SOCKET_REJECTION_REASONS, Transports, type ServerStats, type TransportName } from '@echo-pair/common';
-import type { EchoServerEnvironment } from '../../config/echo-server-environment';
-import { DrainService } from '../shutdown/drain.service';
-import { StatsService } from '../stats/stats.service';
+import type { EchoServerEnvironment } from '../../../config/echo-server-environment';
+import { DrainService } from '../../shutdown/drain.service';
+import { StatsService } from '../../stats/stats.service';
 
 const ERROR_CODES = Object.values(ErrorCodes);
 

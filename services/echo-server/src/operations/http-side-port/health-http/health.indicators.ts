@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { StatsService } from '../stats/stats.service';
+import { StatsService } from '../../stats/stats.service';
 import { Readiness } from './readiness.service';
 
 /** Terminus indicators of the HTTP probes, built with its `HealthIndicatorService` (the v11+ API). */

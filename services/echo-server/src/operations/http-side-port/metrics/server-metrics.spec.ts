@@ -1,9 +1,9 @@
 import type { ConfigService } from '@nestjs/config';
 import { Registry } from 'prom-client';
 import { ErrorCodes, SOCKET_REJECTION_REASONS } from '@echo-pair/common';
-import type { EchoServerEnvironment } from '../../config/echo-server-environment';
-import type { DrainService } from '../shutdown/drain.service';
-import { StatsService } from '../stats/stats.service';
+import type { EchoServerEnvironment } from '../../../config/echo-server-environment';
+import type { DrainService } from '../../shutdown/drain.service';
+import { StatsService } from '../../stats/stats.service';
 import { ServerMetrics } from './server-metrics';
 
 type Sample = { labels: Record<string, string | number>; value: number };

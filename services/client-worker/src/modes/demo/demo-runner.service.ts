@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { EchoClient, EVENT_PATTERNS, REQUEST_PATTERNS, type HelloResponse } from '@echo-pair/common';
 import { Injectable } from '@nestjs/common';
-import { formatMs } from '../output/format';
-import { WorkerOutput } from '../output/worker-output.service';
+import { formatMs } from '../../output/format';
+import { WorkerOutput } from '../../output/worker-output.service';
 import type { WorkerModeRunner } from '../worker-mode-runner';
 import { buildDemoScript } from './demo-script';
 import type { MessagePattern } from './demo-step';

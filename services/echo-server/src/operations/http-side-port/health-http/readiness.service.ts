@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TransportName } from '@echo-pair/common';
-import { DrainService } from '../shutdown/drain.service';
+import { DrainService } from '../../shutdown/drain.service';
 
 export type ListenerState = 'listening' | 'closed';
 

@@ -1,6 +1,6 @@
 import { buildMixedScriptText, requestDatagramBytes, type EchoRequest } from '@echo-pair/common';
-import { CapturedOutput } from '../testing/captured-output';
-import { FakeEchoClient } from '../testing/fake-echo-client';
+import { CapturedOutput } from '../../testing/captured-output';
+import { FakeEchoClient } from '../../testing/fake-echo-client';
 import { DemoRunner } from './demo-runner.service';
 import { buildDemoScript } from './demo-script';
 

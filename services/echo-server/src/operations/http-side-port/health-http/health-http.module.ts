@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { DrainService } from '../shutdown/drain.service';
-import { ShutdownModule } from '../shutdown/shutdown.module';
-import { StatsModule } from '../stats/stats.module';
-import { SERVED_TRANSPORTS, type ServedTransport } from '../../core/served-transport';
+import { DrainService } from '../../shutdown/drain.service';
+import { ShutdownModule } from '../../shutdown/shutdown.module';
+import { StatsModule } from '../../stats/stats.module';
+import { SERVED_TRANSPORTS, type ServedTransport } from '../../../core/served-transport';
 import { HealthController } from './health.controller';
 import { EchoServerHealthIndicators } from './health.indicators';
 import { Readiness } from './readiness.service';

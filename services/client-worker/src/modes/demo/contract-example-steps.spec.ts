@@ -1,5 +1,5 @@
 import { EVENT_PATTERNS, REQUEST_PATTERNS, type EventPattern, type RequestPattern } from '@echo-pair/common';
-import { FakeEchoClient } from '../testing/fake-echo-client';
+import { FakeEchoClient } from '../../testing/fake-echo-client';
 import { contractExampleSteps } from './contract-example-steps';
 import { buildDemoScript } from './demo-script';
 

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { EchoClient, parseTextLine, type TextLine } from '@echo-pair/common';
 import { Inject, Injectable } from '@nestjs/common';
-import { formatCallError, formatMs } from '../output/format';
-import { WorkerOutput } from '../output/worker-output.service';
+import { formatCallError, formatMs } from '../../output/format';
+import { WorkerOutput } from '../../output/worker-output.service';
 import type { WorkerModeRunner } from '../worker-mode-runner';
 import { WORKER_INPUT } from '../worker.tokens';
 

@@ -2,8 +2,8 @@ import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { TcpContext } from '@nestjs/microservices';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { EVENT_PATTERNS, REQUEST_PATTERNS, Transports, type ErrorCode, type TransportName } from '@echo-pair/common';
-import { DrainService, type CallObserver } from '../shutdown/drain.service';
-import { GatewayContext } from '../../core/gateway-context';
+import { DrainService, type CallObserver } from '../../shutdown/drain.service';
+import { GatewayContext } from '../../../core/gateway-context';
 
 /** The `pattern` label of a request whose pattern is not the contract's (a handler reached through a JSON-quoted name). */
 export const OTHER_PATTERN = 'other';

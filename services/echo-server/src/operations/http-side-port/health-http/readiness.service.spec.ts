@@ -1,4 +1,4 @@
-import type { DrainService } from '../shutdown/drain.service';
+import type { DrainService } from '../../shutdown/drain.service';
 import { Readiness } from './readiness.service';
 
 describe('Readiness', () => {

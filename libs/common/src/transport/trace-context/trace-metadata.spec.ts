@@ -1,7 +1,7 @@
 import type { ReadPacket } from '@nestjs/microservices';
 import { context, ROOT_CONTEXT, trace, type Span } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
-import { startTracing, type Tracing } from './start-tracing';
+import { startTracing, type Tracing } from '../../operations/tracing/start-tracing';
 import { activeTraceIds, extractTraceContext, injectTraceContext } from './trace-metadata';
 import { activeTracer } from './tracing-state';
 

@@ -1,8 +1,8 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
-import { DrainService } from '../shutdown/drain.service';
-import { StatsService } from '../stats/stats.service';
+import { DrainService } from '../../shutdown/drain.service';
+import { StatsService } from '../../stats/stats.service';
 import { HealthController } from './health.controller';
 import { EchoServerHealthIndicators } from './health.indicators';
 import { Readiness } from './readiness.service';
