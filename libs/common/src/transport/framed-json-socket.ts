@@ -6,49 +6,31 @@ import { formatPeer } from './format-peer';
 import { FrameDecoder } from './frame-decoder';
 import { FrameRejectedError } from './frame-rejected.error';
 import { resolveFramedJsonSocketOptions, type FramedJsonSocketOptions, type FramedJsonSocketSettings } from './framed-json-socket-options';
+import { IncompleteFrameTimer } from './incomplete-frame-timer';
+import { OutgoingFrames, type SendCallback } from './outgoing-frames';
 import type { SocketRejectionReason } from '../contract/socket-rejection';
 
-const HASH = 0x23;
-/** Header digits plus `#`: lengths stay far below 10^10. */
-const HEADER_MAX_BYTES = 11;
-/** Above this many code units a reply's exact UTF-8 size is measured instead of reserving 3 bytes per unit. */
-const MEASURE_ABOVE_UNITS = 64 * 1024;
-/**
- * Frames sent within one tick go out in one write, up to this many: with many requests in flight
- * on one connection, a whole tick's batch would make the peers take turns (one works while the
- * other waits for the batch); smaller batches let the peer start on the first ones meanwhile.
- */
-const MAX_BATCH_FRAMES = 16;
 /** How long a rejected peer has to close its side after the server ended the connection. */
 const REJECT_GRACE_MS = 1_000;
 
-type SendCallback = (error?: unknown) => void;
-
 /**
- * A `TcpSocket` of Nest's TCP transport speaking the stock `JsonSocket` wire
- * format (`<length>#<json>`, length in UTF-16 code units) with hardened limits
- * and a faster path; plug it in with `framedJsonSocket()` as `socketClass`.
- *
- * Reading: frames are cut in linear time by `FrameDecoder`; a peer that breaks
- * the framing is rejected with a reason at the first offending byte. Writing:
- * the frames sent within one tick go out in one buffer and one write, 16 at most.
- *
- * It knows frames, not requests: rules about what a frame asks for (a pattern, a
- * request id, how many requests may wait for their reply) are the server strategy's,
- * which uses `reject` and `holdFrames`/`resumeFrames` to enforce them.
+ * A `TcpSocket` of Nest's TCP transport speaking the stock `JsonSocket` wire format
+ * (`<length>#<json>`, length in UTF-16 code units) with hardened limits; plug it in with
+ * `framedJsonSocket()` as `socketClass`. Frames are cut by `FrameDecoder` (a peer that breaks
+ * the framing is rejected at the first offending byte) and written by `OutgoingFrames`, one
+ * write per tick. It knows frames, not requests: the server strategy enforces its own rules
+ * through `reject` and `holdFrames`/`resumeFrames`.
  */
 export class FramedJsonSocket extends TcpSocket {
   private readonly decoder: FrameDecoder;
-  private readonly outgoing: string[] = [];
-  private readonly callbacks: SendCallback[] = [];
+  private readonly outgoing = new OutgoingFrames();
+  private readonly frameTimer: IncompleteFrameTimer;
   private flushScheduled = false;
   private writeBlocked = false;
   private framesHeld = false;
   private readPaused = false;
   private readPending = false;
   private rejected = false;
-  private frameTimer: NodeJS.Timeout | undefined;
-  private timedFrame = -1;
 
   constructor(
     socket: Socket,
@@ -56,10 +38,11 @@ export class FramedJsonSocket extends TcpSocket {
   ) {
     super(socket);
     this.decoder = new FrameDecoder(settings.maxFrameLength, settings.maxBufferedBytes);
+    this.frameTimer = new IncompleteFrameTimer(settings.incompleteFrameTimeoutMs, this.onFrameTimeout);
     if (settings.noDelay) {
       socket.setNoDelay(true);
     }
-    socket.on('close', () => this.clearFrameTimer());
+    socket.on('close', () => this.frameTimer.clear());
   }
 
   protected handleData(data: Buffer | string): void {
@@ -80,10 +63,10 @@ export class FramedJsonSocket extends TcpSocket {
    * through here, and a flush on the next tick would write after the end.
    */
   override end(): this {
-    if (this.outgoing.length > 0 && this.isWritable()) {
-      this.writeBatch(this.outgoing, this.outgoing.length);
+    if (this.outgoing.size > 0 && this.isWritable()) {
+      this.writeBatch();
     }
-    this.outgoing.length = 0;
+    this.outgoing.clear();
     return super.end();
   }
 
@@ -100,13 +83,10 @@ export class FramedJsonSocket extends TcpSocket {
     if (json === undefined) {
       throw new TypeError(`cannot frame ${typeof message}: it has no JSON text`);
     }
-    this.outgoing.push(json);
-    if (callback) {
-      this.callbacks.push(callback);
-    }
-    if (this.outgoing.length >= MAX_BATCH_FRAMES) {
-      this.writeBatch(this.outgoing, this.outgoing.length);
-      this.outgoing.length = 0;
+    this.outgoing.add(json, callback);
+    if (this.outgoing.isFull) {
+      this.writeBatch();
+      this.outgoing.clear();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
@@ -161,7 +141,7 @@ export class FramedJsonSocket extends TcpSocket {
       return;
     }
     this.syncReading();
-    this.syncFrameTimer();
+    this.frameTimer.sync(this.decoder);
   }
 
   /** Parses a frame and emits it as a `message`: framing-level checks only (it is JSON, and an object). */
@@ -194,17 +174,14 @@ export class FramedJsonSocket extends TcpSocket {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const batch = this.outgoing;
-    const count = batch.length;
     // The socket may have been ended or destroyed since the frames were queued (by its owner, not through `end()`): they are dropped.
     const writable = !this.rejected && this.isWritable();
-    if (count > 0 && writable) {
-      this.writeBatch(batch, count);
+    if (this.outgoing.size > 0 && writable) {
+      this.writeBatch();
     }
-    batch.length = 0;
-    if (!writable && this.callbacks.length > 0) {
-      const error = new Error(this.rejected ? 'connection rejected' : 'connection ended');
-      this.callbacks.splice(0).forEach((callback) => callback(error));
+    this.outgoing.clear();
+    if (!writable) {
+      this.outgoing.failCallbacks(this.rejected ? 'connection rejected' : 'connection ended');
     }
     if (this.readPending && !this.rejected) {
       this.readPending = false;
@@ -212,8 +189,9 @@ export class FramedJsonSocket extends TcpSocket {
     }
   };
 
-  private writeBatch(batch: string[], count: number): void {
-    const flushed = this.writeFrames(batch, count);
+  /** Writes the frames queued; closes the connection if too much then waits for the peer to read. */
+  private writeBatch(): void {
+    const flushed = this.outgoing.writeTo(this.socket);
     if (!flushed) {
       this.blockWrites();
     }
@@ -227,26 +205,6 @@ export class FramedJsonSocket extends TcpSocket {
         },
       );
     }
-  }
-
-  /** Encodes the frames into one buffer and writes it; returns what `socket.write` does. */
-  private writeFrames(batch: string[], count: number): boolean {
-    let size = 0;
-    for (let k = 0; k < count; k += 1) {
-      const units = batch[k].length;
-      size += HEADER_MAX_BYTES + (units > MEASURE_ABOVE_UNITS ? Buffer.byteLength(batch[k]) : 3 * units);
-    }
-    const out = Buffer.allocUnsafe(size);
-    let position = 0;
-    for (let k = 0; k < count; k += 1) {
-      const json = batch[k];
-      position = writeDecimal(out, position, json.length);
-      out[position++] = HASH;
-      position += out.write(json, position);
-    }
-    const callbacks = this.callbacks.length > 0 ? this.callbacks.splice(0) : undefined;
-    const done = callbacks && ((error?: unknown) => callbacks.forEach((callback) => callback(error ?? undefined)));
-    return this.socket.write(out.subarray(0, position), done);
   }
 
   /** Stops reading frames until the peer has read what was written. */
@@ -276,43 +234,13 @@ export class FramedJsonSocket extends TcpSocket {
     }
   }
 
-  /** Gives each frame one deadline from its first read, so that a peer dripping bytes cannot stretch it. */
-  private syncFrameTimer(): void {
-    if (!this.settings.incompleteFrameTimeoutMs) {
-      return;
-    }
-    if (!this.decoder.frameInProgress) {
-      this.clearFrameTimer();
-      return;
-    }
-    const frame = this.decoder.framesCompleted;
-    if (this.frameTimer !== undefined && this.timedFrame === frame) {
-      return;
-    }
-    this.timedFrame = frame;
-    if (this.frameTimer === undefined) {
-      this.frameTimer = setTimeout(this.onFrameTimeout, this.settings.incompleteFrameTimeoutMs);
-      this.frameTimer.unref();
-    } else {
-      this.frameTimer.refresh();
-    }
-  }
-
   private readonly onFrameTimeout = (): void => {
-    this.frameTimer = undefined;
     this.reject(
       'INCOMPLETE_FRAME_TIMEOUT',
       `frame incomplete ${this.settings.incompleteFrameTimeoutMs} ms after it began (${this.decoder.bufferedBytes} bytes buffered)`,
       { destroy: true },
     );
   };
-
-  private clearFrameTimer(): void {
-    if (this.frameTimer !== undefined) {
-      clearTimeout(this.frameTimer);
-      this.frameTimer = undefined;
-    }
-  }
 
   private rejectFor(error: unknown): void {
     if (!(error instanceof FrameRejectedError)) {
@@ -332,16 +260,16 @@ export class FramedJsonSocket extends TcpSocket {
       return;
     }
     this.rejected = true;
-    this.clearFrameTimer();
+    this.frameTimer.clear();
     const socket = this.socket;
     this.settings.onRejection({ reason, peer: formatPeer(socket), detail });
     if (destroy) {
       socket.destroy();
       return;
     }
-    if (this.outgoing.length > 0) {
-      this.writeFrames(this.outgoing, this.outgoing.length);
-      this.outgoing.length = 0;
+    if (this.outgoing.size > 0) {
+      this.outgoing.writeTo(socket);
+      this.outgoing.clear();
     }
     socket.end();
     if (this.readPaused) {
@@ -360,17 +288,4 @@ export function framedJsonSocket(options?: FramedJsonSocketOptions): Type<Framed
       super(socket, settings);
     }
   };
-}
-
-/** Writes `value` in decimal ASCII at `position`; returns the position after it. */
-function writeDecimal(out: Buffer, position: number, value: number): number {
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) {
-    digits += 1;
-  }
-  let cursor = position + digits;
-  for (let rest = value; cursor > position; rest = Math.floor(rest / 10)) {
-    out[--cursor] = 0x30 + (rest % 10);
-  }
-  return position + digits;
 }
