@@ -8,14 +8,9 @@ const COPY_BELOW_BYTES = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Cuts a byte stream into the frames of Nest's TCP transport: `<length>#<json>`,
- * where `<length>` counts UTF-16 code units of the JSON text, not bytes.
- *
- * Each byte is looked at once: the header is parsed digit by digit, and the body
- * is measured by the lead bytes of its UTF-8 characters (one code unit each, two
- * for the 4-byte ones) without decoding it. A complete body is decoded once, and
- * checked to be well-formed UTF-8 as it is. A body spread over several reads is
- * kept as a list of slices and joined once.
+ * Cuts a byte stream into the frames of Nest's TCP transport: `<length>#<json>`, where `<length>`
+ * counts UTF-16 code units of the JSON text, not bytes. Each byte is read once: a body is measured
+ * by the lead bytes of its UTF-8 characters, and decoded (checked to be well-formed) once complete.
  */
 export class FrameDecoder {
   private input: Buffer = EMPTY;

@@ -5,7 +5,7 @@ const HASH = 0x23;
 const HEADER_MAX_BYTES = 11;
 /** Above this many code units a reply's exact UTF-8 size is measured instead of reserving 3 bytes per unit. */
 const MEASURE_ABOVE_UNITS = 64 * 1024;
-/** Most frames written together (see `isFull`). */
+/** Most frames in one write: smaller batches let the peer start on the first replies while the next are made. */
 const MAX_BATCH_FRAMES = 16;
 
 export type SendCallback = (error?: unknown) => void;
