@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import type * as StartTracing from './start-tracing';
-import { activeTracer, isTracingOn } from './tracing-state';
+import { activeTracer, isTracingOn } from '../../transport/trace-context/tracing-state';
 
 describe('otlpTracesUrl', () => {
   const { otlpTracesUrl } = jest.requireActual<typeof StartTracing>('./start-tracing');

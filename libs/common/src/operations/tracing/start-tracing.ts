@@ -1,15 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Tracing } from './tracing';
 import type * as TracingSdk from './tracing-sdk';
 import { readTracingSettings, type Environment } from './tracing-settings';
 
-/** Tracing started in this process. */
-export interface Tracing {
-  /** Exports the spans that have ended and not been exported yet. */
-  forceFlush(): Promise<void>;
-  /** Exports what is pending, then turns tracing off (the OpenTelemetry globals are unregistered). Idempotent. */
-  shutdown(): Promise<void>;
-}
+export type { Tracing } from './tracing';
 
 export interface StartTracingOptions {
   /** `service.name` of the spans, unless OTEL_SERVICE_NAME says otherwise. */

@@ -16,9 +16,9 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { Tracing } from './start-tracing';
+import type { Tracing } from './tracing';
 import type { PropagatorName, TracingSettings } from './tracing-settings';
-import { activeTracer, setActiveTracer } from './tracing-state';
+import { activeTracer, setActiveTracer } from '../../transport/trace-context/tracing-state';
 
 /** The instrumentation scope of every span this project makes. */
 export const TRACER_NAME = '@echo-pair/common';
