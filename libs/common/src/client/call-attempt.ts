@@ -1,7 +1,7 @@
 import { EmptyError, type Observer, type Subscription } from 'rxjs';
-import type { ClientCall } from './client-call';
-import type { Replica } from './replica-set';
-import { RpcClientError } from './rpc-client.error';
+import type { AttemptedCall } from './call-context';
+import { timeoutError } from './client-errors';
+import type { Replica } from './replica';
 
 /**
  * One attempt of a call, the observer of its packet's reply: an object rather than closures, as
@@ -17,7 +17,7 @@ export class Attempt<T> implements Observer<T> {
   private last: T | undefined;
 
   constructor(
-    private readonly call: ClientCall<T>,
+    private readonly call: AttemptedCall<T>,
     private readonly avoid: Replica | undefined,
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: unknown) => void,
@@ -112,8 +112,4 @@ export class Attempt<T> implements Observer<T> {
 /** The timer's callback, given its attempt as an argument: no closure per attempt. */
 function expire(attempt: { expired(): void }): void {
   attempt.expired();
-}
-
-export function timeoutError(pattern: string, timeoutMs: number): RpcClientError {
-  return new RpcClientError({ code: 'TIMEOUT', message: `no reply to "${pattern}" within ${timeoutMs} ms`, pattern });
 }

@@ -1,7 +1,7 @@
 import { backoffDelayMs } from './backoff';
 import type { ClientCall } from './client-call';
 import type { RetryOptions } from './echo-client-options';
-import type { Replica } from './replica-set';
+import type { Replica } from './replica';
 import { RpcClientError } from './rpc-client.error';
 
 export interface RetryDecisions {

@@ -1,22 +1,7 @@
-import type { ClientProxy } from '@nestjs/microservices';
-import type { Observable } from 'rxjs';
 import { Attempt } from './call-attempt';
-import type { CallOptions, WhenDisconnected } from './echo-client-options';
-import type { Replica, ReplicaSet } from './replica-set';
-import type { RpcClientError } from './rpc-client.error';
-
-/** Makes a call's packet on a proxy (`proxy.send` or `proxy.emit`, in the call's trace context). */
-export type StartCall<T> = (proxy: ClientProxy) => Observable<T>;
-
-/** What every call of one client shares: made once per client, so that a call allocates only itself. */
-export interface CallContext {
-  readonly replicas: ReplicaSet;
-  /** For calls whose options set none. */
-  readonly defaultTimeoutMs: number;
-  readonly whenDisconnected: WhenDisconnected;
-  /** Maps whatever an attempt failed with to the client's error. */
-  readonly toError: (error: unknown, pattern: string) => RpcClientError;
-}
+import type { AttemptedCall, CallContext, StartCall } from './call-context';
+import type { CallOptions } from './echo-client-options';
+import type { Replica } from './replica';
 
 /**
  * One call of `EchoClient`, as promises: each `attempt()` takes a connected replica (or waits for
@@ -26,7 +11,7 @@ export interface CallContext {
  * expires, an attempt still waiting for a connection fails with `CONNECTION_FAILED`, and a sent one
  * with `TIMEOUT`: the sent packet's reply is no longer awaited and its connection's keeper is told.
  */
-export class ClientCall<T> {
+export class ClientCall<T> implements AttemptedCall<T> {
   /** Bounds the whole call: every attempt, the waits for a connection and between repeats. */
   readonly timeoutMs: number;
   /** When the call's time runs out; set by `startClock` for a call that may be repeated (a single attempt needs no clock). */

@@ -1,6 +1,7 @@
 import type { ClientProxy } from '@nestjs/microservices';
 import { Subject } from 'rxjs';
-import { ConnectionKeeper, type ConnectFailure, type ConnectionState } from './connection-keeper';
+import type { ConnectFailure, ConnectionState } from './connection-info';
+import { ConnectionKeeper } from './connection-keeper';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './echo-client-options';
 
 /** A proxy whose connects fail while `up` is false, and whose `status` the test drives. */

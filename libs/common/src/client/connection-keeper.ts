@@ -3,82 +3,18 @@ import type { ClientProxy } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import { BehaviorSubject, defer, filter, from, map, of, Subject, take, throwError, type Observable, type Subscription } from 'rxjs';
 import { backoffDelayMs } from './backoff';
+import { closedError } from './client-errors';
+import type { ConnectFailure, ConnectionInfo, ConnectionState } from './connection-info';
+import { TRANSITIONS, type ConnectionEvent } from './connection-transitions';
 import type { ReconnectOptions, WhenDisconnected } from './echo-client-options';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
 
 /**
- * - `idle`: no connection and none being opened (before the first call, or after a failure without reconnect);
- * - `connecting`: an attempt is under way;
- * - `connected`;
- * - `reconnecting`: the connection dropped or an attempt failed; the next attempt waits for its backoff;
- * - `closed`: `close()` was called; nothing is attempted any more.
- */
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-export interface ConnectionInfo {
-  state: ConnectionState;
-  /** Connect attempts made, the first included. */
-  attempts: number;
-  /** Attempts that succeeded. */
-  connects: number;
-  /** Connections that dropped while in use. */
-  drops: number;
-  /** Failed attempts since the last connection (or since the start). */
-  consecutiveFailures: number;
-  /** Calls in a row that timed out on the current connection with nothing received on it in between. */
-  consecutiveTimeouts: number;
-  /** Connections destroyed because calls kept timing out on them with nothing received (see `deadAfterTimeouts`). */
-  deadConnections: number;
-  /** Why the last attempt failed or the connection dropped, if it did. */
-  lastError?: RpcClientError;
-}
-
-/** What happens to a connection: each moves the keeper per `TRANSITIONS`. */
-type ConnectionEvent =
-  /** `connect()`, or a call that needs the connection. */
-  | 'connect'
-  /** The reconnect backoff has elapsed. */
-  | 'backoffElapsed'
-  | 'opened'
-  /** The attempt under way failed. */
-  | 'failed'
-  /** The open connection's socket closed (`ClientTCP` reports `disconnected`), or was destroyed as dead. */
-  | 'dropped'
-  | 'close';
-
-/**
- * Every state change of a keeper, in one place: the state each event leads to from each state.
- * An event missing from a state's row changes nothing. Without reconnect, `reconnecting` is `idle`
- * (the next call makes the next attempt).
- */
-const TRANSITIONS: Readonly<Record<ConnectionState, Readonly<Partial<Record<ConnectionEvent, ConnectionState>>>>> = {
-  idle: { connect: 'connecting', close: 'closed' },
-  connecting: { opened: 'connected', failed: 'reconnecting', close: 'closed' },
-  connected: { dropped: 'reconnecting', close: 'closed' },
-  reconnecting: { connect: 'connecting', backoffElapsed: 'connecting', close: 'closed' },
-  closed: {},
-};
-
-/** A connect attempt that failed, as `ConnectionKeeper.failures` reports it. */
-export interface ConnectFailure {
-  /** `host:port` of the connection. */
-  target: string;
-  error: RpcClientError;
-  /** Failed attempts since the last connection, this one included. */
-  consecutiveFailures: number;
-  /** When the next attempt starts, in milliseconds; undefined without reconnect (the next call makes it). */
-  retryInMs?: number;
-}
-
-/**
- * Keeps the connection of a Nest `ClientProxy` open. Stock `ClientTCP` only connects when a
- * call is made, so after a drop every call fails until one happens to reconnect. This keeper
- * watches the proxy's `status`, and after a drop or a failed attempt reconnects in the
- * background with capped, jittered exponential backoff until `close()`. Its states and what
- * moves them are the table `TRANSITIONS`; `move` is the only place a state changes.
- * Hand-written rather than an rxjs `retry` pipeline: the state must be shared by every call
- * (each waits for, or fails fast on, the same connection), and it outlives any one call.
+ * Keeps the connection of a Nest `ClientProxy` open: it watches the proxy's `status`, and after a
+ * drop or a failed attempt reconnects in the background with capped, jittered exponential backoff
+ * until `close()`. Its states and what moves them are the table `TRANSITIONS`; `move` is the only
+ * place a state changes. Every call of the client waits for, or fails fast on, its one state.
  */
 export class ConnectionKeeper {
   private readonly logger = new Logger('EchoClient');
@@ -108,7 +44,7 @@ export class ConnectionKeeper {
   constructor(
     private readonly proxy: ClientProxy,
     private readonly policy: Required<ReconnectOptions>,
-    /** `host:port`, for messages; a replica set relabels its members as replicas come and go. */
+    /** `host:port`, for messages; a balanced pool relabels its replicas as they come and go. */
     public target: string,
     private readonly random: () => number = Math.random,
     /** See `EchoClientOptions.deadAfterTimeouts`; 0 turns the rule off. */
@@ -202,11 +138,9 @@ export class ConnectionKeeper {
   }
 
   /**
-   * A call sent on the current connection timed out. Reading `socket.bytesRead` here, on the
-   * timeout path only, tells whether anything arrived since the previous timeout, so that
-   * calls answered in time cost nothing. Once `deadAfterTimeouts` timeouts in a row found
-   * nothing received, the socket is destroyed: ClientTCP then fails the calls in flight with
-   * CONNECTION_LOST and reports the drop, and the reconnect takes over.
+   * A call sent on the current connection timed out (`socket.bytesRead` is read on this path only).
+   * Once `deadAfterTimeouts` timeouts in a row found nothing received, the socket is destroyed:
+   * the calls in flight fail with CONNECTION_LOST, and the reconnect takes over.
    */
   callTimedOut(): void {
     const socket = this.socket;
@@ -362,8 +296,4 @@ export class ConnectionKeeper {
       return undefined; // a stand-in without a socket
     }
   }
-}
-
-function closedError(pattern: string): RpcClientError {
-  return new RpcClientError({ code: 'CONNECTION_CLOSED', message: 'the client is closed', pattern });
 }

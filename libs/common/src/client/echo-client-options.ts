@@ -106,6 +106,23 @@ export interface EchoClientOptions {
   onCall?: CallListener;
 }
 
+/** What `new EchoClient(proxy, settings)` reads of `EchoClientOptions` (the rest is for `EchoClient.create`, which makes the proxy). */
+export type EchoClientSettings = Partial<
+  Pick<
+    EchoClientOptions,
+    | 'host'
+    | 'port'
+    | 'timeoutMs'
+    | 'reconnect'
+    | 'whenDisconnected'
+    | 'retry'
+    | 'deadAfterTimeouts'
+    | 'resolveIntervalMs'
+    | 'resolver'
+    | 'onCall'
+  >
+>;
+
 export interface CallOptions {
   /** Overrides the client's default timeout for this call. */
   timeoutMs?: number;
@@ -162,8 +179,3 @@ export function isIdempotentRequest(pattern: string, request: unknown): boolean 
   const { name } = request as { name?: unknown };
   return typeof name === 'string' && IDEMPOTENT_COMMANDS.has(name);
 }
-
-/** Retransmission waits double up to this, in milliseconds. */
-export const UDP_MAX_RETRANSMIT_MS = 1_000;
-
-export const DEFAULT_UDP: Required<UdpOptions> = { maxDatagramBytes: 16_384, retransmitAfterMs: 200 };

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import { EchoClient, type EchoClientSettings } from './echo-client';
+import { EchoClient } from './echo-client';
+import type { EchoClientSettings } from './echo-client-options';
 import type { RpcClientError } from './rpc-client.error';
 
 /** What the client reads of a connection's socket: the bytes received, and `destroy()`, which drops the connection. */

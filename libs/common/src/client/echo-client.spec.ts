@@ -12,8 +12,8 @@ import { EchoClientTcp } from './echo-client-tcp';
 import { RpcClientError } from './rpc-client.error';
 import { FramedJsonSocket } from '../transport/framed-json-socket';
 import { startTracing, type Tracing } from '../operations/tracing/start-tracing';
-import { injectTraceContext } from '../operations/tracing/trace-metadata';
-import { activeTracer } from '../operations/tracing/tracing-state';
+import { injectTraceContext } from '../transport/trace-context/trace-metadata';
+import { activeTracer } from '../transport/trace-context/tracing-state';
 
 /** A socket as `close()` sees it: it can be destroyed, and it says when it has closed. */
 class FakeSocket extends EventEmitter {

@@ -1,65 +1,47 @@
-import type { OnApplicationShutdown, Type } from '@nestjs/common';
-import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import { context, SpanKind, type Context } from '@opentelemetry/api';
 import { isIP } from 'node:net';
 import { Observable } from 'rxjs';
 import type { CommandRequest, CommandResponse } from '../contract/command.types';
 import type { EchoRequest, EchoResponse } from '../contract/echo.types';
-import type { HelloRequest, HelloResponse } from '../contract/hello.types';
+import type { HelloRequest } from '../contract/hello.types';
 import type { NoteEvent } from '../contract/note.types';
 import { Events, Patterns, type EventPattern, type RequestPattern } from '../contract/patterns';
-import type { EventOf, RequestOf, ResponseOf } from '../contract/wire-contract';
+import type { EventOf, HelloResponse, RequestOf, ResponseOf } from '../contract/wire-contract';
+import { activeTracer } from '../transport/trace-context/tracing-state';
 import { withRetry } from './call-retry';
-import { timeoutError } from './call-attempt';
-import { ClientCall, type CallContext, type StartCall } from './client-call';
-import { ConnectionKeeper, type ConnectFailure } from './connection-keeper';
-import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
-import { EchoClientUdp } from './echo-client-udp';
+import type { CallContext, StartCall } from './call-context';
+import { CallTelemetry } from './call-telemetry';
+import { notSent, timeoutError } from './client-errors';
+import './client-features'; // registers the optional folders (balancing/, udp/)
+import { ClientCall } from './client-call';
+import type { ConnectFailure, EchoClientConnectionInfo } from './connection-info';
+import type { ConnectionPool, ReplicaDiscovery } from './connection-pool';
+import { createConnectionPool, isDiscovery } from './create-connection-pool';
+import { isDatagramProxy } from './datagram-proxy';
 import {
   DEFAULT_CALL_TIMEOUT_MS,
-  DEFAULT_DEAD_AFTER_TIMEOUTS,
-  DEFAULT_KEEP_ALIVE_MS,
-  DEFAULT_RECONNECT,
-  DEFAULT_RESOLVE_INTERVAL_MS,
   DEFAULT_RETRY,
   isIdempotentRequest,
   type CallListener,
   type CallOptions,
   type EchoClientOptions,
+  type EchoClientSettings,
   type RequestOptions,
   type RetryOptions,
 } from './echo-client-options';
-import { lookupAllAddresses, ReplicaSet, type EchoClientConnectionInfo, type ReplicaDiscovery } from './replica-set';
-import { CLOSE_GRACE_MS } from '../transport/destroy-unless-closed';
+import { registeredBalancing, transportFactory } from './feature-registry';
 import { RpcClientError } from './rpc-client.error';
 import { toRpcClientError } from './rpc-error-mapper';
-import { framedJsonSocket } from '../transport/framed-json-socket';
-import { OK_OUTCOME, RPC_SYSTEM_NAME, TraceAttributes } from '../operations/tracing/trace-attributes';
-import { injectTraceContext } from '../operations/tracing/trace-metadata';
-import { activeTracer } from '../operations/tracing/tracing-state';
-
-export type EchoClientSettings = Partial<
-  Pick<
-    EchoClientOptions,
-    | 'host'
-    | 'port'
-    | 'timeoutMs'
-    | 'reconnect'
-    | 'whenDisconnected'
-    | 'retry'
-    | 'deadAfterTimeouts'
-    | 'resolveIntervalMs'
-    | 'resolver'
-    | 'onCall'
-  >
->;
+import { tcpProxy } from './tcp-proxy';
 
 /**
  * The typed client of the wire contract. Every call is checked by the compiler
  * against `RequestContract`, carries a timeout, and rejects with `RpcClientError`.
  * It reconnects by itself (see `ConnectionKeeper`), and may repeat idempotent calls.
  * Given a name that resolves to several addresses (replicas), it keeps a connection to
- * each and spreads its calls over them (see `ReplicaSet`); a repeat goes to another replica.
+ * each and spreads its calls over them (see `client/balancing/`); a repeat goes to another replica.
  *
  * With tracing started (`startTracing`), every call is a client span (a producer span for an
  * event) whose W3C trace context travels to the server in the packet's `metadata`, added by
@@ -68,10 +50,9 @@ export type EchoClientSettings = Partial<
  */
 export class EchoClient implements OnApplicationShutdown {
   private readonly onCall?: CallListener;
-  /** The `echo.transport` of its spans. */
-  private readonly transport: 'tcp' | 'udp';
+  private readonly telemetry: CallTelemetry;
   private readonly retryPolicy?: Required<RetryOptions>;
-  private readonly replicas: ReplicaSet;
+  private readonly replicas: ConnectionPool;
   /** What every call shares: the replicas, the defaults, the error mapping. */
   private readonly calls: CallContext;
   private closing = false;
@@ -85,41 +66,13 @@ export class EchoClient implements OnApplicationShutdown {
     options: EchoClientSettings = {},
     private readonly random: () => number = Math.random,
   ) {
-    const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.onCall = options.onCall;
-    this.transport = proxy instanceof EchoClientUdp ? 'udp' : 'tcp';
+    this.telemetry = new CallTelemetry(options.onCall, !isDiscovery(proxy) && isDatagramProxy(proxy) ? 'udp' : 'tcp');
     this.retryPolicy = options.retry ? { ...DEFAULT_RETRY, ...(options.retry === true ? {} : options.retry) } : undefined;
-    const policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
-    const deadAfterTimeouts = options.deadAfterTimeouts ?? DEFAULT_DEAD_AFTER_TIMEOUTS;
-    if (isDiscovery(proxy)) {
-      if (options.host === undefined || options.port === undefined) {
-        throw new TypeError('EchoClient: a client of replicas needs options.host (the name to resolve) and options.port');
-      }
-      this.replicas = ReplicaSet.resolved(proxy, {
-        host: options.host,
-        port: options.port,
-        policy,
-        random,
-        deadAfterTimeouts,
-        resolveIntervalMs: Math.max(0, options.resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS),
-        resolver: options.resolver ?? lookupAllAddresses,
-        retireAfterMs: defaultTimeoutMs + CLOSE_GRACE_MS,
-      });
-    } else {
-      const target = options.host === undefined ? 'the server' : `${options.host}:${options.port}`;
-      const keeper = new ConnectionKeeper(
-        proxy,
-        policy,
-        target,
-        random,
-        // Over UDP there is no connection to find dead, nor a TCP socket whose bytes read would tell.
-        proxy instanceof EchoClientUdp ? 0 : deadAfterTimeouts,
-      );
-      this.replicas = ReplicaSet.fixed(proxy, keeper, options.host ?? 'the server');
-    }
+    this.replicas = createConnectionPool(proxy, options, random);
     this.calls = {
       replicas: this.replicas,
-      defaultTimeoutMs,
+      defaultTimeoutMs: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
       whenDisconnected: options.whenDisconnected ?? 'wait',
       toError: this.toError,
     };
@@ -128,7 +81,7 @@ export class EchoClient implements OnApplicationShutdown {
   /** Over UDP, the largest request datagram this client sends (a larger request fails with `NOT_SENT`); undefined over TCP. */
   get maxDatagramBytes(): number | undefined {
     const proxy = this.replicas.fixedProxy;
-    return proxy instanceof EchoClientUdp ? proxy.maxDatagramBytes : undefined;
+    return proxy !== undefined && isDatagramProxy(proxy) ? proxy.maxDatagramBytes : undefined;
   }
 
   /**
@@ -159,13 +112,14 @@ export class EchoClient implements OnApplicationShutdown {
    * address is one connection, as given. UDP stays one address (the datagram socket resolves the name).
    */
   static create(options: EchoClientOptions): EchoClient {
-    if (options.protocol === 'udp') {
-      return new EchoClient(udpProxy(options), options);
+    if (options.protocol !== undefined && options.protocol !== 'tcp') {
+      return new EchoClient(transportFactory(options.protocol)(options), options);
     }
-    if (isIP(options.host) !== 0) {
+    const balancing = registeredBalancing();
+    if (isIP(options.host) !== 0 || balancing === undefined) {
       return new EchoClient(tcpProxy(options), options);
     }
-    return new EchoClient({ createProxy: (address) => tcpProxy(replicaOptions(options, address)) }, options);
+    return new EchoClient(balancing.discovery(options, tcpProxy), options);
   }
 
   hello(request: HelloRequest = {}, options?: RequestOptions): Promise<HelloResponse> {
@@ -193,7 +147,9 @@ export class EchoClient implements OnApplicationShutdown {
     if (tracer === undefined && this.onCall === undefined) {
       return this.sendNow(pattern, request, options);
     }
-    return this.observed(pattern, SpanKind.CLIENT, tracer, (traceContext) => this.sendNow(pattern, request, options, traceContext));
+    return this.telemetry.observed(pattern, SpanKind.CLIENT, tracer, (traceContext) =>
+      this.sendNow(pattern, request, options, traceContext),
+    );
   }
 
   /** Sends an event, never repeated; resolves once it is handed to the connection (no reply, no delivery receipt). */
@@ -202,7 +158,9 @@ export class EchoClient implements OnApplicationShutdown {
     if (tracer === undefined && this.onCall === undefined) {
       return this.emitNow(pattern, event, options);
     }
-    return this.observed(pattern, SpanKind.PRODUCER, tracer, (traceContext) => this.emitNow(pattern, event, options, traceContext));
+    return this.telemetry.observed(pattern, SpanKind.PRODUCER, tracer, (traceContext) =>
+      this.emitNow(pattern, event, options, traceContext),
+    );
   }
 
   /**
@@ -298,63 +256,6 @@ export class EchoClient implements OnApplicationShutdown {
     });
   }
 
-  /**
-   * A call with tracing on or a call listener: its span (a child of the caller's active span,
-   * if any), and once it has ended the span's outcome and the listener's report.
-   */
-  private observed<T>(
-    pattern: string,
-    kind: SpanKind,
-    tracer: Tracer | undefined,
-    run: (traceContext?: Context) => Promise<T>,
-  ): Promise<T> {
-    const startedAt = performance.now();
-    let span: Span | undefined;
-    let result: Promise<T>;
-    if (tracer === undefined) {
-      result = run();
-    } else {
-      span = tracer.startSpan(pattern, {
-        kind,
-        attributes: {
-          [TraceAttributes.RPC_SYSTEM]: RPC_SYSTEM_NAME,
-          [TraceAttributes.PATTERN]: pattern,
-          [TraceAttributes.TRANSPORT]: this.transport,
-        },
-      });
-      result = run(trace.setSpan(context.active(), span));
-    }
-    return result.then(
-      (value) => {
-        this.ended(pattern, startedAt, span);
-        return value;
-      },
-      (error: unknown) => {
-        this.ended(pattern, startedAt, span, error instanceof RpcClientError ? error.code : UNEXPECTED_FAILURE);
-        throw error;
-      },
-    );
-  }
-
-  private ended(pattern: string, startedAt: number, span: Span | undefined, failure?: string): void {
-    const outcome = failure ?? OK_OUTCOME;
-    if (span !== undefined) {
-      span.setAttribute(TraceAttributes.OUTCOME, outcome);
-      if (failure !== undefined) {
-        span.setAttribute(TraceAttributes.ERROR_CODE, failure);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
-      }
-      span.end();
-    }
-    if (this.onCall !== undefined) {
-      try {
-        this.onCall(pattern, outcome, (performance.now() - startedAt) / 1000);
-      } catch {
-        // A listener that throws must not turn a reply into a failure.
-      }
-    }
-  }
-
   /** The transport cannot tell a dropped connection from one the client closed itself; the client can. */
   private readonly toError = (error: unknown, pattern: string): RpcClientError => {
     const mapped = toRpcClientError(error, pattern);
@@ -381,64 +282,6 @@ export class EchoClient implements OnApplicationShutdown {
   }
 }
 
-function tcpProxy(options: EchoClientOptions): ClientProxy {
-  const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize, ...transport } = options.transport ?? {};
-  const proxy = ClientProxyFactory.create({
-    // Nest types `customClass` as a ClientProxy of string statuses; ClientTCP's are narrower.
-    customClass: EchoClientTcp as Type<ClientProxy>,
-    options: {
-      socketClass: framedJsonSocket({
-        maxFrameLength: maxBufferSize,
-        incompleteFrameTimeoutMs: incompleteMessageTimeout,
-        maxSendBufferBytes: maxSendBufferSize,
-      }),
-      ...transport,
-      host: options.host,
-      port: options.port,
-      keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
-    } satisfies EchoClientTcpOptions,
-  });
-  return propagatingTraceContext(proxy);
-}
-
-/**
- * The options of one replica's proxy: its address instead of the name. Over TLS the server's
- * certificate is still checked against the name (sent as SNI), unless a name was set already.
- */
-function replicaOptions(options: EchoClientOptions, address: string): EchoClientOptions {
-  const tlsOptions = options.transport?.tlsOptions;
-  if (tlsOptions === undefined || tlsOptions.servername !== undefined || tlsOptions.checkServerIdentity !== undefined) {
-    return { ...options, host: address };
-  }
-  return { ...options, host: address, transport: { ...options.transport, tlsOptions: { ...tlsOptions, servername: options.host } } };
-}
-
-function isDiscovery(proxy: ClientProxy | ReplicaDiscovery): proxy is ReplicaDiscovery {
-  return typeof (proxy as Partial<ReplicaDiscovery>).createProxy === 'function';
-}
-
-function udpProxy(options: EchoClientOptions): ClientProxy {
-  // Falling back to plain text would be worse than no client.
-  if (options.transport?.tlsOptions !== undefined) {
-    throw new Error('TLS needs protocol "tcp": the UDP transport has no TLS');
-  }
-  return propagatingTraceContext(new EchoClientUdp({ ...options.udp, host: options.host, port: options.port }));
-}
-
-/**
- * With tracing on, each packet of `proxy` carries the trace context of its call (its `metadata`);
- * off, the hook returns at once. A stand-in without Nest's dispatch hook (a test's) is left as it is.
- */
-function propagatingTraceContext<T extends ClientProxy>(proxy: T): T {
-  if (typeof (proxy as Partial<ClientProxy>).setOnDispatchHook === 'function') {
-    proxy.setOnDispatchHook(injectTraceContext);
-  }
-  return proxy;
-}
-
-/** The `echo.outcome` of a call that failed with something other than an `RpcClientError` (never expected). */
-const UNEXPECTED_FAILURE = 'UNEXPECTED';
-
 /**
  * `source()`, created and subscribed to in `traceContext`: the packet it makes on subscription
  * (synchronously on an open connection, after the connect otherwise: the context follows the
@@ -446,9 +289,4 @@ const UNEXPECTED_FAILURE = 'UNEXPECTED';
  */
 function subscribedIn<T>(traceContext: Context, source: () => Observable<T>): Observable<T> {
   return new Observable<T>((subscriber) => context.with(traceContext, () => source().subscribe(subscriber)));
-}
-
-/** Nest's transport refuses null payloads; say so in the client's own terms. */
-function notSent(pattern: string): RpcClientError {
-  return new RpcClientError({ code: 'NOT_SENT', message: `not sent: "${pattern}" needs a payload object, got null or undefined`, pattern });
 }
