@@ -1,18 +1,22 @@
 import { EchoClient, EVENT_PATTERNS, eventExampleOf, REQUEST_PATTERNS, requestExampleOf } from '@echo-pair/common';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
 import { readStats, statsWhen } from './support/client-calls';
+import { clientsOnFastPath, FAST_PATH_MODES } from './support/fast-path-modes';
 import { startTestServer } from './support/test-server';
 
 /**
  * Every pattern of the contract, through its own example, against a real server: a pattern added
- * to the contract is tested here without a line of this file changing.
+ * to the contract is tested here without a line of this file changing. With the fast paths and
+ * with stock Nest's (ECHO_FAST_PATH), on the server and in the client.
  */
-describe('the contract examples, against a real server', () => {
+describe.each(FAST_PATH_MODES)('the contract examples, against a real server ($mode)', ({ ECHO_FAST_PATH }) => {
   let server: RunningEchoServer;
   let client: EchoClient;
 
+  clientsOnFastPath(ECHO_FAST_PATH);
+
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ ECHO_FAST_PATH });
     client = EchoClient.create({ host: server.host, port: server.port, timeoutMs: 10_000 });
   });
 

@@ -12,15 +12,18 @@ import {
 import type { RunningEchoServer } from '@echo-pair/echo-server';
 import type { Server } from '@nestjs/microservices';
 import { errorsAdded, readStats, rejection, statsWhen } from './support/client-calls';
+import { clientsOnFastPath, FAST_PATH_MODES } from './support/fast-path-modes';
 import { ClientPool, startTestServer } from './support/test-server';
 
-/** Every pattern through the typed client over real TCP on 127.0.0.1. */
-describe('wire contract over TCP', () => {
+/** Every pattern through the typed client over real TCP on 127.0.0.1, with the fast paths and with stock Nest's (ECHO_FAST_PATH). */
+describe.each(FAST_PATH_MODES)('wire contract over TCP ($mode)', ({ ECHO_FAST_PATH }) => {
   let server: RunningEchoServer;
   let pool: ClientPool;
 
+  clientsOnFastPath(ECHO_FAST_PATH);
+
   beforeAll(async () => {
-    server = await startTestServer({ SLEEP_MAX_MS: '2000' });
+    server = await startTestServer({ SLEEP_MAX_MS: '2000', ECHO_FAST_PATH });
     pool = new ClientPool(server);
   });
 
@@ -33,6 +36,12 @@ describe('wire contract over TCP', () => {
   function stats(): Promise<ServerStats> {
     return readStats(pool.create());
   }
+
+  it('runs the path ECHO_FAST_PATH names, on the server and in its clients', () => {
+    const tcp = server.app.getMicroservices()[0].getTransportServer() as unknown as { fastPath: boolean };
+    expect(tcp.fastPath).toBe(ECHO_FAST_PATH === 'true');
+    expect(process.env.ECHO_FAST_PATH).toBe(ECHO_FAST_PATH);
+  });
 
   it('greets with the patterns, commands and limits it serves', async () => {
     const hello = await pool.create().hello({ client: 'e2e' });

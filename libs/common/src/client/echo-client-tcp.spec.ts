@@ -3,9 +3,10 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { lastValueFrom } from 'rxjs';
 import { createServer, Socket, type Server } from 'node:net';
 import { startTracing } from '../operations/tracing/start-tracing';
-import { activeTracer } from '../operations/tracing/tracing-state';
+import { activeTracer } from '../transport/trace-context/tracing-state';
 import { FrameDecoder } from '../transport/frame-decoder';
 import { framedJsonSocket } from '../transport/framed-json-socket';
+import { InvalidConfigurationError } from '../operations/config/validate-environment';
 import { EchoClientTcp } from './echo-client-tcp';
 
 interface Request {
@@ -43,13 +44,20 @@ async function startPeer(): Promise<{ server: Server; port: number; sockets: Soc
   return { server, port: (server.address() as { port: number }).port, sockets, received };
 }
 
-describe('EchoClientTcp', () => {
+/** A few turns of the event loop: the stock path publishes after its `connect()` promise. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Every behaviour, with the fast paths and with stock `ClientTCP` (`fastPath: false`, ECHO_FAST_PATH=false) alike. */
+describe.each([
+  { mode: 'fast path', fastPath: true },
+  { mode: 'stock ClientTCP', fastPath: false },
+])('EchoClientTcp ($mode)', ({ fastPath }) => {
   let peer: Awaited<ReturnType<typeof startPeer>>;
   let client: EchoClientTcp;
 
   beforeEach(async () => {
     peer = await startPeer();
-    client = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, socketClass: framedJsonSocket() });
+    client = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, socketClass: framedJsonSocket(), fastPath });
   });
 
   afterEach(async () => {
@@ -62,10 +70,11 @@ describe('EchoClientTcp', () => {
     await expect(lastValueFrom(client.send('echo', { text: 'first' }))).resolves.toEqual({ text: 'first' });
   });
 
-  it('on an open connection, publishes a request when it is subscribed to, and routes its reply', async () => {
+  it('on an open connection, publishes a request, and routes its reply', async () => {
     await client.connect();
     const reply = lastValueFrom(client.send('echo', { text: 'direct' }));
 
+    await settle();
     expect(client['routingMap'].size).toBe(1);
     await expect(reply).resolves.toEqual({ text: 'direct' });
     expect(client['routingMap'].size).toBe(0);
@@ -80,6 +89,7 @@ describe('EchoClientTcp', () => {
   it('forgets a request unsubscribed from', async () => {
     await client.connect();
     const subscription = client.send('never', { text: 'x' }).subscribe();
+    await settle();
     expect(client['routingMap'].size).toBe(1);
 
     subscription.unsubscribe();
@@ -104,6 +114,7 @@ describe('EchoClientTcp', () => {
     const errors: unknown[] = [];
     client.unwrap<Socket>().on('error', (error) => errors.push(error));
     client.send('never', { text: 'last words' }).subscribe({ error: () => undefined });
+    await settle();
 
     client.close();
 
@@ -123,7 +134,7 @@ describe('EchoClientTcp', () => {
   it('turns TCP keepalive on for its sockets when keepAliveMs is set', () => {
     const setKeepAlive = jest.spyOn(Socket.prototype, 'setKeepAlive');
     try {
-      const withKeepAlive = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, keepAliveMs: 5_000 });
+      const withKeepAlive = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, keepAliveMs: 5_000, fastPath });
       withKeepAlive.createSocket().netSocket.destroy();
       expect(setKeepAlive).toHaveBeenCalledWith(true, 5_000);
       setKeepAlive.mockClear();
@@ -135,20 +146,20 @@ describe('EchoClientTcp', () => {
     }
   });
 
-  it('sends the metadata its dispatch hook adds, on the direct path and the stock path alike, and none without', async () => {
+  it('sends the metadata its dispatch hook adds, on a new connection and an open one alike, and none without', async () => {
     client.setOnDispatchHook((packet) => {
       if ((packet.data as { text: string }).text !== 'plain') {
         packet.metadata = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` };
       }
     });
 
-    await lastValueFrom(client.send('echo', { text: 'stock path: connects first' }));
-    await lastValueFrom(client.send('echo', { text: 'direct path' }));
+    await lastValueFrom(client.send('echo', { text: 'connects first' }));
+    await lastValueFrom(client.send('echo', { text: 'open connection' }));
     await lastValueFrom(client.send('echo', { text: 'plain' }));
 
     expect(peer.received.map(({ data, metadata }) => [data.text, metadata])).toEqual([
-      ['stock path: connects first', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }],
-      ['direct path', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }],
+      ['connects first', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }],
+      ['open connection', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }],
       ['plain', undefined],
     ]);
     expect(Object.keys(peer.received[2])).toEqual(['pattern', 'data', 'id']);
@@ -172,10 +183,84 @@ describe('EchoClientTcp', () => {
     }
   });
 
-  it('leaves a null payload to the stock path, which refuses it', async () => {
+  it('refuses a null payload, as stock does', async () => {
     await client.connect();
 
     await expect(lastValueFrom(client.send('echo', null))).rejects.toThrow();
     expect(peer.received).toHaveLength(0);
+  });
+});
+
+/** `run` with ECHO_FAST_PATH set to `value` (unset if undefined), then as it was. */
+function withFastPathVariable<T>(value: string | undefined, run: () => T): T {
+  const before = process.env.ECHO_FAST_PATH;
+  const set = (to: string | undefined) => (to === undefined ? delete process.env.ECHO_FAST_PATH : (process.env.ECHO_FAST_PATH = to));
+  set(value);
+  try {
+    return run();
+  } finally {
+    set(before);
+  }
+}
+
+/** What differs between the two: when a request on an open connection is published, and how the path is chosen. */
+describe('EchoClientTcp, the path chosen', () => {
+  let peer: Awaited<ReturnType<typeof startPeer>>;
+  const clients: EchoClientTcp[] = [];
+
+  function clientWith(fastPath?: boolean): EchoClientTcp {
+    const client = new EchoClientTcp({ host: '127.0.0.1', port: peer.port, socketClass: framedJsonSocket(), fastPath });
+    clients.push(client);
+    return client;
+  }
+
+  beforeEach(async () => {
+    peer = await startPeer();
+  });
+
+  afterEach(async () => {
+    clients.splice(0).forEach((client) => client.close());
+    peer.sockets.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => peer.server.close(resolve));
+  });
+
+  it('with the fast path, publishes a request on an open connection as it is subscribed to', async () => {
+    const client = clientWith(true);
+    await client.connect();
+    const reply = lastValueFrom(client.send('echo', { text: 'at once' }));
+
+    expect(client['routingMap'].size).toBe(1);
+    await expect(reply).resolves.toEqual({ text: 'at once' });
+  });
+
+  it("with the stock path, publishes it after stock send's connect() promise, as ClientTCP does", async () => {
+    const client = clientWith(false);
+    await client.connect();
+    const reply = lastValueFrom(client.send('echo', { text: 'later' }));
+
+    expect(client['routingMap'].size).toBe(0);
+    await settle();
+    expect(client['routingMap'].size).toBe(1);
+    await expect(reply).resolves.toEqual({ text: 'later' });
+  });
+
+  it.each([
+    { value: undefined, routedAtOnce: true },
+    { value: 'true', routedAtOnce: true },
+    { value: 'false', routedAtOnce: false },
+  ])('without the option, reads ECHO_FAST_PATH=$value from the environment', async ({ value, routedAtOnce }) => {
+    const client = withFastPathVariable(value, () => clientWith());
+    await client.connect();
+    const reply = lastValueFrom(client.send('echo', { text: 'env' }));
+
+    expect(client['routingMap'].size).toBe(routedAtOnce ? 1 : 0);
+    await expect(reply).resolves.toEqual({ text: 'env' });
+  });
+
+  it('refuses an ECHO_FAST_PATH that is neither true nor false, instead of taking it as true', () => {
+    withFastPathVariable('yes', () => {
+      expect(() => clientWith()).toThrow(InvalidConfigurationError);
+      expect(() => clientWith(false)).not.toThrow();
+    });
   });
 });

@@ -1,29 +1,37 @@
 import { ClientTCP, type TcpClientOptions, type TcpSocket } from '@nestjs/microservices';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
-import { isTracingOn } from '../operations/tracing/tracing-state';
+import { isTracingOn } from '../transport/trace-context/tracing-state';
+import { fastPathEnabled } from '../transport/fast-path';
 
 export type EchoClientTcpOptions = NonNullable<TcpClientOptions['options']> & {
   /** TCP keepalive idle delay of each socket, in milliseconds; 0 or unset leaves keepalive off. */
   keepAliveMs?: number;
+  /** The fast paths (the default), or stock `ClientTCP`'s `send` and `handleResponse` (`false`); unset, from `ECHO_FAST_PATH`. */
+  fastPath?: boolean;
 };
 
 /**
- * Nest's `ClientTCP` with a direct path for requests on an open connection. Stock `send()`
- * waits for `connect()` on every request, through `defer(async …)` and `mergeMap`: a promise,
- * two operators and a microtask per call even when the connection is long open. Here a
- * request on the socket that `connect()` has opened is published when it is subscribed to,
- * as stock does once that promise has resolved; anything else takes the stock path. Replies
- * are routed in the tick they arrive in (stock `handleResponse` is async: a promise per reply).
+ * Nest's `ClientTCP` with TCP keepalive (`keepAliveMs`), its socket opened outside any trace
+ * context, and two fast paths: a request on an open connection is published when subscribed to,
+ * and a reply is routed in the tick it arrives in. With `fastPath: false` (or ECHO_FAST_PATH=false)
+ * stock `send` and `handleResponse` run instead, decided once here (docs/performance.md).
  */
 export class EchoClientTcp extends ClientTCP {
   /** The socket whose connection `connect()` has resolved, until it closes. */
   private openSocket: unknown = null;
   private readonly keepAliveMs: number;
+  private readonly fastPath: boolean;
 
   constructor(options: EchoClientTcpOptions) {
     super(options);
     this.keepAliveMs = options.keepAliveMs ?? 0;
+    this.fastPath = options.fastPath ?? fastPathEnabled();
+    if (!this.fastPath) {
+      // Own properties, in front of the overrides below: stock behaviour, with no test per message.
+      this.send = <TResult, TInput>(pattern: unknown, data: TInput) => super.send<TResult, TInput>(pattern, data);
+      this.handleResponse = (buffer: unknown) => super.handleResponse(buffer);
+    }
   }
 
   /** Turns TCP keepalive on for every socket, before it connects, so that a peer gone while the connection is idle is noticed. */
@@ -43,7 +51,7 @@ export class EchoClientTcp extends ClientTCP {
   override connect(): Promise<unknown> {
     const before = this.connectionPromise;
     const connection = (isTracingOn() ? context.with(ROOT_CONTEXT, () => super.connect()) : super.connect()) as Promise<unknown>;
-    if (connection !== before) {
+    if (this.fastPath && connection !== before) {
       const socket = this.socket;
       connection.then(
         () => {

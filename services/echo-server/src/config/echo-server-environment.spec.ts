@@ -19,6 +19,7 @@ describe('EchoServerEnvironment', () => {
       MAX_SEND_BUFFER_BYTES: 64 * 1024 * 1024,
       MAX_IN_FLIGHT_PER_CONNECTION: 256,
       TCP_NO_DELAY: true,
+      ECHO_FAST_PATH: true,
       SLEEP_MAX_MS: 10_000,
       DRAIN_TIMEOUT_MS: 10_000,
       TLS_REQUIRE_CLIENT_CERT: true,
@@ -71,6 +72,8 @@ describe('EchoServerEnvironment', () => {
     { env: { MAX_IN_FLIGHT_PER_CONNECTION: '1' }, key: 'MAX_IN_FLIGHT_PER_CONNECTION', value: 1 },
     { env: { TCP_NO_DELAY: 'false' }, key: 'TCP_NO_DELAY', value: false },
     { env: { TCP_NO_DELAY: 'true' }, key: 'TCP_NO_DELAY', value: true },
+    { env: { ECHO_FAST_PATH: 'false' }, key: 'ECHO_FAST_PATH', value: false },
+    { env: { ECHO_FAST_PATH: 'true' }, key: 'ECHO_FAST_PATH', value: true },
     { env: { TEXT_ENABLED: 'false' }, key: 'TEXT_ENABLED', value: false },
     { env: { TEXT_PORT: '0' }, key: 'TEXT_PORT', value: 0 },
     { env: { TEXT_HOST: '127.0.0.1' }, key: 'TEXT_HOST', value: '127.0.0.1' },
@@ -125,6 +128,8 @@ describe('EchoServerEnvironment', () => {
     { env: { MAX_BUFFERED_BYTES: '-1' }, error: 'MAX_BUFFERED_BYTES=-1: MAX_BUFFERED_BYTES must not be less than 0' },
     { env: { MAX_SEND_BUFFER_BYTES: 'lots' }, error: 'MAX_SEND_BUFFER_BYTES="lots": MAX_SEND_BUFFER_BYTES must be an integer number' },
     { env: { TCP_NO_DELAY: 'yes' }, error: 'TCP_NO_DELAY="yes": TCP_NO_DELAY must be a boolean value' },
+    { env: { ECHO_FAST_PATH: 'off' }, error: 'ECHO_FAST_PATH="off": ECHO_FAST_PATH must be a boolean value' },
+    { env: { ECHO_FAST_PATH: 'TRUE' }, error: 'ECHO_FAST_PATH="TRUE": ECHO_FAST_PATH must be a boolean value' },
     { env: { TEXT_PORT: '65536' }, error: 'TEXT_PORT=65536: TEXT_PORT must not be greater than 65535' },
     {
       env: { TEXT_ENCODING: 'latin1' },
@@ -164,6 +169,7 @@ describe('EchoServerEnvironment', () => {
     { env: { SERVER_NAME: '' }, key: 'SERVER_NAME', expected: 'echo-server' },
     { env: { METRICS_PORT: '' }, key: 'METRICS_PORT', expected: 9464 },
     { env: { METRICS_ENABLED: '' }, key: 'METRICS_ENABLED', expected: true },
+    { env: { ECHO_FAST_PATH: '' }, key: 'ECHO_FAST_PATH', expected: true },
   ])('takes the default for the blank variable $env', ({ env, key, expected }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)[key as keyof EchoServerEnvironment]).toBe(expected);
   });

@@ -60,6 +60,14 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @IntegerSetting(1, 100_000)
   MAX_CONNECTIONS = 1000;
 
+  /**
+   * `false` runs the stock Nest and class-validator paths where the server has faster ones (the TCP
+   * transport's dispatch and route lookup, the validation pipe): the same bytes and errors, slower.
+   * See docs/performance.md.
+   */
+  @BooleanSetting()
+  ECHO_FAST_PATH = true;
+
   /** Upper bound of the `sleep` command. */
   @IntegerSetting(0, 600_000)
   SLEEP_MAX_MS = 10_000;

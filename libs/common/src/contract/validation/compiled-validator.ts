@@ -11,15 +11,9 @@ import {
 
 /**
  * class-validator's `validateSync(entity, options)` for the instances of one class, with the
- * class's metadata read once instead of per call.
- *
- * The rules and their messages stay class-validator's: `check` runs the same constraint
- * validators class-validator would (the DTO's decorators, looked up in its metadata storage)
- * in the same order with the same arguments, and `validate` returns `[]` when they all pass;
- * when one fails it returns what `validateSync` itself returns, so every violation and message
- * is class-validator's own. What is left out is class-validator's bookkeeping per call: the
- * metadata lookup and grouping, a `ValidationError` per property, the constraint container's
- * linear search, the stripping of empty errors.
+ * class's metadata read once instead of per call: `check` runs the same constraint validators in
+ * the same order with the same arguments, and `validate` returns `[]` when they all pass, else what
+ * `validateSync` itself returns. Why and how it is kept equal: docs/performance.md.
  */
 export interface CompiledValidator {
   /** What `validateSync(entity, options)` returns. */

@@ -1,6 +1,8 @@
-import { Injectable, type ArgumentMetadata, type PipeTransform, type Type } from '@nestjs/common';
+import { Injectable, ValidationPipe, type ArgumentMetadata, type PipeTransform, type Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { validateSync, type ValidatorOptions } from 'class-validator';
 import { compiledValidatorFor, ErrorCodes, WireLimits } from '@echo-pair/common';
+import type { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { RpcEnvelopeException } from '../rpc-envelope.exception';
 import { createValidationException } from './validation-exception.factory';
 
@@ -16,46 +18,55 @@ const UNVALIDATED_TYPES: ReadonlySet<unknown> = new Set([String, Boolean, Number
 /** Keys Nest's `ValidationPipe` strips before validating (prototype pollution). */
 const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
 
+type Transform = (value: unknown, metadata: ArgumentMetadata) => unknown;
+
 /**
- * Validates `@Payload()` parameters against their class-validator DTO with the
- * results of Nest's `ValidationPipe({ transform, whitelist, forbidNonWhitelisted })`,
- * on the hot path of every request, so without its per-request cost:
- *
- * - the payload must be a JSON object of at most `WireLimits.payloadMaxKeys` keys
- *   before anything else runs (class-transformer's cost once grew faster than
- *   linearly with a payload's keys: 300k keys kept the server busy for 30 s);
- * - the DTO instance is built by copying that object's own keys (the DTOs are flat
- *   and declare no class-transformer conversions, so `plainToInstance` would
- *   produce the same instance, at several times the cost);
- * - `validateSync`, as the DTOs have no async constraints: no promise per request; through
- *   `compiledValidatorFor`, which reads each DTO's class-validator metadata once and runs the same
- *   constraints (same verdicts and violations: compiled-validator.property.spec.ts), leaving every
- *   violation, and any DTO it does not compile, to `validateSync` itself.
- *
- * A global pipe (APP_PIPE) also runs on HTTP route parameters, where it cannot tell HTTP
- * from RPC (`ArgumentMetadata` has no context). The side port's routes (`/metrics`,
- * `/healthz`, `/readyz`) take no parameter, so it never runs there; their query strings
- * and path parameters would pass unchanged (`metadata.type` is not `body`).
+ * Validates `@Payload()` parameters against their class-validator DTO, with the results of Nest's
+ * `ValidationPipe({ transform, whitelist, forbidNonWhitelisted })` and errors in the VALIDATION_FAILED
+ * envelope. A payload must first be a JSON object of at most `WireLimits.payloadMaxKeys` keys.
+ * With ECHO_FAST_PATH (the default) the DTO is built and checked by the compiled validator;
+ * with ECHO_FAST_PATH=false, by Nest's `ValidationPipe` itself (docs/performance.md).
+ * Other parameters (a context, an HTTP query) pass unchanged.
  */
 @Injectable()
 export class ContractValidationPipe implements PipeTransform {
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+  /** The path taken, chosen once from ECHO_FAST_PATH. */
+  readonly transform: Transform;
+
+  constructor(config: ConfigService<EchoServerEnvironment, true>) {
+    this.transform = config.get('ECHO_FAST_PATH', { infer: true }) === false ? stockTransform() : fastTransform;
+  }
+}
+
+/** The fast path: the DTO built by copying the payload's keys, then the compiled validator. */
+function fastTransform(value: unknown, metadata: ArgumentMetadata): unknown {
+  if (metadata.type !== 'body') {
+    return value;
+  }
+  assertPayloadShape(value);
+  const metatype = metadata.metatype;
+  if (metatype === undefined || UNVALIDATED_TYPES.has(metatype)) {
+    return value;
+  }
+  const entity = toInstance(metatype, value);
+  const compiled = compiledValidatorFor(metatype, VALIDATOR_OPTIONS);
+  const errors = compiled === undefined ? validateSync(entity, VALIDATOR_OPTIONS) : compiled.validate(entity);
+  if (errors.length > 0) {
+    throw createValidationException(errors);
+  }
+  return entity;
+}
+
+/** The stock path: Nest's `ValidationPipe` (class-transformer, then class-validator's `validate`). */
+function stockTransform(): Transform {
+  const pipe = new ValidationPipe({ transform: true, ...VALIDATOR_OPTIONS, exceptionFactory: createValidationException });
+  return (value, metadata) => {
     if (metadata.type !== 'body') {
       return value;
     }
     assertPayloadShape(value);
-    const metatype = metadata.metatype;
-    if (metatype === undefined || UNVALIDATED_TYPES.has(metatype)) {
-      return value;
-    }
-    const entity = toInstance(metatype, value);
-    const compiled = compiledValidatorFor(metatype, VALIDATOR_OPTIONS);
-    const errors = compiled === undefined ? validateSync(entity, VALIDATOR_OPTIONS) : compiled.validate(entity);
-    if (errors.length > 0) {
-      throw createValidationException(errors);
-    }
-    return entity;
-  }
+    return pipe.transform(value, metadata);
+  };
 }
 
 function assertPayloadShape(value: unknown): asserts value is Record<string, unknown> {

@@ -1,10 +1,9 @@
-import type { ArgumentMetadata, Type } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { CommandDto, EchoDto, ErrorCodes, HelloDto, NoteDto, WireLimits, type RpcErrorEnvelope } from '@echo-pair/common';
+import type { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { RpcEnvelopeException } from '../rpc-envelope.exception';
 import { ContractValidationPipe } from './contract-validation.pipe';
-
-/** The pipe `EchoServerModule` provides under APP_PIPE. */
-const pipe = new ContractValidationPipe();
 
 /**
  * The metadata a pipe sees for an `@Payload()` parameter: Nest's `PipesConsumer`
@@ -15,18 +14,32 @@ function payloadOf(metatype: Type<unknown>): ArgumentMetadata {
   return { type: 'body', metatype, data: undefined };
 }
 
-function rejectionOf(metatype: Type<unknown>, value: unknown): RpcErrorEnvelope {
-  let error: unknown;
-  try {
-    pipe.transform(value, payloadOf(metatype));
-  } catch (reason) {
-    error = reason;
-  }
-  expect(error).toBeInstanceOf(RpcEnvelopeException);
-  return (error as RpcEnvelopeException).envelope;
+/** The pipe `EchoServerModule` provides under APP_PIPE, with ECHO_FAST_PATH as given. */
+function pipeWith(fastPath: boolean): ContractValidationPipe {
+  return new ContractValidationPipe(new ConfigService<EchoServerEnvironment, true>({ ECHO_FAST_PATH: fastPath }));
 }
 
-describe('ContractValidationPipe', () => {
+/**
+ * Every case runs on both paths: the fast one (the compiled validator) and stock Nest's
+ * `ValidationPipe` (ECHO_FAST_PATH=false), which must accept and reject alike, with the same envelopes.
+ */
+describe.each([
+  { mode: 'fast path', fastPath: true },
+  { mode: 'stock ValidationPipe', fastPath: false },
+])('ContractValidationPipe ($mode)', ({ fastPath }) => {
+  const pipe = pipeWith(fastPath);
+
+  async function rejectionOf(metatype: Type<unknown>, value: unknown): Promise<RpcErrorEnvelope> {
+    let error: unknown;
+    try {
+      await pipe.transform(value, payloadOf(metatype));
+    } catch (reason) {
+      error = reason;
+    }
+    expect(error).toBeInstanceOf(RpcEnvelopeException);
+    return (error as RpcEnvelopeException).envelope;
+  }
+
   it.each([
     { dto: EchoDto, value: { text: 'hello' } },
     { dto: EchoDto, value: { text: '' } },
@@ -42,8 +55,8 @@ describe('ContractValidationPipe', () => {
     { dto: HelloDto, value: { client: 'worker-1' } },
     { dto: NoteDto, value: { text: 'hi' } },
     { dto: NoteDto, value: { text: 'hi', author: 'me' } },
-  ])('accepts $dto.name $value as an instance of the DTO', ({ dto, value }) => {
-    const result: unknown = pipe.transform(value, payloadOf(dto));
+  ])('accepts $dto.name $value as an instance of the DTO', async ({ dto, value }) => {
+    const result: unknown = await pipe.transform(value, payloadOf(dto));
 
     expect(result).toBeInstanceOf(dto);
     expect(result).toEqual(value);
@@ -116,8 +129,8 @@ describe('ContractValidationPipe', () => {
       violations: { text: ['maxLength'] },
     },
     { label: 'a number as author', dto: NoteDto, value: { text: 'hi', author: 5 }, violations: { author: ['isString', 'maxLength'] } },
-  ])('rejects $label ($dto.name) as VALIDATION_FAILED', ({ dto, value, violations }) => {
-    const envelope = rejectionOf(dto, value);
+  ])('rejects $label ($dto.name) as VALIDATION_FAILED', async ({ dto, value, violations }) => {
+    const envelope = await rejectionOf(dto, value);
 
     expect(envelope.code).toBe(ErrorCodes.VALIDATION_FAILED);
     if (envelope.code !== ErrorCodes.VALIDATION_FAILED) return;
@@ -126,8 +139,8 @@ describe('ContractValidationPipe', () => {
     expect(envelope.message).toBe(`invalid request: ${envelope.details.violations.map(({ field }) => field).join(', ')}`);
   });
 
-  it('explains each constraint in words', () => {
-    expect(rejectionOf(CommandDto, { name: 'Upper', args: ['a', 1], extra: 1 })).toEqual({
+  it('explains each constraint in words', async () => {
+    expect(await rejectionOf(CommandDto, { name: 'Upper', args: ['a', 1], extra: 1 })).toEqual({
       code: ErrorCodes.VALIDATION_FAILED,
       message: 'invalid request: extra, name, args',
       details: {
@@ -152,18 +165,18 @@ describe('ContractValidationPipe', () => {
     { dto: EchoDto, value: null },
     { dto: CommandDto, value: ['upper'] },
     { dto: NoteDto, value: true },
-  ])('rejects the non-object $dto.name payload $value before validating fields', ({ dto, value }) => {
-    expect(rejectionOf(dto, value)).toEqual({
+  ])('rejects the non-object $dto.name payload $value before validating fields', async ({ dto, value }) => {
+    expect(await rejectionOf(dto, value)).toEqual({
       code: ErrorCodes.VALIDATION_FAILED,
       message: 'invalid request: the payload must be a JSON object',
       details: { violations: [{ field: '(payload)', constraints: { isObject: 'the payload must be a JSON object' } }] },
     });
   });
 
-  it('rejects a payload with more keys than the wire limit before converting it', () => {
+  it('rejects a payload with more keys than the wire limit before converting it', async () => {
     const value = Object.fromEntries(Array.from({ length: WireLimits.payloadMaxKeys + 1 }, (_, index) => [`key${index}`, index]));
 
-    expect(rejectionOf(EchoDto, value)).toEqual({
+    expect(await rejectionOf(EchoDto, value)).toEqual({
       code: ErrorCodes.VALIDATION_FAILED,
       message: `invalid request: the payload must have at most ${WireLimits.payloadMaxKeys} keys`,
       details: {
@@ -179,10 +192,10 @@ describe('ContractValidationPipe', () => {
 
   it.each(['__proto__', 'prototype', 'constructor'])(
     'drops a "%s" key, as Nest\'s ValidationPipe does, without touching the prototype',
-    (key) => {
+    async (key) => {
       const value = JSON.parse(`{"text":"hi","${key}":{"polluted":true}}`) as object;
 
-      const result = pipe.transform(value, payloadOf(EchoDto));
+      const result = await pipe.transform(value, payloadOf(EchoDto));
 
       expect(result).toBeInstanceOf(EchoDto);
       expect(Object.keys(result as object)).toEqual(['text']);
@@ -191,10 +204,30 @@ describe('ContractValidationPipe', () => {
     },
   );
 
-  it('validates a payload without a DTO class only for its shape', () => {
+  it('validates a payload without a DTO class only for its shape', async () => {
     const value = { any: 'thing' };
-    expect(pipe.transform(value, { type: 'body', metatype: Object, data: undefined })).toBe(value);
-    expect(pipe.transform(value, { type: 'body', metatype: undefined, data: undefined })).toBe(value);
+    expect(await pipe.transform(value, { type: 'body', metatype: Object, data: undefined })).toBe(value);
+    expect(await pipe.transform(value, { type: 'body', metatype: undefined, data: undefined })).toBe(value);
     expect(() => pipe.transform('text', { type: 'body', metatype: undefined, data: undefined })).toThrow(RpcEnvelopeException);
+  });
+});
+
+describe('ContractValidationPipe, the path chosen', () => {
+  let transform: jest.SpyInstance;
+
+  beforeEach(() => (transform = jest.spyOn(ValidationPipe.prototype, 'transform')));
+  afterEach(() => transform.mockRestore());
+
+  it("takes Nest's ValidationPipe with ECHO_FAST_PATH=false, and never with the fast path", async () => {
+    await pipeWith(true).transform({ text: 'hi' }, payloadOf(EchoDto));
+    expect(transform).not.toHaveBeenCalled();
+
+    await pipeWith(false).transform({ text: 'hi' }, payloadOf(EchoDto));
+    expect(transform).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the fast path when the setting is absent (its default)', async () => {
+    await new ContractValidationPipe(new ConfigService<EchoServerEnvironment, true>({})).transform({ text: 'hi' }, payloadOf(EchoDto));
+    expect(transform).not.toHaveBeenCalled();
   });
 });

@@ -1,104 +1,36 @@
-import {
-  describeTlsClientError,
-  framedJsonSocket,
-  FramedJsonSocket,
-  TlsPeerMemory,
-  type FramedJsonSocketOptions,
-  type SocketRejection,
-  type TlsHandshakeRefusal,
-} from '@echo-pair/common';
-import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpOptions, TcpSocket, WritePacket } from '@nestjs/microservices';
+import { describeTlsClientError, FramedJsonSocket, TlsPeerMemory } from '@echo-pair/common';
+import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
 import { IncomingRequestDeserializer, ServerTCP, TcpContext } from '@nestjs/microservices';
 import type { DropArgument, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isObservable } from 'rxjs';
 import { finalize } from 'rxjs/operators';
+import { framedSocketOf, type EchoServerTcpHooks, type EchoServerTcpOptions } from './echo-server-tcp-options';
+
+export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp-options';
 
 /** Characters a JSON text can begin with: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
 const JSON_START = /^[\s{["\-0-9tfn]/;
 /** What `handleMessage` returns for a frame it rejected (Nest's socket listener chains `.catch` on it). */
 const REJECTED = Promise.resolve();
+/** A frame that broke a request rule. */
+const REFUSED = Symbol('refused');
 
 type IncomingPacket = ReadPacket & Partial<PacketId> & { metadata?: PacketMetadata };
 
-/** Nest's TCP options, the framed socket's limits, the request rules and the connection limit of this server. */
-export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']> {
-  /**
-   * With these limits, `socketClass` is `framedJsonSocket(framing)`, its rejections reported to
-   * the hooks' `rejected`. The request rules need a `FramedJsonSocket`: this, or a `socketClass` of one.
-   */
-  framing?: Omit<FramedJsonSocketOptions, 'onRejection'>;
-  /** Connections served at once; further ones are closed on arrival (the hooks' `dropped`). */
-  maxConnections?: number;
-  /**
-   * Requests (frames with an `id`) of one connection that may await their final reply; further
-   * frames are left unread until one completes, and a request reusing the id of one in flight
-   * is rejected (`DUPLICATE_REQUEST_ID`). 0 (the default) disables both.
-   */
-  maxInFlight?: number;
-  /**
-   * Rejects frames without a `pattern` (string, number or object): `NO_PATTERN`. Nest would treat
-   * such a frame as an event with no handler and never answer it, id or not.
-   */
-  requirePattern?: boolean;
-}
-
-/** What the TCP transport reports to the rest of the server, without depending on it. */
-export interface EchoServerTcpHooks {
-  /** A connection was accepted (with TLS, before its handshake). */
-  opened(socket: Socket): void;
-  /** A connection was closed on arrival because `maxConnections` were open. */
-  dropped(peer: DropArgument): void;
-  /** A connection was closed because its peer broke the framing or a request rule. */
-  rejected(rejection: SocketRejection): void;
-  /** A TLS handshake failed: plain TCP, no client certificate, one from another CA, a timeout. */
-  tlsRefused(refusal: TlsHandshakeRefusal): void;
-}
-
 /**
- * Nest's TCP transport server with two cheaper steps per message and the same behaviour.
- *
- * **Route lookup.** Stock `getRouteFromPattern` runs `JSON.parse` on every string pattern; for a
- * plain name like `echo` that throws and builds a stack trace per message. A pattern whose first
- * character cannot begin JSON cannot parse, so it is used as it is, exactly as the stock fallback
- * would; any other pattern takes the stock path.
- *
- * **Dispatch.** Stock `handleMessage` wraps each request in about ten promises (the deserializer
- * awaited, `runWithProcessingHooks`, `handleRequest`, `produce`, a `process.nextTick` async loop)
- * and an rxjs pipeline (`of`, `finalize`, `catchError`, `finalize`, a subscription) even when the
- * handler returned a plain value. Here a request is the handler Nest built for its pattern (the
- * whole pipeline: guards, interceptors, pipes, exception filters) called once, and one `then`:
- *
- * - the processing start hook runs before the handler and the end hook once the reply is produced,
- *   with the same `TcpContext`, as in stock `runWithProcessingHooks`;
- * - a plain result is replied to on the next tick as stock `send` does for `of(result)`: one packet
- *   `{ response, isDisposed: true, id }`, serialized by the configured serializer;
- * - an observable result (a streaming handler, or the error an exception filter produced) goes
- *   through stock `send`, unchanged, so its packets, `err` and `isDisposed` are the stock ones;
- * - a rejected handler ends the processing span and rejects, which Nest's socket listener logs;
- * - events, requests without a handler, and any deserializer but Nest's own (which may be
- *   asynchronous) take the stock path.
- *
- * **Request rules** (`maxInFlight`, `requirePattern`; off by default). A frame without a pattern,
- * or a request reusing the id of one in flight, closes the connection through the framed socket's
- * `reject` (its `onRejection` hears of it, once). A request is in flight from its dispatch until its
- * final reply is sent (`isDisposed`, or an error), or until it ends without one (its handler
- * rejected; an event-shaped packet); with `maxInFlight` of them the connection's frames are held
- * (`holdFrames`) until one ends. Frames taking a stock path (events, requests without a handler, a
- * custom deserializer) are in flight until that path settles: a stream produced through a custom
- * deserializer is released once subscribed, before its last packet.
- *
- * **Connections.** With hooks, it reports each connection accepted, each one dropped at
- * `maxConnections`, each one rejected by the framed socket or a request rule, and each failed
- * TLS handshake, from its own server's events.
- *
- * It overrides `handleMessage` and uses protected members of `Server` (`onProcessingStartHook`,
- * `createProcessingEndHookRunner`, `send`, `serializer`): check it when upgrading Nest; the spec
- * runs it side by side with stock `ServerTCP`.
+ * Nest's TCP transport server with the project's request rules (`requirePattern`, `maxInFlight`),
+ * the framed socket's limits, `maxConnections` and connection hooks. With `fastPath` (the default)
+ * it routes plain pattern names and dispatches requests through cheaper steps that send the same
+ * packets as stock `handleMessage`; with `fastPath: false` stock `ServerTCP` routes and dispatches,
+ * decided once here. Why and how the two are kept equal: docs/performance.md. It uses protected
+ * members of `Server`: check it when upgrading Nest (the spec runs it beside stock `ServerTCP`).
  */
 export class EchoServerTcp extends ServerTCP {
   private readonly maxInFlight: number;
   private readonly requirePattern: boolean;
+  /** Whether the fast paths run (ECHO_FAST_PATH), for the start-up log line. */
+  readonly fastPath: boolean;
   /** Per connection, the ids of its requests in flight (with `maxInFlight` only). */
   private readonly inFlight = new WeakMap<TcpSocket, Set<unknown>>();
 
@@ -116,6 +48,12 @@ export class EchoServerTcp extends ServerTCP {
     if (hooks !== undefined) {
       this.report(hooks);
     }
+    this.fastPath = options.fastPath ?? true;
+    if (!this.fastPath) {
+      // Own properties, in front of the overrides below: the stock methods, with no test per message.
+      this.handleMessage = (socket, rawMessage) => this.stockHandleMessage(socket, rawMessage);
+      this.getRouteFromPattern = (pattern) => super.getRouteFromPattern(pattern);
+    }
   }
 
   /** Plain TCP, TLS, or mutual TLS (a client certificate required), as the listening log line says. */
@@ -123,31 +61,19 @@ export class EchoServerTcp extends ServerTCP {
     return this.tlsOptions === undefined ? 'TCP' : this.tlsOptions.requestCert ? 'mutual TLS' : 'TLS';
   }
 
+  /** A pattern that cannot begin JSON is routed as it is, as stock's `JSON.parse` fallback would; any other, by stock. */
   protected override getRouteFromPattern(pattern: string): string {
     return JSON_START.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
   }
 
+  /** The request rules, then a request with a handler through `runRequest`; events, requests without one, a custom deserializer: stock. */
   override handleMessage(socket: TcpSocket, rawMessage: unknown): Promise<unknown> {
     // The id of this request if it is counted in flight (with `maxInFlight`): released when it ends.
     let tracked: unknown;
     if (this.requirePattern || this.maxInFlight > 0) {
-      // With the rules on, the socket is a FramedJsonSocket: its messages are objects.
-      const message = rawMessage as { pattern?: unknown; id?: unknown };
-      if (this.requirePattern && !hasPattern(message.pattern)) {
-        (socket as FramedJsonSocket).reject('NO_PATTERN', 'frame body is an object without a pattern');
+      tracked = this.admit(socket, rawMessage);
+      if (tracked === REFUSED) {
         return REJECTED;
-      }
-      if (this.maxInFlight > 0 && message.id !== undefined) {
-        const requests = this.requestsOf(socket);
-        if (requests.has(message.id)) {
-          (socket as FramedJsonSocket).reject('DUPLICATE_REQUEST_ID', `id ${JSON.stringify(message.id).slice(0, 80)} is already in flight`);
-          return REJECTED;
-        }
-        requests.add(message.id);
-        if (requests.size >= this.maxInFlight) {
-          (socket as FramedJsonSocket).holdFrames();
-        }
-        tracked = message.id;
       }
     }
     if (Object.getPrototypeOf(this.deserializer) !== IncomingRequestDeserializer.prototype) {
@@ -156,7 +82,7 @@ export class EchoServerTcp extends ServerTCP {
     let hooked = false;
     // Stock `handleMessage` is async: whatever fails here rejects (Nest's socket listener logs it), never throws.
     try {
-      // The stock deserializer is synchronous: awaiting it only costs a turn of the microtask queue.
+      // Nest's own deserializer (checked above) is synchronous.
       const packet = this.deserializer.deserialize(rawMessage) as IncomingPacket;
       if (packet.id === undefined) {
         return this.stockPath(socket, packet, tracked); // an event: the stock path (the deserializer returns a packet as it is)
@@ -183,6 +109,43 @@ export class EchoServerTcp extends ServerTCP {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
+  }
+
+  /** `handleMessage` with `fastPath: false`: the request rules, then stock `handleMessage`. */
+  private stockHandleMessage(socket: TcpSocket, rawMessage: unknown): Promise<unknown> {
+    let tracked: unknown;
+    if (this.requirePattern || this.maxInFlight > 0) {
+      tracked = this.admit(socket, rawMessage);
+      if (tracked === REFUSED) {
+        return REJECTED;
+      }
+    }
+    return this.stockPath(socket, rawMessage, tracked);
+  }
+
+  /**
+   * The request rules for one frame (the socket is a FramedJsonSocket, its messages objects):
+   * REFUSED if it broke one (the connection is rejected), else the id it is tracked in flight by, if any.
+   */
+  private admit(socket: TcpSocket, rawMessage: unknown): unknown {
+    const message = rawMessage as { pattern?: unknown; id?: unknown };
+    if (this.requirePattern && !hasPattern(message.pattern)) {
+      (socket as FramedJsonSocket).reject('NO_PATTERN', 'frame body is an object without a pattern');
+      return REFUSED;
+    }
+    if (this.maxInFlight === 0 || message.id === undefined) {
+      return undefined;
+    }
+    const requests = this.requestsOf(socket);
+    if (requests.has(message.id)) {
+      (socket as FramedJsonSocket).reject('DUPLICATE_REQUEST_ID', `id ${JSON.stringify(message.id).slice(0, 80)} is already in flight`);
+      return REFUSED;
+    }
+    requests.add(message.id);
+    if (requests.size >= this.maxInFlight) {
+      (socket as FramedJsonSocket).holdFrames();
+    }
+    return message.id;
   }
 
   /** Stock `handleMessage`; a request it takes is in flight until it settles (it sends Nest's "no handler" reply before). */
@@ -286,11 +249,6 @@ export class EchoServerTcp extends ServerTCP {
   private respond(socket: TcpSocket, id: string | undefined, data: WritePacket): void {
     socket.sendMessage(this.serializer.serialize(Object.assign(data, { id: id as string })));
   }
-}
-
-/** The framed socket with these limits, its rejections reported to the hooks (logged without). */
-function framedSocketOf(framing: Omit<FramedJsonSocketOptions, 'onRejection'>, hooks: EchoServerTcpHooks | undefined) {
-  return framedJsonSocket(hooks === undefined ? framing : { ...framing, onRejection: (rejection) => hooks.rejected(rejection) });
 }
 
 /** A pattern Nest can route: a string, a number or an object. */

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import type { TlsOptions } from 'node:tls';
 import { readTlsFiles, serverTlsOptions, tlsFilePathsOf } from '@echo-pair/common';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
@@ -8,8 +8,8 @@ import { EchoServerTcp, type EchoServerTcpOptions } from './echo-server-tcp';
 
 /**
  * Nest's TCP transport of the server from the environment: the address, TLS, the framed socket's
- * limits, the request rules (every frame must name a pattern; MAX_IN_FLIGHT_PER_CONNECTION) and
- * MAX_CONNECTIONS. Reads the TLS files: a bad one is a configuration error.
+ * limits, the request rules (every frame must name a pattern; MAX_IN_FLIGHT_PER_CONNECTION),
+ * MAX_CONNECTIONS and ECHO_FAST_PATH. Reads the TLS files: a bad one is a configuration error.
  */
 export function tcpServerOptionsOf(environment: EchoServerEnvironment): EchoServerTcpOptions {
   const tlsOptions = tlsOptionsOf(environment);
@@ -27,7 +27,13 @@ export function tcpServerOptionsOf(environment: EchoServerEnvironment): EchoServ
     maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
     requirePattern: true,
     maxConnections: environment.MAX_CONNECTIONS,
+    fastPath: environment.ECHO_FAST_PATH,
   };
+}
+
+/** The start-up line naming the path the TCP door runs (docs/performance.md). */
+export function fastPathLogLine(fastPath: boolean): string {
+  return fastPath ? 'Nest TCP: fast path (ECHO_FAST_PATH=true)' : 'Nest TCP: stock Nest paths (ECHO_FAST_PATH=false)';
 }
 
 /** TLS from TLS_* (validated together), its files read and checked now. */
@@ -55,13 +61,16 @@ export class TcpTransportModule {
         {
           provide: EchoServerTcp,
           inject: [ConnectionTracker],
-          useFactory: (connections: ConnectionTracker): EchoServerTcp =>
-            new EchoServerTcp(options, {
+          useFactory: (connections: ConnectionTracker): EchoServerTcp => {
+            const server = new EchoServerTcp(options, {
               opened: (socket) => connections.track(socket, 'tcp'),
               dropped: (peer) => connections.dropped(peer, environment.MAX_CONNECTIONS),
               rejected: (rejection) => connections.rejected(rejection),
               tlsRefused: (refusal) => connections.tlsRefused(refusal),
-            }),
+            });
+            new Logger(EchoServerTcp.name).log(fastPathLogLine(server.fastPath));
+            return server;
+          },
         },
       ],
       exports: [EchoServerTcp],
