@@ -1,5 +1,5 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
@@ -75,10 +75,13 @@ function reportListening(
   return { host: address, port, textPort: portOf('text'), udpPort: portOf('udp') };
 }
 
-/** The provider of `token`, or undefined when no module provides it (an optional module removed or disabled). */
+/**
+ * The provider of `token`, or undefined when no module provides it (an optional module removed or
+ * disabled). Asked through ModuleRef: the application's own `get` would log the miss as an error.
+ */
 function optionalProvider<T>(app: INestApplication, token: symbol): T | undefined {
   try {
-    return app.get<T>(token, { strict: false });
+    return app.get(ModuleRef).get<T>(token, { strict: false });
   } catch {
     return undefined;
   }

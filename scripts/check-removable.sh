@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Checks that every optional module can be removed as docs/removable-modules.md says: for each
+# module of its table, copies the tree to a temporary folder, deletes the module's folders and
+# its lines there, then runs the type-check, the dependency rules, lint and the unit tests of
+# what remains. Fails naming each module whose removal broke the build.
+# Usage: bash scripts/check-removable.sh [module name ...]   (default: every module of the table)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DOC=docs/removable-modules.md
+export PATH="/usr/local/bin:$PATH"
+
+# The table's rows: | module | `folder/` | `file` | `line` |  ->  module<TAB>folder<TAB>file<TAB>line
+rows() {
+  node -e '
+    const text = require("node:fs").readFileSync(process.argv[1], "utf8");
+    for (const line of text.split("\n")) {
+      const cells = line.split("|").slice(1, -1).map((cell) => cell.trim());
+      const code = cells.slice(1).map((cell) => /^`(.+)`$/.exec(cell)?.[1]);
+      if (cells.length === 4 && code.every(Boolean)) console.log([cells[0], ...code].join("\t"));
+    }' "$DOC"
+}
+
+mapfile -t ROWS < <(rows)
+if [ "${#ROWS[@]}" -eq 0 ]; then
+  echo "check-removable: no module rows found in $DOC" >&2
+  exit 1
+fi
+if [ "$#" -gt 0 ]; then
+  MODULES=("$@")
+else
+  mapfile -t MODULES < <(printf '%s\n' "${ROWS[@]}" | cut -f1 | awk '!seen[$0]++')
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# Removes one module from a copy of the tree; prints what it deleted.
+remove_module() {
+  local copy=$1 module=$2 row name folder file line
+  for row in "${ROWS[@]}"; do
+    IFS=$'\t' read -r name folder file line <<<"$row"
+    [ "$name" = "$module" ] || continue
+    [ -d "$copy/$folder" ] || { echo "folder $folder is not in the tree"; return 1; }
+    rm -rf "${copy:?}/$folder"
+    LINE="$line" node -e '
+      const fs = require("node:fs");
+      const [path] = process.argv.slice(1);
+      const lines = fs.readFileSync(path, "utf8").split("\n");
+      const at = lines.findIndex((candidate) => candidate.trim() === process.env.LINE);
+      if (at < 0) { console.error(`the line is not in ${path}: ${process.env.LINE}`); process.exit(1); }
+      lines.splice(at, 1);
+      fs.writeFileSync(path, lines.join("\n"));' "$copy/$file" || return 1
+    echo "  deleted $folder and one line of $file"
+    EDITED+=("$file")
+    case "$folder" in
+      libs/*) SPECS+=(libs/ services/) ;;
+      services/*) SPECS+=("$(cut -d/ -f1-2 <<<"$folder")/") ;;
+    esac
+  done
+}
+
+# The checks of what remains, in the copy: the whole type-check and dependency rules; lint of
+# the files edited (the rest is unchanged, and tsc reports what the removal left unused); the
+# unit tests of the workspaces the module lived in and of those that depend on them.
+check_copy() {
+  local copy=$1
+  cd "$copy" &&
+    npx tsc -p tsconfig.spec.json &&
+    npx depcruise libs services --config .dependency-cruiser.cjs --output-type err &&
+    npx eslint --max-warnings 0 "${EDITED[@]}" &&
+    node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit --silent --reporters=summary "${SPECS[@]}"
+}
+
+failed=()
+for module in "${MODULES[@]}"; do
+  copy="$WORK/$(echo "$module" | tr -c 'a-zA-Z0-9\n' '-')"
+  mkdir -p "$copy"
+  git ls-files -z --cached --others --exclude-standard | grep -zv '^node_modules/' | tar -C "$ROOT" --null -T - -c | tar -C "$copy" -x
+  ln -s "$ROOT/node_modules" "$copy/node_modules"
+  echo "check-removable: without $module"
+  EDITED=() SPECS=()
+  if remove_module "$copy" "$module" && (check_copy "$copy") >"$copy.log" 2>&1; then
+    echo "  ok: type-check, dependency rules, lint and unit tests pass"
+  else
+    echo "  FAILED: the tree without $module does not build; the last lines of its checks:"
+    tail -n 30 "$copy.log" 2>/dev/null | sed 's/^/    /'
+    failed+=("$module")
+  fi
+  rm -rf "$copy"
+done
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "check-removable: removing these modules broke the build: ${failed[*]}" >&2
+  exit 1
+fi
+echo "check-removable: every module of $DOC can be removed (${#MODULES[@]} checked)"
