@@ -58,7 +58,7 @@ export type CallListener = (pattern: string, outcome: string, seconds: number) =
 export interface EchoClientOptions {
   /**
    * The server: an IP address, or a name. Over TCP a name is resolved to every address it has,
-   * and the client keeps a connection to each and spreads its calls over them (see `ReplicaSet`);
+   * and the client keeps a connection to each and spreads its calls over them (see `BalancedPool`);
    * an IP address, or UDP, is one server as given.
    */
   host: string;
