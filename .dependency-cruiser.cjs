@@ -81,6 +81,7 @@ module.exports = {
     removable('removable-text-gateway', `${SERVER}doors/text-gateway/`, `${SERVER}optional-modules\\.ts`),
     removable('removable-udp-server', `${SERVER}doors/udp/`, `${SERVER}optional-modules\\.ts`),
     removable('removable-http-side-port', `${SERVER}operations/http-side-port/`, `${SERVER}optional-modules\\.ts`),
+    removable('removable-tls', `${SERVER}doors/tls/`, `${SERVER}optional-modules\\.ts`),
     removable('removable-tracing', `${SERVER}operations/tracing/`, `${SERVER}optional-modules\\.ts`),
   ],
   options: {

@@ -6,3 +6,4 @@ export { TextGatewayModule } from './doors/text-gateway/text-gateway.module';
 export { UdpModule } from './doors/udp/udp.module';
 export { HttpSidePortModule } from './operations/http-side-port/http-side-port.module';
 export { TracingModule } from './operations/tracing/tracing.module';
+export { TlsModule } from './doors/tls/tls.module';

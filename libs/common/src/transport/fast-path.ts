@@ -1,4 +1,4 @@
-import { InvalidConfigurationError } from '../operations/config/validate-environment';
+import { InvalidConfigurationError } from '../contract/invalid-configuration.error';
 
 /** The environment variable that switches the fast paths off (`false`): stock Nest and class-validator run instead. */
 export const FAST_PATH_VARIABLE = 'ECHO_FAST_PATH';

@@ -10,7 +10,7 @@ export function compilerChecks(): unknown[] {
   // @ts-expect-error a pattern of the contract (note) without a controller does not build
   const missing: typeof PATTERN_HANDLERS = { hello: HelloController, echo: EchoController, command: CommandController };
   // @ts-expect-error a controller for a pattern the contract lacks does not build
-  const extra: typeof PATTERN_HANDLERS = { ...PATTERN_HANDLERS, sum: EchoController };
+  const extra: typeof PATTERN_HANDLERS = { ...PATTERN_HANDLERS, __not_in_contract__: EchoController };
   // @ts-expect-error a controller without the pattern's method (echo) does not build
   const wrong: Type<Pick<ServerContract, 'echo'>> = HelloController;
   return [missing, extra, wrong];

@@ -1,5 +1,8 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { InvalidConfigurationError } from '../../contract/invalid-configuration.error';
+
+export { InvalidConfigurationError };
 
 /**
  * Validates raw environment variables against a class-validator class.
@@ -20,9 +23,6 @@ export function validateEnvironment<T extends object>(schema: ClassConstructor<T
 }
 
 /** The configuration a process was given is unusable; its message lists every bad variable. */
-export class InvalidConfigurationError extends Error {
-  override readonly name = 'InvalidConfigurationError';
-}
 
 function declaredProperties(schema: ClassConstructor<object>): Set<string> {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(schema, '', true, false);

@@ -1,22 +1,24 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
-import type { TlsOptions } from 'node:tls';
-import { readTlsFiles, serverTlsOptions, tlsFilePathsOf } from '@echo-pair/common';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
+import { TCP_TLS_OPTIONS, type TcpTlsOptions } from '../../core/tcp-tls';
 import { ConnectionsModule } from '../../operations/connections/connections.module';
 import { ConnectionTracker } from '../../operations/connections/connection-tracker.service';
 import { EchoServerTcp, type EchoServerTcpOptions } from './echo-server-tcp';
 
 /**
- * Nest's TCP transport of the server from the environment: the address, TLS, the framed socket's
- * limits, the request rules (every frame must name a pattern; MAX_IN_FLIGHT_PER_CONNECTION),
- * MAX_CONNECTIONS and ECHO_FAST_PATH. Reads the TLS files: a bad one is a configuration error.
+ * Nest's TCP transport of the server from the environment: the address, TLS (given by the TLS
+ * module), the framed socket's limits, the request rules (every frame must name a pattern;
+ * MAX_IN_FLIGHT_PER_CONNECTION), MAX_CONNECTIONS and ECHO_FAST_PATH.
  */
-export function tcpServerOptionsOf(environment: EchoServerEnvironment): EchoServerTcpOptions {
-  const tlsOptions = tlsOptionsOf(environment);
+function tcpServerOptionsOf(environment: EchoServerEnvironment, tlsOptions: TcpTlsOptions | undefined): EchoServerTcpOptions {
+  if (environment.TLS_CERT_FILE !== undefined && tlsOptions == null) {
+    // Serving plain TCP when TLS was asked for would be a silent downgrade.
+    throw new Error('TLS_CERT_FILE is set, but this server has no TLS module (doors/tls, optional-modules.ts)');
+  }
   return {
     host: environment.ECHO_HOST,
     port: environment.ECHO_PORT,
-    ...(tlsOptions === undefined ? {} : { tlsOptions }),
+    ...(tlsOptions == null ? {} : { tlsOptions }),
     framing: {
       maxFrameLength: environment.MAX_MESSAGE_LENGTH,
       incompleteFrameTimeoutMs: environment.INCOMPLETE_MESSAGE_TIMEOUT_MS,
@@ -36,33 +38,22 @@ export function fastPathLogLine(fastPath: boolean): string {
   return fastPath ? 'Nest TCP: fast path (ECHO_FAST_PATH=true)' : 'Nest TCP: stock Nest paths (ECHO_FAST_PATH=false)';
 }
 
-/** TLS from TLS_* (validated together), its files read and checked now. */
-function tlsOptionsOf(environment: EchoServerEnvironment): TlsOptions | undefined {
-  if (environment.TLS_CERT_FILE === undefined) {
-    return undefined;
-  }
-  const material = readTlsFiles(tlsFilePathsOf(environment));
-  return serverTlsOptions(material, { requireClientCert: environment.TLS_REQUIRE_CLIENT_CERT });
-}
-
 /**
  * The TCP transport's strategy, built by Nest with what it reports to (the connection tracker);
  * `startEchoServer` connects it to the application, as it does the text gateway and UDP.
  */
 @Module({})
 export class TcpTransportModule {
-  /** Its options are read at once, so that a bad TLS file fails before the application is built, as any bad setting does. */
   static forRoot(environment: EchoServerEnvironment): DynamicModule {
-    const options = tcpServerOptionsOf(environment);
     return {
       module: TcpTransportModule,
       imports: [ConnectionsModule],
       providers: [
         {
           provide: EchoServerTcp,
-          inject: [ConnectionTracker],
-          useFactory: (connections: ConnectionTracker): EchoServerTcp => {
-            const server = new EchoServerTcp(options, {
+          inject: [ConnectionTracker, { token: TCP_TLS_OPTIONS, optional: true }],
+          useFactory: (connections: ConnectionTracker, tlsOptions?: TcpTlsOptions): EchoServerTcp => {
+            const server = new EchoServerTcp(tcpServerOptionsOf(environment, tlsOptions), {
               opened: (socket) => connections.track(socket, 'tcp'),
               dropped: (peer) => connections.dropped(peer, environment.MAX_CONNECTIONS),
               rejected: (rejection) => connections.rejected(rejection),
