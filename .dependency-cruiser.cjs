@@ -82,6 +82,8 @@ module.exports = {
     removable('removable-udp-server', `${SERVER}doors/udp/`, `${SERVER}optional-modules\\.ts`),
     removable('removable-http-side-port', `${SERVER}operations/http-side-port/`, `${SERVER}optional-modules\\.ts`),
     removable('removable-tls', `${SERVER}doors/tls/`, `${SERVER}optional-modules\\.ts`),
+    removable('removable-udp-client', `${COMMON}client/udp/`, `${COMMON}client/client-features\\.ts`),
+    removable('removable-balancing', `${COMMON}client/balancing/`, `${COMMON}client/client-features\\.ts`),
     removable('removable-tracing', `${SERVER}operations/tracing/`, `${SERVER}optional-modules\\.ts`),
   ],
   options: {

@@ -1,4 +1,5 @@
-import { FrameDecoder } from '@echo-pair/common';
+// The decoder is internal to the library: a test may read it by its path.
+import { FrameDecoder } from '../../libs/common/src/transport/frame-decoder';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 

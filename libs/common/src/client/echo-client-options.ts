@@ -166,7 +166,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = { attempts: 3, initialDelay
  * Commands without side effects, which the client may repeat. `sleep` is left out: it exists
  * to take time, and a repeat would spend a second wait of the caller's timeout.
  */
-export const IDEMPOTENT_COMMANDS: ReadonlySet<string> = new Set(['upper', 'lower', 'reverse', 'time', 'uptime', 'stats', 'help']);
+const IDEMPOTENT_COMMANDS: ReadonlySet<string> = new Set(['upper', 'lower', 'reverse', 'time', 'uptime', 'stats', 'help']);
 
 /** Whether repeating this request is safe: `hello`, `echo` and the commands of `IDEMPOTENT_COMMANDS` change nothing on the server. */
 export function isIdempotentRequest(pattern: string, request: unknown): boolean {

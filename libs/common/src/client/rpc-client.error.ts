@@ -18,7 +18,7 @@ export const ClientErrorCodes = {
   REMOTE_ERROR: 'REMOTE_ERROR',
 } as const;
 
-export type ClientErrorCode = (typeof ClientErrorCodes)[keyof typeof ClientErrorCodes];
+type ClientErrorCode = (typeof ClientErrorCodes)[keyof typeof ClientErrorCodes];
 export type RpcClientErrorCode = ErrorCode | ClientErrorCode;
 
 /**

@@ -25,7 +25,7 @@ export interface FieldViolation {
   constraints: Record<string, string>;
 }
 
-export interface ErrorDetailsByCode {
+interface ErrorDetailsByCode {
   VALIDATION_FAILED: { violations: FieldViolation[] };
   UNKNOWN_COMMAND: { command: string; knownCommands: string[] };
   INVALID_COMMAND_ARGS: { command: string; usage: string };

@@ -25,13 +25,11 @@ export interface EventUnit<Event extends object> {
   readonly example: Event;
 }
 
-export function request<Request extends object, Response>(
-  unit: Omit<RequestUnit<Request, Response>, 'kind'>,
-): RequestUnit<Request, Response> {
+function request<Request extends object, Response>(unit: Omit<RequestUnit<Request, Response>, 'kind'>): RequestUnit<Request, Response> {
   return { kind: 'request', ...unit };
 }
 
-export function event<Event extends object>(unit: Omit<EventUnit<Event>, 'kind'>): EventUnit<Event> {
+function event<Event extends object>(unit: Omit<EventUnit<Event>, 'kind'>): EventUnit<Event> {
   return { kind: 'event', ...unit };
 }
 
@@ -89,11 +87,6 @@ export interface HelloResponse {
   commands: CommandDescriptor[];
   limits: ServerLimits;
 }
-
-/** Request and response type of every request pattern. */
-export type RequestContract = { [P in RequestPattern]: { request: RequestOf<P>; response: ResponseOf<P> } };
-/** Payload type of every event pattern. */
-export type EventContract = { [E in EventPattern]: EventOf<E> };
 
 /** The contract's example call of a request pattern, typed by the pattern. */
 export function requestExampleOf<P extends RequestPattern>(pattern: P): RequestUnit<RequestOf<P>, ResponseOf<P>>['example'] {

@@ -1,7 +1,7 @@
 import { InvalidConfigurationError } from '../contract/invalid-configuration.error';
 
 /** The environment variable that switches the fast paths off (`false`): stock Nest and class-validator run instead. */
-export const FAST_PATH_VARIABLE = 'ECHO_FAST_PATH';
+const FAST_PATH_VARIABLE = 'ECHO_FAST_PATH';
 
 /**
  * Whether the fast paths are on, from `ECHO_FAST_PATH` as the project's boolean settings read it:

@@ -21,7 +21,7 @@ export type FramedJsonSocketSettings = Required<FramedJsonSocketOptions>;
 
 const logger = new Logger('FramedJsonSocket');
 
-export function logRejection({ reason, peer, detail }: SocketRejection): void {
+function logRejection({ reason, peer, detail }: SocketRejection): void {
   logger.warn(`connection from ${peer} rejected: ${reason} (${detail})`);
 }
 

@@ -2,9 +2,6 @@ import type { EchoClientOptions } from '../echo-client-options';
 import { registerBalancing } from '../feature-registry';
 import { BalancedPool } from './balanced-pool';
 
-export * from './balanced-pool';
-export { lookupAllAddresses, MIN_RESOLVE_GAP_MS, RESOLVE_AFTER_FAILURE_MS } from './replica-resolver';
-
 /** Client-side balancing: a TCP client of a name gets a connection per address, and spreads its calls. */
 registerBalancing({
   discovery: (options, tcpProxy) => ({ createProxy: (address) => tcpProxy(replicaOptions(options, address)) }),

@@ -14,8 +14,7 @@ export const RESOLVE_AFTER_FAILURE_MS = 200;
 export const MIN_RESOLVE_GAP_MS = 1_000;
 
 /** The default `HostResolver`: every address of `host`, through the system's resolver (`/etc/hosts`, Docker's or the cluster's DNS). */
-export const lookupAllAddresses: HostResolver = async (host) =>
-  (await dnsPromises.lookup(host, { all: true })).map(({ address }) => address);
+const lookupAllAddresses: HostResolver = async (host) => (await dnsPromises.lookup(host, { all: true })).map(({ address }) => address);
 
 /** What a resolver tells, and asks of, the pool whose name it resolves. */
 export interface ResolvedNameListener {

@@ -10,7 +10,7 @@ import { EchoClient } from '../echo-client';
 import { RpcClientError } from '../rpc-client.error';
 import { toRpcClientError } from '../rpc-error-mapper';
 import { EchoClientUdp, type EchoClientUdpOptions } from './echo-client-udp';
-import { requestDatagramBytes } from './udp-datagram';
+import { requestDatagramBytes } from '../../transport/udp-datagram';
 
 interface Packet {
   pattern: string;

@@ -9,7 +9,7 @@ import { isTracingOn } from '../../transport/trace-context/tracing-state';
 import type { DatagramProxy } from '../datagram-proxy';
 import { isIdempotentRequest, type UdpOptions } from '../echo-client-options';
 import { RpcClientError } from '../rpc-client.error';
-import { encodeDatagram, parseReply } from './udp-datagram';
+import { encodeDatagram, parseReply } from '../../transport/udp-datagram';
 import { UDP_MAX_RETRANSMIT_MS, udpSettings } from './udp-defaults';
 
 export interface EchoClientUdpOptions extends UdpOptions {

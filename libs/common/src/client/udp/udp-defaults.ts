@@ -4,7 +4,7 @@ import type { UdpOptions } from '../echo-client-options';
 /** Retransmission waits double up to this, in milliseconds. */
 export const UDP_MAX_RETRANSMIT_MS = 1_000;
 
-export const DEFAULT_UDP: Required<UdpOptions> = { maxDatagramBytes: 16_384, retransmitAfterMs: 200 };
+const DEFAULT_UDP: Required<UdpOptions> = { maxDatagramBytes: 16_384, retransmitAfterMs: 200 };
 
 /** The largest UDP payload over IPv4. */
 const MAX_UDP_PAYLOAD_BYTES = 65_507;

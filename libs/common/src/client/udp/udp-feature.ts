@@ -2,10 +2,6 @@ import { registerTransport } from '../feature-registry';
 import { propagatingTraceContext } from '../propagating-trace-context';
 import { EchoClientUdp } from './echo-client-udp';
 
-export * from './echo-client-udp';
-export { requestDatagramBytes } from './udp-datagram';
-export { DEFAULT_UDP, UDP_MAX_RETRANSMIT_MS } from './udp-defaults';
-
 /** `protocol: 'udp'`: JSON datagrams, one address (the datagram socket resolves the name). */
 registerTransport('udp', (options) => {
   // Falling back to plain text would be worse than no client.

@@ -20,7 +20,7 @@ export interface TlsMaterial {
 }
 
 /** The variable each path comes from, named in error messages. */
-export const TLS_FILE_VARIABLES: Readonly<Record<keyof TlsFilePaths, string>> = {
+const TLS_FILE_VARIABLES: Readonly<Record<keyof TlsFilePaths, string>> = {
   certFile: 'TLS_CERT_FILE',
   keyFile: 'TLS_KEY_FILE',
   caFile: 'TLS_CA_FILE',

@@ -3,7 +3,7 @@ import { checkServerIdentity, type ConnectionOptions, type SecureVersion, type T
 import type { TlsMaterial } from './tls-files';
 
 /** The oldest protocol either side accepts; TLS 1.0 and 1.1 are deprecated (RFC 8996). */
-export const TLS_MIN_VERSION: SecureVersion = 'TLSv1.2';
+const TLS_MIN_VERSION: SecureVersion = 'TLSv1.2';
 
 /** A connection whose handshake is not done within this is closed (Node's default is 120 s). */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;

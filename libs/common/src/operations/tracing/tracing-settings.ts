@@ -17,12 +17,12 @@
  */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-export type SamplerName =
+type SamplerName =
   'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
 
 export type PropagatorName = 'tracecontext' | 'baggage';
 
-export interface BatchSettings {
+interface BatchSettings {
   scheduledDelayMillis?: number;
   exportTimeoutMillis?: number;
   maxQueueSize?: number;
@@ -59,7 +59,7 @@ const BATCH_VARIABLES: ReadonlyArray<[string, keyof BatchSettings]> = [
   ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'maxExportBatchSize'],
 ];
 /** The only OTLP protocol the bundled exporter speaks; `http/protobuf` and `grpc` are not bundled. */
-export const OTLP_PROTOCOL = 'http/json';
+const OTLP_PROTOCOL = 'http/json';
 
 /** Reads the tracing settings from `env`; never throws. */
 export function readTracingSettings(env: Environment): TracingSettings {

@@ -34,7 +34,7 @@ function tcpServerOptionsOf(environment: EchoServerEnvironment, tlsOptions: TcpT
 }
 
 /** The start-up line naming the path the TCP door runs (docs/performance.md). */
-export function fastPathLogLine(fastPath: boolean): string {
+function fastPathLogLine(fastPath: boolean): string {
   return fastPath ? 'Nest TCP: fast path (ECHO_FAST_PATH=true)' : 'Nest TCP: stock Nest paths (ECHO_FAST_PATH=false)';
 }
 

@@ -14,7 +14,7 @@ import { UpperCommand } from './handlers/upper.command';
  * The built-in commands. The registry serves every provider decorated with
  * `@Command` (see command.decorator.ts): code, never text a peer sent, decides what runs.
  */
-export const COMMAND_HANDLERS = [UpperCommand, LowerCommand, ReverseCommand, TimeCommand, SleepCommand, HelpCommand];
+const COMMAND_HANDLERS = [UpperCommand, LowerCommand, ReverseCommand, TimeCommand, SleepCommand, HelpCommand];
 
 /** The `command` pattern; global so that a door can list the commands (COMMAND_CATALOG) without importing patterns. */
 @Global()

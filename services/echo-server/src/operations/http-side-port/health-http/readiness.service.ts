@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TransportName } from '@echo-pair/common';
 import { DrainService } from '../../shutdown/drain.service';
 
-export type ListenerState = 'listening' | 'closed';
+type ListenerState = 'listening' | 'closed';
 
 export interface ReadinessState {
   /** Every transport listens, and the server is not draining. */

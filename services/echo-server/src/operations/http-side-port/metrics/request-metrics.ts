@@ -8,7 +8,7 @@ import { GatewayContext } from '../../../core/gateway-context';
 /** The `pattern` label of a request whose pattern is not the contract's (a handler reached through a JSON-quoted name). */
 export const OTHER_PATTERN = 'other';
 /** The `outcome` label of a request that replied; a failed one has its error code. */
-export const OK_OUTCOME = 'ok';
+const OK_OUTCOME = 'ok';
 
 /**
  * Seconds, from 100 µs (a small echo on loopback is handled in tens of µs) to 10 s

@@ -1,6 +1,6 @@
 import type { PacketMetadata } from '@nestjs/microservices';
-import { UDP_MIN_REQUEST_BYTES } from '../../contract/transports';
-import { isTracingOn } from '../../transport/trace-context/tracing-state';
+import { UDP_MIN_REQUEST_BYTES } from '../contract/transports';
+import { isTracingOn } from './trace-context/tracing-state';
 
 /** Request ids are UUIDs: random, and all of one length, so that `requestDatagramBytes` knows a datagram's size before its id is drawn. */
 const UUID_SIZED_ID = '00000000-0000-0000-0000-000000000000';
