@@ -46,7 +46,7 @@ module.exports = {
     },
     {
       name: 'services-use-the-public-api-of-common',
-      comment: "Services import @echo-pair/common by its name (its index.ts), never a file inside it.",
+      comment: 'Services import @echo-pair/common by its name (its index.ts), never a file inside it.',
       severity: 'error',
       from: { path: '^services/', pathNot: NOT_PRODUCTION },
       to: { path: `${COMMON}(?!index\\.ts$)` },
@@ -60,22 +60,82 @@ module.exports = {
     },
 
     // echo-server
-    noUpward('server-config-is-the-bottom', 'Settings are read by every layer and import none.', `${SERVER}config/`, `${SERVER}(core|patterns|operations|doors)/|${SERVER}[^/]+\\.ts$`),
-    noUpward('server-core-knows-no-layer-above', 'core holds what every layer shares (the served call, its errors, the tokens that invert dependencies).', `${SERVER}core/`, `${SERVER}(patterns|operations|doors)/|${SERVER}[^/]+\\.ts$`),
-    noUpward('server-patterns-know-no-doors-or-operations', 'Patterns are what users add to: they know the contract, core and config only.', `${SERVER}patterns/`, `${SERVER}(operations|doors)/|${SERVER}[^/]+\\.ts$`),
-    noUpward('server-operations-know-no-doors', 'Operations observe the doors through core (SERVED_TRANSPORTS, the served call), never a door itself.', `${SERVER}operations/`, `${SERVER}doors/|${SERVER}[^/]+\\.ts$`),
-    noUpward('server-doors-know-no-patterns', 'Doors know the contract and Nest, not the patterns behind them.', `${SERVER}doors/`, `${SERVER}patterns/|${SERVER}[^/]+\\.ts$`),
+    noUpward(
+      'server-config-is-the-bottom',
+      'Settings are read by every layer and import none.',
+      `${SERVER}config/`,
+      `${SERVER}(core|patterns|operations|doors)/|${SERVER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'server-core-knows-no-layer-above',
+      'core holds what every layer shares (the served call, its errors, the tokens that invert dependencies).',
+      `${SERVER}core/`,
+      `${SERVER}(patterns|operations|doors)/|${SERVER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'server-patterns-know-no-doors-or-operations',
+      'Patterns are what users add to: they know the contract, core and config only.',
+      `${SERVER}patterns/`,
+      `${SERVER}(operations|doors)/|${SERVER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'server-operations-know-no-doors',
+      'Operations observe the doors through core (SERVED_TRANSPORTS, the served call), never a door itself.',
+      `${SERVER}operations/`,
+      `${SERVER}doors/|${SERVER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'server-doors-know-no-patterns',
+      'Doors know the contract and Nest, not the patterns behind them.',
+      `${SERVER}doors/`,
+      `${SERVER}patterns/|${SERVER}[^/]+\\.ts$`,
+    ),
 
     // client-worker
-    noUpward('worker-config-is-the-bottom', 'Settings import no other layer.', `${WORKER}config/`, `${WORKER}(output|connection|metrics|shutdown|modes)/|${WORKER}[^/]+\\.ts$`),
-    noUpward('worker-output-knows-only-config', 'Output formatting is below every mode.', `${WORKER}output/`, `${WORKER}(connection|metrics|shutdown|modes)/|${WORKER}[^/]+\\.ts$`),
-    noUpward('worker-services-know-no-modes', 'The connection, metrics and shutdown serve the modes and know none of them.', `${WORKER}(connection|metrics|shutdown)/`, `${WORKER}modes/|${WORKER}[^/]+\\.ts$`),
-    noUpward('worker-modes-know-no-app', 'A mode is started by the app and imports none of its wiring.', `${WORKER}modes/`, `${WORKER}[^/]+\\.ts$`),
+    noUpward(
+      'worker-config-is-the-bottom',
+      'Settings import no other layer.',
+      `${WORKER}config/`,
+      `${WORKER}(output|connection|metrics|shutdown|modes)/|${WORKER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'worker-output-knows-only-config',
+      'Output formatting is below every mode.',
+      `${WORKER}output/`,
+      `${WORKER}(connection|metrics|shutdown|modes)/|${WORKER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'worker-services-know-no-modes',
+      'The connection, metrics and shutdown serve the modes and know none of them.',
+      `${WORKER}(connection|metrics|shutdown)/`,
+      `${WORKER}modes/|${WORKER}[^/]+\\.ts$`,
+    ),
+    noUpward(
+      'worker-modes-know-no-app',
+      'A mode is started by the app and imports none of its wiring.',
+      `${WORKER}modes/`,
+      `${WORKER}[^/]+\\.ts$`,
+    ),
 
     // libs/common
-    noUpward('common-contract-is-the-bottom', 'The wire contract imports no other layer of the library.', `${COMMON}contract/`, `${COMMON}(transport|client|operations)/|${COMMON}index\\.ts$`),
-    noUpward('common-transport-knows-only-the-contract', 'Framing and trace context sit on the contract.', `${COMMON}transport/`, `${COMMON}(client|operations)/|${COMMON}index\\.ts$`),
-    noUpward('common-client-knows-no-operations', 'The client sits on transport and contract.', `${COMMON}client/`, `${COMMON}operations/|${COMMON}index\\.ts$`),
+    noUpward(
+      'common-contract-is-the-bottom',
+      'The wire contract imports no other layer of the library.',
+      `${COMMON}contract/`,
+      `${COMMON}(transport|client|operations)/|${COMMON}index\\.ts$`,
+    ),
+    noUpward(
+      'common-transport-knows-only-the-contract',
+      'Framing and trace context sit on the contract.',
+      `${COMMON}transport/`,
+      `${COMMON}(client|operations)/|${COMMON}index\\.ts$`,
+    ),
+    noUpward(
+      'common-client-knows-no-operations',
+      'The client sits on transport and contract.',
+      `${COMMON}client/`,
+      `${COMMON}operations/|${COMMON}index\\.ts$`,
+    ),
 
     // optional modules (docs/removable-modules.md)
     removable('removable-text-gateway', `${SERVER}doors/text-gateway/`, `${SERVER}optional-modules\\.ts`),

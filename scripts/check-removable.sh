@@ -69,7 +69,7 @@ check_copy() {
     npx tsc -p tsconfig.spec.json &&
     npx depcruise libs services --config .dependency-cruiser.cjs --output-type err &&
     npx eslint --max-warnings 0 "${EDITED[@]}" &&
-    node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit --silent --reporters=summary "${SPECS[@]}"
+    node --experimental-vm-modules node_modules/jest/bin/jest.js "${SPECS[@]}" --selectProjects unit --silent --reporters=summary
 }
 
 failed=()

@@ -12,9 +12,9 @@ import {
 import { GatewayContext } from '../../core/gateway-context';
 import type { ChatMember, Delivery } from './chat-member';
 import type { ChatReply } from './chat-rooms.service';
-import { LineSplitter, type SplitEvent } from './line-splitter';
-import { TEXT_GATEWAY_COMMANDS } from '../text/reply-text';
-import { encodeText, parseEncodingName, type EncodingSetting } from '../text/text-codec';
+import { LineSplitter, type SplitEvent } from '../text/line-splitter';
+import { encodeText, type EncodingSetting } from '../text/text-codec';
+import { isLocalCommand, runLocalCommand } from './local-commands';
 import { bytesToHold, continuesCharacter, decodeLine, errorLine } from '../text/text-line';
 import type { TextGatewayHost } from './text-gateway-host';
 
@@ -24,8 +24,6 @@ const MAX_QUEUED_LINES = 64;
 const INCOMPLETE_CHARACTER_FLUSHES = 30;
 
 type QueuedInput = SplitEvent | { kind: 'incomplete' };
-
-const LOCAL_COMMANDS: ReadonlySet<string> = new Set(TEXT_GATEWAY_COMMANDS.map((command) => command.name));
 
 /**
  * One text-gateway connection: its bytes become lines, its lines run one at a time through the
@@ -223,47 +221,15 @@ export class TextConnection implements ChatMember {
         }
         return this.call(Patterns.ECHO, { text: line.text });
       case 'command':
-        if (LOCAL_COMMANDS.has(line.name)) {
-          return this.writeChatReply(this.runLocal(line.name, line.args));
+        if (isLocalCommand(line.name)) {
+          return this.writeChatReply(
+            runLocalCommand(line.name, line.args, this, this.host.chat, this.host.settings.encoding, (encoding) => {
+              this.encoding = encoding;
+            }),
+          );
         }
         return this.call(Patterns.COMMAND, { name: line.name, args: line.args });
     }
-  }
-
-  private runLocal(name: string, args: string[]): ChatReply {
-    const { chat } = this.host;
-    switch (name) {
-      case 'nick':
-        return args.length === 1 ? chat.setNick(this, args[0]) : chat.setNick(this, undefined);
-      case 'join':
-        return args.length === 1 ? chat.join(this, args[0]) : chat.join(this, undefined);
-      case 'leave':
-        return chat.leave(this);
-      case 'who':
-        return chat.who(this);
-      default:
-        return this.switchEncoding(args);
-    }
-  }
-
-  private switchEncoding(args: string[]): ChatReply {
-    const usage = { command: 'encoding', usage: 'encoding <utf-8|gbk>' };
-    if (this.host.settings.encoding !== 'auto') {
-      return {
-        ok: false,
-        error: {
-          code: ErrorCodes.INVALID_COMMAND_ARGS,
-          message: `encoding: fixed to ${this.host.settings.encoding} on this port`,
-          details: usage,
-        },
-      };
-    }
-    const encoding = args.length === 1 ? parseEncodingName(args[0]) : undefined;
-    if (encoding === undefined) {
-      return { ok: false, error: { code: ErrorCodes.INVALID_COMMAND_ARGS, message: 'encoding: expects utf-8 or gbk', details: usage } };
-    }
-    this.encoding = encoding;
-    return { ok: true, line: `* encoding ${encoding}` };
   }
 
   private async call(pattern: typeof Patterns.ECHO | typeof Patterns.COMMAND, data: object): Promise<void> {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { LineSplitter } from '../text-gateway/line-splitter';
+import { LineSplitter } from './line-splitter';
 import { decodeText, detectEncoding, encodeText, incompleteTailBytes, parseEncodingName, type TextEncodingName } from './text-codec';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/ /g, ''), 'hex');
