@@ -9,8 +9,11 @@ const moduleNameMapper: Config['moduleNameMapper'] = {
   '^@echo-pair/(common|echo-server|client-worker)$': ['<rootDir>/libs/$1/src/index.ts', '<rootDir>/services/$1/src/index.ts'],
 };
 
+// Node's environment, capturing what the code under test logs (Nest's logger, console.log/warn/error)
+// instead of printing it: a failing test prints its captured lines, a test asserts the warnings it
+// expects with test/support/captured-logs.ts; TEST_LOGS=print prints them as they come.
 const shared = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/support/quiet-environment.ts',
   transform,
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],

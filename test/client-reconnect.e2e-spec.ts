@@ -3,12 +3,19 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RunningEchoServer } from '@echo-pair/echo-server';
 import { freePort } from './support/loopback-port';
+import { expectLogged, expectNotLogged } from './support/captured-logs';
 import { startKillableServer, type KillableServer } from './support/killable-server';
 import { startTestServer } from './support/test-server';
 
 const RECONNECT = { initialDelayMs: 50, maxDelayMs: 200, factor: 2 };
 /** Bounds the waits for the client to come back, in time. */
 const RECOVERY_MS = 10_000;
+/**
+ * The servers of this file log at `log`, not `error` as startTestServer's do: a Nest application's
+ * logger is also the one of the client in the same process (Logger.overrideLogger), and these tests
+ * assert what the client logs (captured, not printed: test/support/quiet-environment.ts).
+ */
+const LOGGING = { LOG_LEVEL: 'log' };
 
 async function rejection(promise: Promise<unknown>): Promise<RpcClientError> {
   try {
@@ -40,7 +47,7 @@ describe('the typed client across a server stopped and started again on the same
 
   beforeAll(async () => {
     port = await freePort();
-    server = await startTestServer({ ECHO_PORT: String(port) });
+    server = await startTestServer({ ECHO_PORT: String(port), ...LOGGING });
     client = EchoClient.create({ host: '127.0.0.1', port, timeoutMs: 5_000, reconnect: RECONNECT });
   });
 
@@ -65,7 +72,7 @@ describe('the typed client across a server stopped and started again on the same
     const patient = client.echo({ text: 'patient' }, { timeoutMs: RECOVERY_MS });
     await until(() => client.connectionInfo().consecutiveFailures >= 3, RECOVERY_MS);
 
-    server = await startTestServer({ ECHO_PORT: String(port) });
+    server = await startTestServer({ ECHO_PORT: String(port), ...LOGGING });
     expect((await patient).text).toBe('patient');
 
     const info = client.connectionInfo();
@@ -73,6 +80,8 @@ describe('the typed client across a server stopped and started again on the same
     expect(info).toMatchObject({ state: 'connected', connects: 2, drops: 1, consecutiveFailures: 0 });
     expect(info.attempts).toBeGreaterThanOrEqual(5); // the first connect, at least 3 refused, the one that succeeded
     expect((await client.echo({ text: 'after' })).text).toBe('after');
+    expectLogged('warn', `connection to 127.0.0.1:${port} lost; reconnecting`, { context: 'EchoClient', times: 1 });
+    expectLogged('log', new RegExp(`^reconnected to 127\\.0\\.0\\.1:${port} after \\d+ attempt\\(s\\)$`), { times: 1 });
   });
 });
 
@@ -105,6 +114,8 @@ describe('the typed client when the server process is killed', () => {
     await until(() => client!.connectionInfo().state === 'connected', RECOVERY_MS);
     expect((await client.echo({ text: 'new process' })).text).toBe('new process');
     expect(client.connectionInfo()).toMatchObject({ drops: 1, connects: 2 });
+    expectLogged('warn', `connection to 127.0.0.1:${port} lost; reconnecting`, { context: 'EchoClient', times: 1 });
+    expectLogged('log', `reconnected to 127.0.0.1:${port}`, { times: 1 });
   });
 });
 
@@ -153,7 +164,7 @@ describe('the typed client on a connection that went silent (no reply, no FIN, n
     await client.connect();
     // The silent peer stops listening (its connection stays open) and a real server takes the port.
     silent.server.close();
-    server = await startTestServer({ ECHO_PORT: String(port) });
+    server = await startTestServer({ ECHO_PORT: String(port), ...LOGGING });
 
     const inFlight = client.echo({ text: 'in flight' }, { timeoutMs: RECOVERY_MS });
     inFlight.catch(() => undefined);
@@ -172,6 +183,9 @@ describe('the typed client on a connection that went silent (no reply, no FIN, n
       consecutiveTimeouts: 0,
     });
     await until(() => silent!.sockets[0].destroyed || silent!.sockets[0].readableEnded, RECOVERY_MS);
+    // Declared dead, not lost: one warning, which says why.
+    expectLogged('warn', `connection to 127.0.0.1:${port} considered dead after 3 timeouts; reconnecting`, { times: 1 });
+    expectNotLogged('warn', 'lost');
   });
 });
 
@@ -201,5 +215,8 @@ describe('the typed client against a listener that accepts and closes every conn
     // where a backoff reset by every connect (at most 50 ms each) would make 40 or more.
     expect(accepted).toBeGreaterThanOrEqual(3);
     expect(accepted).toBeLessThanOrEqual(7);
+    // Each connection the listener closed is a drop the client reports.
+    const drops = expectLogged('warn', `connection to 127.0.0.1:${port} lost; reconnecting`);
+    expect(drops.length).toBeGreaterThanOrEqual(accepted - 1);
   });
 });
