@@ -5,7 +5,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { startTracing } from '../operations/tracing/start-tracing';
 import { activeTracer } from '../transport/trace-context/tracing-state';
 import { FrameDecoder } from '../transport/frame-decoder';
-import { framedJsonSocket } from '../transport/framed-json-socket';
+import { framedJsonSocket } from '../transport/framed-json-socket.factory';
 import { InvalidConfigurationError } from '../operations/config/validate-environment';
 import { EchoClientTcp } from './echo-client-tcp';
 
@@ -263,4 +263,12 @@ describe('EchoClientTcp, the path chosen', () => {
       expect(() => clientWith(false)).not.toThrow();
     });
   });
+});
+
+// TEMP-DUMP
+afterEach(() => {
+  const api = (globalThis as unknown as Record<symbol, { lines(s: string): { level: string; context?: string; message: string }[] }>)[
+    Symbol.for('echo-pair.captured-logs')
+  ];
+  console.info(`### ${expect.getState().currentTestName}\n` + api.lines('test').map((x) => `   ${x.level} [${x.context}] ${x.message}`).join('\n'));
 });

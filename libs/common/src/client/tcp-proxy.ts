@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
-import { framedJsonSocket } from '../transport/framed-json-socket';
+import { framedJsonSocket } from '../transport/framed-json-socket.factory';
 import { EchoClientTcp, type EchoClientTcpOptions } from './echo-client-tcp';
 import { DEFAULT_KEEP_ALIVE_MS, type EchoClientOptions } from './echo-client-options';
 import { propagatingTraceContext } from './propagating-trace-context';

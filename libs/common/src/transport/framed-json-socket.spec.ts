@@ -1,6 +1,7 @@
 import { TcpSocket } from '@nestjs/microservices';
 import { FakeNetSocket } from './fake-net-socket';
-import { framedJsonSocket, FramedJsonSocket } from './framed-json-socket';
+import { FramedJsonSocket } from './framed-json-socket';
+import { framedJsonSocket } from './framed-json-socket.factory';
 import type { FramedJsonSocketOptions } from './framed-json-socket-options';
 import type { SocketRejection } from '../contract/socket-rejection';
 

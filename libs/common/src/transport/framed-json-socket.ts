@@ -1,11 +1,10 @@
-import type { Type } from '@nestjs/common';
 import { TcpSocket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import { destroyUnlessClosed } from './destroy-unless-closed';
 import { formatPeer } from './format-peer';
 import { FrameDecoder } from './frame-decoder';
 import { FrameRejectedError } from './frame-rejected.error';
-import { resolveFramedJsonSocketOptions, type FramedJsonSocketOptions, type FramedJsonSocketSettings } from './framed-json-socket-options';
+import { resolveFramedJsonSocketOptions, type FramedJsonSocketSettings } from './framed-json-socket-options';
 import { IncompleteFrameTimer } from './incomplete-frame-timer';
 import { OutgoingFrames, type SendCallback } from './outgoing-frames';
 import type { SocketRejectionReason } from '../contract/socket-rejection';
@@ -278,14 +277,4 @@ export class FramedJsonSocket extends TcpSocket {
     }
     void destroyUnlessClosed(socket, REJECT_GRACE_MS);
   }
-}
-
-/** A `socketClass` for Nest's TCP transport (server or client) with these limits. */
-export function framedJsonSocket(options?: FramedJsonSocketOptions): Type<FramedJsonSocket> {
-  const settings = resolveFramedJsonSocketOptions(options);
-  return class ConfiguredFramedJsonSocket extends FramedJsonSocket {
-    constructor(socket: Socket) {
-      super(socket, settings);
-    }
-  };
 }
