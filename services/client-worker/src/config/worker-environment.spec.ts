@@ -22,6 +22,7 @@ describe('WorkerEnvironment', () => {
       DEAD_AFTER_TIMEOUTS: 3,
       TCP_KEEPALIVE_MS: 15000,
       WHEN_DISCONNECTED: 'wait',
+      ECHO_FAST_PATH: true,
       RETRY_IDEMPOTENT: false,
       RETRY_ATTEMPTS: 3,
       LOG_FORMAT: 'text',
@@ -149,6 +150,7 @@ describe('WorkerEnvironment', () => {
 
   it.each<{ env: Record<string, string>; message: RegExp }>([
     { env: { RECONNECT: 'yes' }, message: /RECONNECT="yes": RECONNECT must be a boolean value/ },
+    { env: { ECHO_FAST_PATH: 'no' }, message: /ECHO_FAST_PATH="no": ECHO_FAST_PATH must be a boolean value/ },
     { env: { WHEN_DISCONNECTED: 'block' }, message: /WHEN_DISCONNECTED="block": .*wait, fail-fast/ },
     { env: { RETRY_ATTEMPTS: '0' }, message: /RETRY_ATTEMPTS=0: RETRY_ATTEMPTS must not be less than 1/ },
     { env: { DEAD_AFTER_TIMEOUTS: '-1' }, message: /DEAD_AFTER_TIMEOUTS=-1: DEAD_AFTER_TIMEOUTS must not be less than 0/ },

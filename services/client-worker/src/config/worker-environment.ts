@@ -83,6 +83,14 @@ export class WorkerEnvironment extends LoggingEnvironment {
   @IsIn(WHEN_DISCONNECTED)
   WHEN_DISCONNECTED: WhenDisconnected = 'wait';
 
+  /**
+   * `false` runs stock ClientTCP socket handling instead of the client's fast path: the same bytes
+   * and errors, slower. Validated here with the other settings; the client reads the same variable.
+   * See docs/performance.md.
+   */
+  @BooleanSetting()
+  ECHO_FAST_PATH = true;
+
   /** Repeat idempotent calls (echo, hello, pure commands) that failed on the transport, within CALL_TIMEOUT_MS. */
   @BooleanSetting()
   RETRY_IDEMPOTENT = false;
