@@ -18,6 +18,15 @@ export default tseslint.config(
     },
   },
   {
+    // Production code: small files, one class each (docs/architecture.md).
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/testing/**', '**/fake-*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 300 }],
+      'max-classes-per-file': ['error', 1],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
