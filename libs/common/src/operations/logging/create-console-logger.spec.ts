@@ -1,7 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { startTracing } from '../tracing/start-tracing';
-import { activeTracer } from '../tracing/tracing-state';
+import { activeTracer } from '../../transport/trace-context/tracing-state';
 import { consoleLoggerFromEnvironment, createConsoleLogger, type ConsoleLoggerSettings } from './create-console-logger';
 import { LOG_LEVELS } from './log-settings';
 

@@ -1,5 +1,5 @@
 import { ConsoleLogger, type ConsoleLoggerOptions, type LogLevel } from '@nestjs/common';
-import { activeTraceIds } from '../tracing/trace-metadata';
+import { activeTraceIds } from '../../transport/trace-context/trace-metadata';
 
 export interface ServiceConsoleLoggerOptions extends ConsoleLoggerOptions {
   /** Added as `service` to every JSON record, so that collected logs tell the services apart. */
