@@ -37,16 +37,12 @@ import { toRpcClientError } from './rpc-error-mapper';
 import { tcpProxy } from './tcp-proxy';
 
 /**
- * The typed client of the wire contract. Every call is checked by the compiler
- * against `RequestContract`, carries a timeout, and rejects with `RpcClientError`.
- * It reconnects by itself (see `ConnectionKeeper`), and may repeat idempotent calls.
- * Given a name that resolves to several addresses (replicas), it keeps a connection to
- * each and spreads its calls over them (see `client/balancing/`); a repeat goes to another replica.
- *
- * With tracing started (`startTracing`), every call is a client span (a producer span for an
- * event) whose W3C trace context travels to the server in the packet's `metadata`, added by
- * the dispatch hook of the proxies `create` makes; `onCall` is told of every call's outcome and
- * duration. With neither, a call takes exactly the path it takes without them.
+ * The typed client of the wire contract: every call is checked by the compiler against
+ * `RequestContract`, carries a timeout, and rejects with `RpcClientError`. It reconnects by itself
+ * (`ConnectionKeeper`) and may repeat idempotent calls; given a name with several addresses
+ * (replicas), it keeps a connection to each and spreads its calls over them, a repeat going to
+ * another replica. With tracing started every call is a span whose context travels to the server;
+ * `onCall` is told of every call's outcome and duration. Why and how: docs/client.md.
  */
 export class EchoClient implements OnApplicationShutdown {
   private readonly onCall?: CallListener;

@@ -41,19 +41,10 @@ export interface WorkerMetricsOptions {
 
 /**
  * The worker's Prometheus metrics, on a registry of its own (with the process's default metrics):
- *
- * - `echo_worker_calls_total{pattern,outcome}` and `echo_worker_call_duration_seconds{pattern,outcome}`,
- *   fed by `EchoClient`'s call listener (`onCall`) as each call ends: two map lookups, a counter
- *   increment and a histogram observation per call;
- * - `echo_worker_connections{address,state}`, the worker's connections to each server address by
- *   state, and `echo_worker_reconnects_total{address}`, connections opened again after the first,
- *   both read from the watched clients' `connectionInfo()` when scraped.
- *
- * Every label is bounded. `pattern` is a contract pattern or `other`; `outcome` is `ok` or an error
- * code. `address` is an address the worker's clients resolved the configured server name to
- * (`host:port`, one per replica: for a name, its DNS answers; for an IP address or UDP, the host
- * as configured), so its values are the replicas of the deployment, never an address a peer
- * chose; a replica gone from the name's answers leaves the gauge at the next scrape.
+ * `echo_worker_calls_total` and `echo_worker_call_duration_seconds` by `pattern` and `outcome`, fed
+ * by `EchoClient`'s `onCall` as each call ends; `echo_worker_connections{address,state}` and
+ * `echo_worker_reconnects_total{address}` (connections opened again after the first), read from the
+ * watched clients' `connectionInfo()` when scraped. Every label is bounded: docs/operations.md.
  */
 export class WorkerMetrics {
   readonly registry: Registry;

@@ -17,13 +17,10 @@ export interface LatencySummary {
 
 /**
  * Latencies in milliseconds, recorded as integer microseconds in Node's HDR histogram
- * (`perf_hooks.createHistogram()`) rather than kept one by one: its memory is set by its range
- * and precision (2^21 counters, 16 MiB of zeroed address space of which only the pages where
- * latencies fall are touched), the same however many calls a run makes. Percentiles are by the nearest-rank
- * method, as if over the sorted values: the smallest value that at least `p`% of the values are
- * less than or equal to. A latency is kept to the microsecond under 262 ms, and within 1/131072 of
- * itself above (under 64 µs up to 16 s): printed in ms with one decimal, as the report does, the
- * percentiles read as those of the exact values, but for a value that close to a rounding boundary.
+ * (`perf_hooks.createHistogram()`) rather than kept one by one, so its memory is the same however
+ * many calls a run makes. Percentiles are by the nearest-rank method, as if over the sorted values.
+ * A latency is kept to the microsecond under 262 ms, and within 1/131072 of itself above. Memory
+ * and precision in detail: docs/operations.md.
  */
 export class LatencyHistogram {
   private readonly histogram: RecordableHistogram = createHistogram({ lowest: 1, highest: HIGHEST_US, figures: FIGURES });

@@ -12,14 +12,10 @@ export interface ReplicaCalls {
 type Counts = Pick<ReplicaCalls, 'calls' | 'failures'>;
 
 /**
- * Calls per replica address over a run, sampled from the clients' `connectionInfo()`, for the
- * progress line. A client drops a replica once its address has left the name's answer and its
- * calls have ended, and counts from 0 again for an address that comes back: what a replica had
- * carried at its last sample is kept, so that the total of an address never goes down while
- * replicas come and go (a rolling update, a replica killed and replaced, a scale-out).
- * Calls between a replica's last sample and its drop are not counted: sampled every
- * REPLICA_SAMPLE_MS (well under the client's wait before it resolves again after a failure),
- * the loss is small.
+ * Calls per replica address over a run, sampled from the clients' `connectionInfo()` every
+ * REPLICA_SAMPLE_MS, for the progress line. What a replica had carried at its last sample is kept
+ * when its client drops it, so that the total of an address never goes down while replicas come
+ * and go; calls between that sample and the drop are not counted. Why: docs/operations.md.
  */
 export class ReplicaCallsTally {
   /** Counts of the replicas the clients have dropped, by address. */

@@ -8,14 +8,11 @@ import { StatsService } from '../stats/stats.service';
 import { describeServedCall, patternAndTransportOf } from '../../core/served-call';
 
 /**
- * Replies to every failed request with the contract's error envelope, counts
- * it (in `stats`, and as the request's outcome in the metrics), and logs it.
- * Errors the contract does not describe become `INTERNAL_ERROR` without leaking
- * their message; their stack goes to the log.
- *
- * A global filter (APP_FILTER) catches the HTTP side port's errors as well: those
- * (a 404, `/readyz`'s 503) get Nest's own HTTP handling, which this class inherits
- * (`BaseExceptionFilter`, given the HTTP adapter by Nest), and are not counted.
+ * Replies to every failed request with the contract's error envelope, counts it (in `stats`, and
+ * as the request's outcome in the metrics), and logs it. Errors the contract does not describe
+ * become `INTERNAL_ERROR` without leaking their message; their stack goes to the log. The HTTP side
+ * port's errors (a 404, `/readyz`'s 503) get Nest's own HTTP handling, inherited from
+ * `BaseExceptionFilter`, and are not counted (see docs/operations.md).
  */
 @Catch()
 export class RpcErrorEnvelopeFilter extends BaseExceptionFilter {

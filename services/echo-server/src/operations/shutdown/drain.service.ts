@@ -41,16 +41,12 @@ export interface DrainResult {
 }
 
 /**
- * Graceful shutdown: stops accepting connections, answers new requests with
- * SHUTTING_DOWN (see `DrainGuard`), waits up to a deadline for the messages in
- * flight to produce their reply, then closes every connection after its last reply.
- *
- * Messages (requests with a handler, and events) are counted through the transport's
- * processing hooks, which Nest runs around every handled message anyway: one counter,
- * and no interceptor, whose observables would cost the hot path. The same hooks time
- * each message for the metrics (`CallObserver`), so that the hot path has one place
- * that sees every message begin and end. It takes the hooks of every served transport
- * when the application bootstraps, before they listen, with the observers registered by then.
+ * Graceful shutdown: stops accepting connections, answers new requests with SHUTTING_DOWN (see
+ * `DrainGuard`), waits up to a deadline for the messages in flight to produce their reply, then
+ * closes every connection after its last reply. It counts messages (requests with a handler, and
+ * events) through the processing hooks of every served transport, taken when the application
+ * bootstraps, before they listen, and passes each message's begin and end to the observers
+ * registered by then (`observe`). Why hooks: docs/operations.md.
  */
 @Injectable()
 export class DrainService implements OnApplicationBootstrap {

@@ -20,20 +20,11 @@ const EVENTS: ReadonlySet<string> = new Set(EVENT_PATTERNS);
 
 /**
  * A server span per handled message, fed by the transports' processing hooks (a `CallObserver`
- * registered with `DrainService.observe` by `TracingModule`), with no interceptor:
- *
- * - its parent is the trace context the client sent in the packet's `metadata` (Nest TCP's
- *   `TcpContext.getMetadata()`; any context with a `getMetadata()`), so it is the child of the
- *   client's span; a message without (a stock peer, the text gateway, a UDP datagram without
- *   `metadata`) starts a trace of its own;
- * - the handling runs in its context (`around`), so that whatever is logged meanwhile carries its
- *   trace id (`ServiceConsoleLogger`), and it ends when the reply or error has been produced;
- * - it is a `SERVER` span for a request and a `CONSUMER` span for an event, named by its pattern,
- *   with the pattern, the transport, and (when failures are reported to it, see `failed`) the
- *   outcome and error code as attributes. Every value is bounded: a pattern outside the contract
- *   is `other`, whatever text the peer sent.
- *
- * Only made when tracing is on: off, the hooks stay what they are without it.
+ * registered with `DrainService.observe` by `TracingModule`): the child of the client's span when
+ * the packet's `metadata` carries its trace context, else the start of a trace. The handling runs
+ * in its context (`around`), and it ends when the reply or error has been produced. A `SERVER` span
+ * for a request, `CONSUMER` for an event, named by its pattern, with bounded attributes. Only made
+ * when tracing is on. Details: docs/operations.md.
  */
 export class ServerTracing implements CallObserver {
   private readonly spans = new Map<unknown, Span>();

@@ -35,13 +35,9 @@ interface Series {
 
 /**
  * `echo_server_requests_total` and `echo_server_request_duration_seconds`, by pattern, transport
- * and outcome. Fed by the transports' processing hooks (`DrainService.observe`), which see
- * every handled message begin and end, and by the exception filter, which alone knows the error
- * code of a failed one; no interceptor. Per request: a start time in a map, three map lookups for
- * its series (created once per label set), a counter increment and one histogram observation.
- *
- * Every label is bounded: `pattern` is the contract's or `other`, `transport` one of three,
- * `outcome` `ok` or a contract error code. No peer address and no text a peer chose.
+ * and outcome, every label bounded. Fed by the transports' processing hooks (`DrainService.observe`),
+ * which see every handled message begin and end, and by the exception filter, which alone knows the
+ * error code of a failed one. Labels and cost per request: docs/operations.md.
  */
 @Injectable()
 export class RequestMetrics implements CallObserver, OnModuleInit {
