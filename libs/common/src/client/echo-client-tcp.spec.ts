@@ -264,11 +264,3 @@ describe('EchoClientTcp, the path chosen', () => {
     });
   });
 });
-
-// TEMP-DUMP
-afterEach(() => {
-  const api = (globalThis as unknown as Record<symbol, { lines(s: string): { level: string; context?: string; message: string }[] }>)[
-    Symbol.for('echo-pair.captured-logs')
-  ];
-  console.info(`### ${expect.getState().currentTestName}\n` + api.lines('test').map((x) => `   ${x.level} [${x.context}] ${x.message}`).join('\n'));
-});
