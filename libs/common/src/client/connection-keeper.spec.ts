@@ -3,6 +3,7 @@ import { Subject } from 'rxjs';
 import type { ConnectFailure, ConnectionState } from './connection-info';
 import { ConnectionKeeper } from './connection-keeper';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './echo-client-options';
+import { expectLogged } from '../../../../test/support/captured-logs';
 
 /** A proxy whose connects fail while `up` is false, and whose `status` the test drives. */
 class StandInProxy {
@@ -58,6 +59,8 @@ describe('ConnectionKeeper', () => {
 
     expect(states).toEqual(['idle', 'connecting', 'connected', 'reconnecting', 'connecting', 'connected', 'closed']);
     expect(keeper.info()).toMatchObject({ state: 'closed', attempts: 2, connects: 2, drops: 1, consecutiveFailures: 0 });
+    expectLogged('warn', /^connection to 127\.0\.0\.1:1 lost; reconnecting$/, { times: 1, context: 'EchoClient' });
+    expectLogged('log', 'reconnected to 127.0.0.1:1 after 1 attempt(s)', { times: 1, context: 'EchoClient' });
   });
 
   it('reports each failed attempt with when the next one starts, its waits growing up to the cap', async () => {
@@ -87,6 +90,7 @@ describe('ConnectionKeeper', () => {
 
     expect(states).toEqual(['idle', 'connecting', 'reconnecting', 'connecting', 'connected']);
     expect(jest.getTimerCount()).toBe(0);
+    expectLogged('log', 'reconnected to 127.0.0.1:1 after 2 attempt(s)', { times: 1, context: 'EchoClient' });
   });
 
   it('without reconnect, goes back to idle after a failure and reports no next attempt', async () => {

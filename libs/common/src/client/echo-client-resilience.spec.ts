@@ -4,6 +4,7 @@ import { Observable, Subject, type Subscriber } from 'rxjs';
 import { EchoClient } from './echo-client';
 import type { EchoClientSettings } from './echo-client-options';
 import type { RpcClientError } from './rpc-client.error';
+import { expectLogged } from '../../../../test/support/captured-logs';
 
 /** What the client reads of a connection's socket: the bytes received, and `destroy()`, which drops the connection. */
 class FakeConnectionSocket {
@@ -125,6 +126,16 @@ const rejection = (promise: Promise<unknown>): Promise<RpcClientError> =>
     (error: RpcClientError) => error,
   );
 
+/** Asserts the warning the client logs `times` times when its connection to `h:1` drops and it reconnects. */
+function expectDrops(times: number): void {
+  expectLogged('warn', /^connection to h:1 lost; reconnecting$/, { times, context: 'EchoClient' });
+}
+
+/** Asserts the line the client logs once connected again, after `attempts` attempts (`times` times). */
+function expectReconnected(attempts: number, times = 1): void {
+  expectLogged('log', `reconnected to h:1 after ${attempts} attempt(s)`, { times, context: 'EchoClient' });
+}
+
 describe('EchoClient resilience', () => {
   let proxy: FlakyProxy;
   let client: EchoClient;
@@ -157,6 +168,7 @@ describe('EchoClient resilience', () => {
       expect(call.settled()).toBe(true);
       await expect(call.promise).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
     }
+    expectDrops(1);
   });
 
   it('reconnects in the background with capped exponential backoff, and serves calls again', async () => {
@@ -175,6 +187,8 @@ describe('EchoClient resilience', () => {
     expect(client.connectionInfo()).toMatchObject({ state: 'connected', attempts: 7, connects: 2, consecutiveFailures: 0 });
     await expect(client.echo({ text: 'back' })).resolves.toEqual({ pattern: 'echo', data: { text: 'back' } });
     expect(proxy.connect).toHaveBeenCalledTimes(7);
+    expectDrops(1);
+    expectReconnected(6);
   });
 
   it('keeps reconnecting after a failed first connect', async () => {
@@ -185,6 +199,7 @@ describe('EchoClient resilience', () => {
     await jest.advanceTimersByTimeAsync(200);
 
     expect(client.connectionInfo()).toMatchObject({ state: 'connected', attempts: 2, connects: 1 });
+    expectReconnected(2);
   });
 
   it("by default ('wait') holds a call made during an outage until the connection is back", async () => {
@@ -200,6 +215,8 @@ describe('EchoClient resilience', () => {
     await jest.advanceTimersByTimeAsync(400);
 
     await expect(call.promise).resolves.toEqual({ pattern: 'echo', data: { text: 'patient' } });
+    expectDrops(1);
+    expectReconnected(2);
   });
 
   it('fails a waiting call with CONNECTION_FAILED when its timeout ends first, naming the last error', async () => {
@@ -215,6 +232,7 @@ describe('EchoClient resilience', () => {
     const error = await rejection(call.promise);
     expect(error).toMatchObject({ code: 'CONNECTION_FAILED', retryable: true, pattern: 'echo' });
     expect(error.message).toMatch(/^not connected to h:1 within 300 ms \(\w+, 1 failed of 2 attempts; last error: connect ECONNREFUSED/);
+    expectDrops(1);
   });
 
   it.each([
@@ -232,6 +250,7 @@ describe('EchoClient resilience', () => {
     expect(error).toMatchObject({ code: 'CONNECTION_FAILED', retryable: true });
     expect(error.message).toMatch(/^not connected to h:1 \(reconnecting/);
     expect(proxy.send).not.toHaveBeenCalled();
+    expectDrops(1);
   });
 
   it("with 'fail-fast' still lets the first calls wait for the first connect", async () => {
@@ -254,6 +273,7 @@ describe('EchoClient resilience', () => {
     await expect(client.echo({ text: 'x' })).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
     expect(proxy.connect).toHaveBeenCalledTimes(2);
     expect(client.connectionInfo().state).toBe('idle');
+    expectLogged('warn', /^connection to h:1 lost$/, { times: 1, context: 'EchoClient' });
   });
 
   it('stops reconnecting on close, and fails the waiting calls with CONNECTION_CLOSED', async () => {
@@ -270,6 +290,7 @@ describe('EchoClient resilience', () => {
     await expect(waiting.promise).rejects.toMatchObject({ code: 'CONNECTION_CLOSED', retryable: false });
     expect(proxy.connect).toHaveBeenCalledTimes(attempts);
     expect(jest.getTimerCount()).toBe(0);
+    expectDrops(1);
   });
 
   it('fails the calls in flight when it is closed with CONNECTION_CLOSED, not CONNECTION_LOST', async () => {
@@ -311,6 +332,8 @@ describe('EchoClient resilience', () => {
       // Connected every time, dropped every time before a reply or 1 s.
       expect(waits).toEqual([200, 400, 800, 1_600]);
       expect(client.connectionInfo()).toMatchObject({ connects: 5, drops: 4, consecutiveFailures: 0 });
+      expectDrops(4);
+      expectReconnected(1, 4);
     });
 
     it('resets the backoff once a connection has lasted healthyAfterMs', async () => {
@@ -320,6 +343,8 @@ describe('EchoClient resilience', () => {
       await jest.advanceTimersByTimeAsync(1_000);
 
       expect(await dropAndTimeReconnect()).toBe(100);
+      expectDrops(3);
+      expectReconnected(1, 3);
     });
 
     it('resets the backoff once a connection has carried a reply, however short it was', async () => {
@@ -329,6 +354,8 @@ describe('EchoClient resilience', () => {
       await client.echo({ text: 'x' });
 
       expect(await dropAndTimeReconnect()).toBe(100);
+      expectDrops(3);
+      expectReconnected(1, 3);
     });
   });
 
@@ -379,6 +406,7 @@ describe('EchoClient resilience', () => {
       });
       expect(client.connectionInfo().lastError?.message).toMatch(/considered dead after 3 timeouts/);
       await expect(client.echo({ text: 'back' })).resolves.toBeDefined();
+      expectReconnected(1);
     });
 
     it('starts counting again when anything is received between two timeouts', async () => {
@@ -420,6 +448,8 @@ describe('EchoClient resilience', () => {
       proxy.answer = true;
       proxy.drop();
       await jest.advanceTimersByTimeAsync(1_000);
+      expectDrops(1);
+      expectReconnected(1);
       return pending;
     }
 

@@ -14,6 +14,7 @@ import { FramedJsonSocket } from '../transport/framed-json-socket';
 import { startTracing, type Tracing } from '../operations/tracing/start-tracing';
 import { injectTraceContext } from '../transport/trace-context/trace-metadata';
 import { activeTracer } from '../transport/trace-context/tracing-state';
+import { expectLogged } from '../../../../test/support/captured-logs';
 
 /** A socket as `close()` sees it: it can be destroyed, and it says when it has closed. */
 class FakeSocket extends EventEmitter {
@@ -175,6 +176,11 @@ describe('EchoClient', () => {
       proxy.connect.mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
 
       await expect(client.connect()).rejects.toMatchObject({ code: 'CONNECTION_FAILED', pattern: 'connect' });
+
+      // The client now reconnects in the background: connecting now ends that here, instead of
+      // in whichever later test its backoff timer fires.
+      await client.connect();
+      expectLogged('log', 'reconnected to the server after 2 attempt(s)', { times: 1, context: 'EchoClient' });
     });
   });
 

@@ -7,6 +7,7 @@ import { EchoClient } from '../echo-client';
 import type { EchoClientSettings } from '../echo-client-options';
 import type { RpcClientError } from '../rpc-client.error';
 import { MIN_RESOLVE_GAP_MS, RESOLVE_AFTER_FAILURE_MS } from './replica-resolver';
+import { expectLogged } from '../../../../../test/support/captured-logs';
 
 /** What the client reads of a connection's socket. */
 class FakeSocket {
@@ -595,6 +596,7 @@ describe('EchoClient.create', () => {
       { host: '10.0.0.7', port: 3000, tlsOptions: { ca: 'CA', servername: 'echo-server' } },
       { host: '10.0.0.8', port: 3000, tlsOptions: { ca: 'CA', servername: 'echo-server' } },
     ]);
+    expectLogged('log', 'echo-server:3000 resolves to 2 replicas (10.0.0.7, 10.0.0.8)', { times: 1, context: 'EchoClient' });
     await client.close();
   });
 

@@ -22,8 +22,11 @@ describe('otlpTracesUrl', () => {
 });
 
 describe('startTracing', () => {
+  /** Nest's `Logger.prototype.log`, silenced: the `tracing on: …` line lands here. */
+  let log: jest.SpyInstance;
+
   beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
 
@@ -78,6 +81,7 @@ describe('startTracing', () => {
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(context.active(), span), carrier);
       expect(carrier).toEqual({});
+      expect(log.mock.calls).toEqual([['tracing on: the exporter given, sampler parentbased_always_on, propagators tracecontext,baggage']]);
     });
 
     it('refuses to start twice, and starts again after a shutdown', async () => {
