@@ -17,6 +17,20 @@ interface Request {
 }
 
 /** A loopback peer in stock framing: answers `echo`, fails `boom`, never answers `never`, and can drop its connections. */
+/**
+ * Closes the peer after the client closed: its sockets close on the client's FIN (bounded), so
+ * that none is destroyed with the client's bytes unread, which would reset the client's socket
+ * and log ECONNRESET into the next test.
+ */
+async function closePeer(peer: { server: Server; sockets: Socket[] }): Promise<void> {
+  await Promise.all(
+    peer.sockets.map((socket) =>
+      socket.destroyed ? undefined : new Promise((resolve) => socket.once('close', resolve).setTimeout(500, () => socket.destroy())),
+    ),
+  );
+  await new Promise((resolve) => peer.server.close(resolve));
+}
+
 async function startPeer(): Promise<{ server: Server; port: number; sockets: Socket[]; received: Request[] }> {
   const sockets: Socket[] = [];
   const received: Request[] = [];
@@ -62,8 +76,7 @@ describe.each([
 
   afterEach(async () => {
     client.close();
-    peer.sockets.forEach((socket) => socket.destroy());
-    await new Promise((resolve) => peer.server.close(resolve));
+    await closePeer(peer);
   });
 
   it('connects on the first request, as stock does, and answers it', async () => {
@@ -220,8 +233,7 @@ describe('EchoClientTcp, the path chosen', () => {
 
   afterEach(async () => {
     clients.splice(0).forEach((client) => client.close());
-    peer.sockets.forEach((socket) => socket.destroy());
-    await new Promise((resolve) => peer.server.close(resolve));
+    await closePeer(peer);
   });
 
   it('with the fast path, publishes a request on an open connection as it is subscribed to', async () => {
