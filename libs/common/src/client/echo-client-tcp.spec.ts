@@ -23,11 +23,8 @@ interface Request {
  * and log ECONNRESET into the next test.
  */
 async function closePeer(peer: { server: Server; sockets: Socket[] }): Promise<void> {
-  await Promise.all(
-    peer.sockets.map((socket) =>
-      socket.destroyed ? undefined : new Promise((resolve) => socket.once('close', resolve).setTimeout(500, () => socket.destroy())),
-    ),
-  );
+  const open = peer.sockets.filter((socket) => !socket.destroyed);
+  await Promise.all(open.map((socket) => new Promise((resolve) => socket.once('close', resolve).setTimeout(500, () => socket.destroy()))));
   await new Promise((resolve) => peer.server.close(resolve));
 }
 
