@@ -8,7 +8,7 @@
 #      the npm registry + a `node` user + the host's CA bundle) only when it is neither present
 #      nor pullable. It carries the official name, so the Dockerfile stays standard.
 # Idempotent: every step checks first and does nothing when its result is already there.
-# Needs root for steps 1-3. See README "Docker on a locked-down machine".
+# Needs root for steps 1-3. See docs/containers.md, "A locked-down or air-gapped machine".
 set -euo pipefail
 
 BASE_IMAGE="${BASE_IMAGE:-node:24-bookworm-slim}"
@@ -26,7 +26,7 @@ fail() {
   exit 1
 }
 as_root() {
-  [ "$(id -u)" -eq 0 ] || fail "$1 needs root; run this script as root (or provision Docker by hand: README, 'Docker on a locked-down machine')"
+  [ "$(id -u)" -eq 0 ] || fail "$1 needs root; run this script as root (or provision Docker by hand: docs/containers.md, 'A locked-down or air-gapped machine')"
 }
 
 apt_updated=false

@@ -34,7 +34,7 @@ const K8S_RENDERS = { base: 'deploy/k8s/base', 'mutual-tls': 'deploy/k8s/overlay
 type RenderName = keyof typeof K8S_RENDERS;
 const RENDER_NAMES = Object.keys(K8S_RENDERS) as RenderName[];
 const MIN_KUBECTL_MINOR = 32;
-/** After the drain deadline the server gives peers 1 s to close (README "Shutdown"). */
+/** After the drain deadline the server gives peers 1 s to close (docs/operations.md, "Shutdown"). */
 /** The side port for metrics and health over HTTP; METRICS_PORT's default once it is a setting. */
 const METRICS_PORT_DEFAULT = 9464;
 const IMAGE_PATTERN = { server: /(^|\/)echo-server(:|@|$)/, worker: /(^|\/)client-worker(:|@|$)/ } as const;

@@ -10,7 +10,7 @@ import type { RunningEchoServer } from '@echo-pair/echo-server';
 import { errorsAdded, readStats, rejection, statsWhen } from './support/client-calls';
 import { ClientPool, startTestServer } from './support/test-server';
 
-/** The README's promise: a bad request changes nothing else; the connection stays usable, other clients are unaffected. */
+/** The promise of docs/contract.md: a bad request changes nothing else; the connection stays usable, other clients are unaffected. */
 describe('a bad request changes nothing else', () => {
   let server: RunningEchoServer;
   let pool: ClientPool;

@@ -37,7 +37,7 @@ function event<Event extends object>(unit: Omit<EventUnit<Event>, 'kind'>): Even
  * The wire contract, the one source of truth of both services: every pattern by name. To add a
  * pattern, add its request and response types, its DTO and one entry here (in this file, or in a
  * file of its own imported here); the compiler then names every place that lacks it (the server's
- * handler map, a handler of the wrong shape). See the README's "Add a pattern".
+ * handler map, a handler of the wrong shape). See docs/add-a-pattern.md.
  */
 export const CONTRACT = {
   requests: {
