@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { EVENT_PATTERNS, eventExampleOf, REQUEST_PATTERNS, requestExampleOf } from '@echo-pair/common';
 import { CommandRegistry, type RunningEchoServer } from '@echo-pair/echo-server';
 import { REPO_ROOT } from './support/run-process';
 import { startTestServer } from './support/test-server';
@@ -139,9 +140,9 @@ function lines(...printed: string[]): string {
   return printed.map((line) => `${line}\n`).join('');
 }
 
-/** Python's repr() of a str without quotes or backslashes: printable characters, Chinese included, stay as they are. */
+/** Python's repr() of a str without quotes: backslashes doubled, printable characters, Chinese included, stay as they are. */
 function pyStr(text: string): string {
-  return `'${text.replace(/\n/g, '\\n')}'`;
+  return `'${text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}'`;
 }
 
 /** Python's repr() of a bytes object without quotes or backslashes. */
@@ -192,9 +193,16 @@ describe('tutorial clients (Python 3 and nc)', () => {
       .names()
       .map((name) => `/${name}`)
       .join(' ');
+    // The contract's examples, as JSON with non-ASCII written as \u escapes: the welcome is ASCII.
+    const ascii = (value: unknown): string =>
+      JSON.stringify(value).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const patterns = [
+      ...REQUEST_PATTERNS.map((pattern) => `/call ${pattern} ${ascii(requestExampleOf(pattern).request)}`),
+      ...EVENT_PATTERNS.map((pattern) => `/emit ${pattern} ${ascii(eventExampleOf(pattern))}`),
+    ].join(' | ');
     welcome =
       `Welcome to ${SERVER_NAME} ${serverVersion} on ${hostname()}! Type a line and it comes back. ` +
-      `Commands: ${commands} /nick /join /leave /who /encoding. Type quit to leave.`;
+      `Commands: ${commands} /nick /join /leave /who /encoding. Patterns: ${patterns}. Type quit to leave.`;
   });
 
   afterEach(async () => {
@@ -217,7 +225,8 @@ describe('tutorial clients (Python 3 and nc)', () => {
     it('welcome_client.py reads first: one ASCII welcome line, then its echo', async () => {
       const stdout = await ClientProcess.python('welcome_client.py', server, server.textPort).succeeds();
 
-      expect(welcome).toMatch(/\/upper .*\/encoding\. Type quit to leave\.$/);
+      expect(welcome).toMatch(/\/upper .*\/encoding\. Patterns: \/call .*\. Type quit to leave\.$/);
+      expect(Buffer.byteLength(welcome) + 1).toBeLessThanOrEqual(1024); // one recv(1024)
       expect(stdout).toBe(lines(`Welcome: ${pyStr(`${welcome}\n`)}`, `Received: ${pyStr('hello\n')}`));
     });
 

@@ -2,6 +2,8 @@
 export const ErrorCodes = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
+  /** Text gateway and UDP: `/call` or `/emit` named no pattern of the contract, or a request pattern with `/emit` (an event with `/call`). */
+  UNKNOWN_PATTERN: 'UNKNOWN_PATTERN',
   INVALID_COMMAND_ARGS: 'INVALID_COMMAND_ARGS',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** The server is draining before it stops: the request was not handled, so sending it again (elsewhere, or once reconnected) is safe. */
@@ -28,6 +30,8 @@ export interface FieldViolation {
 interface ErrorDetailsByCode {
   VALIDATION_FAILED: { violations: FieldViolation[] };
   UNKNOWN_COMMAND: { command: string; knownCommands: string[] };
+  /** `knownPatterns`: the patterns the line could have named, the requests for `/call`, the events for `/emit`. */
+  UNKNOWN_PATTERN: { pattern: string; knownPatterns: string[] };
   INVALID_COMMAND_ARGS: { command: string; usage: string };
   INTERNAL_ERROR: Record<string, never>;
   SHUTTING_DOWN: { retryable: true };

@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { defer, EMPTY, Observable, of, Subject, throwError, timer, map } from 'rxjs';
 import { GatewayContext } from '../core/gateway-context';
-import { GatewayServer, type CallOutcome } from './gateway-server';
+import { EVENT_HANDLED, GatewayServer, type CallOutcome } from './gateway-server';
 
 /** The smallest transport on the base: no socket, calls and events come from the test. */
 class TestGateway extends GatewayServer {
@@ -25,6 +25,10 @@ class TestGateway extends GatewayServer {
 
   emit(pattern: string, data: unknown, context: GatewayContext): Promise<unknown> {
     return this.dispatchEvent(pattern, data, context);
+  }
+
+  deliver(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+    return this.deliverEvent(pattern, data, context);
   }
 
   /** Nest's logger of this server, to silence and watch it. */
@@ -335,6 +339,85 @@ describe('GatewayServer', () => {
       expect(logged).toHaveBeenCalledTimes(1);
       expect(String(logged.mock.calls[0][0])).toContain('unknown');
       expect(note).not.toHaveBeenCalled();
+      expect(started).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('deliverEvent', () => {
+    it('runs the event handler between the processing hooks and resolves EVENT_HANDLED', async () => {
+      const note = handler(() => undefined);
+      server.addHandler('note', note, true);
+      const context = contextOf('note');
+
+      await expect(server.deliver('note', { text: 'remember' }, context)).resolves.toEqual(EVENT_HANDLED);
+
+      expect(note).toHaveBeenCalledWith({ text: 'remember' }, context);
+      expect(started).toHaveBeenCalledTimes(1);
+      expect(started).toHaveBeenCalledWith(TRANSPORT_ID, context, expect.any(Function));
+      expect(ended).toHaveBeenCalledTimes(1);
+      expect(ended).toHaveBeenCalledWith(TRANSPORT_ID, context);
+    });
+
+    it("resolves the exception filter's envelope when the handler's stream fails (a payload refused by its pipe)", async () => {
+      server.addHandler(
+        'note',
+        handler(() => throwError(() => ENVELOPE)),
+        true,
+      );
+
+      await expect(server.deliver('note', {}, contextOf('note'))).resolves.toEqual({ ok: false, error: ENVELOPE });
+      expect(ended).toHaveBeenCalledTimes(1);
+    });
+
+    it('resolves INTERNAL_ERROR for a thrown error and for a failure that is no envelope', async () => {
+      server.addHandler(
+        'note',
+        handler(() => {
+          throw new Error('boom');
+        }),
+        true,
+      );
+      server.addHandler(
+        'other',
+        handler(() => throwError(() => new Error('secret'))),
+        true,
+      );
+
+      await expect(server.deliver('note', {}, contextOf('note'))).resolves.toEqual(INTERNAL_ERROR);
+      await expect(server.deliver('other', {}, contextOf('other'))).resolves.toEqual(INTERNAL_ERROR);
+    });
+
+    it('waits for a stream to complete before it resolves, and ends processing then', async () => {
+      const done = new Subject<void>();
+      server.addHandler(
+        'note',
+        handler(() => done),
+        true,
+      );
+      let outcome: CallOutcome | undefined;
+
+      const delivered = server.deliver('note', {}, contextOf('note')).then((value) => (outcome = value));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(outcome).toBeUndefined();
+      expect(ended).not.toHaveBeenCalled();
+
+      done.complete();
+      await delivered;
+      expect(outcome).toEqual(EVENT_HANDLED);
+      expect(ended).toHaveBeenCalledTimes(1);
+    });
+
+    it('refuses a request handler and a missing one with the no-handler error, running nothing', async () => {
+      const echo = handler(() => of({ text: 'hi' }));
+      server.addHandler('echo', echo, false);
+
+      for (const pattern of ['echo', 'unknown']) {
+        await expect(server.deliver(pattern, {}, contextOf(pattern))).resolves.toEqual({
+          ok: false,
+          error: { code: ErrorCodes.INTERNAL_ERROR, message: 'no handler for this pattern', details: {} },
+        });
+      }
+      expect(echo).not.toHaveBeenCalled();
       expect(started).not.toHaveBeenCalled();
     });
   });

@@ -1,6 +1,6 @@
 import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { throwError } from 'rxjs';
+import { finalize, isObservable, of, throwError, type Observable } from 'rxjs';
 import type { GatewayContext } from '../core/gateway-context';
 
 /** What a handler produced for one request: its reply, or the error envelope the exception filter made. */
@@ -15,6 +15,9 @@ const NO_HANDLER: CallOutcome = {
   ok: false,
   error: { code: ErrorCodes.INTERNAL_ERROR, message: 'no handler for this pattern', details: {} },
 };
+
+/** What an event's handlers produced when none failed: there is no reply to carry. */
+export const EVENT_HANDLED: CallOutcome = { ok: true, response: undefined };
 
 /**
  * The base of the transports that are not Nest's own (the text gateway, UDP): they run
@@ -49,6 +52,38 @@ export abstract class GatewayServer extends Server implements CustomTransportStr
         },
         (packet) => settle('err' in packet ? { ok: false, error: toEnvelope(packet.err) } : { ok: true, response: packet.response }),
       );
+      Promise.resolve(handled).catch(() => settle(INTERNAL_ERROR));
+    });
+  }
+
+  /**
+   * Runs the event handlers of `pattern` as Nest's `handleEvent` does (the same processing hooks,
+   * the handlers' pipes, guards and filters), but also observes them: resolves with
+   * `EVENT_HANDLED`, or the error envelope the exception filter made (a payload that fails
+   * validation), never rejects. For the text doors' `/emit`, which answer a line.
+   */
+  protected deliverEvent(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler?.isEventHandler) {
+      return Promise.resolve(NO_HANDLER);
+    }
+    return new Promise<CallOutcome>((resolve) => {
+      let settled = false;
+      const settle = (outcome: CallOutcome): void => {
+        if (!settled) {
+          settled = true;
+          resolve(outcome);
+        }
+      };
+      // Typed void, yet it returns the processing hooks' promise, which rejects if the handler does.
+      const handled: unknown = this.runWithProcessingHooks(context, async (runEndHook) => {
+        const result: unknown = await handler(data, context);
+        const stream: Observable<unknown> = isObservable(result) ? result : of(result);
+        stream.pipe(finalize(runEndHook)).subscribe({
+          error: (err: unknown) => settle({ ok: false, error: toEnvelope(err) }),
+          complete: () => settle(EVENT_HANDLED),
+        });
+      });
       Promise.resolve(handled).catch(() => settle(INTERNAL_ERROR));
     });
   }

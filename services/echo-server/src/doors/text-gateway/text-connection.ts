@@ -15,6 +15,7 @@ import type { ChatReply } from './chat-rooms.service';
 import { LineSplitter, type SplitEvent } from '../text/line-splitter';
 import { encodeText, type EncodingSetting } from '../text/text-codec';
 import { isLocalCommand, runLocalCommand } from './local-commands';
+import { parseContractCall } from '../text/contract-call';
 import { bytesToHold, continuesCharacter, decodeLine, errorLine } from '../text/text-line';
 import type { TextGatewayHost } from './text-gateway-host';
 
@@ -200,7 +201,8 @@ export class TextConnection implements ChatMember {
         if (decoded.detected !== undefined) {
           this.encoding = decoded.detected;
         }
-        return this.run(parseTextLine(decoded.text));
+        const call = parseContractCall(decoded.text);
+        return call === undefined ? this.run(parseTextLine(decoded.text)) : this.write(await this.host.contractCall(call, this.peer));
       }
     }
   }
@@ -234,11 +236,8 @@ export class TextConnection implements ChatMember {
 
   private async call(pattern: typeof Patterns.ECHO | typeof Patterns.COMMAND, data: object): Promise<void> {
     const outcome = await this.host.call(pattern, data, new GatewayContext([pattern, Transports.TEXT, this.peer]));
-    if (!outcome.ok) {
-      this.write(errorLine(outcome.error)); // the exception filter counted it
-      return;
-    }
-    this.write(this.host.replyText(pattern, data, outcome.response));
+    // An error: the exception filter counted it.
+    this.write(outcome.ok ? this.host.replyText(pattern, data, outcome.response) : errorLine(outcome.error));
   }
 
   private writeChatReply(reply: ChatReply): void {

@@ -4,6 +4,7 @@ import type { CallOutcome } from '../gateway-server';
 import type { GatewayContext } from '../../core/gateway-context';
 import type { ChatRooms } from './chat-rooms.service';
 import type { EncodingSetting } from '../text/text-codec';
+import type { ContractCall } from '../text/contract-call';
 
 export interface TextGatewaySettings {
   encoding: EncodingSetting;
@@ -22,6 +23,8 @@ export interface TextGatewayHost {
   welcome(): string;
   /** Runs a request through the handlers Nest registered. */
   call(pattern: RequestPattern, data: object, context: GatewayContext): Promise<CallOutcome>;
+  /** Runs a `/call` or `/emit` line through the handlers Nest registered; resolves with its one reply line. */
+  contractCall(call: ContractCall, peer: string): Promise<string>;
   /** The text a reply is written back as. */
   replyText(pattern: RequestPattern, request: object, response: unknown): string;
   /** Counts an error the gateway found itself (the exception filter counts the handlers'). */

@@ -11,6 +11,7 @@ import { SERVER_INSTANCE, SERVER_VERSION } from '../../core/server-identity';
 import { StatsService } from '../../operations/stats/stats.service';
 import { ChatRooms } from './chat-rooms.service';
 import { TEXT_GATEWAY_COMMANDS } from '../text/reply-text';
+import { contractWelcome } from '../text/contract-help';
 import { TextGatewayServer } from './text-gateway.server';
 
 /** The text gateway's strategy, built by Nest with what it reports to. */
@@ -44,12 +45,13 @@ const TEXT_GATEWAY_SERVER: Provider = {
         opened: (socket) => connections.track(socket, 'text'),
         dropped: (peer) => connections.dropped(peer, maxConnections, 'TEXT_MAX_CONNECTIONS'),
         countError: (code) => stats.recordError(code, 'text'),
-        // Plain ASCII, so that it reads right whatever encoding the client assumes.
+        // One line of plain ASCII, so that it reads right whatever encoding the client assumes; the
+        // commands come from the command registry, the patterns and their examples from the contract.
         welcome: () =>
           `Welcome to ${serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Type a line and it comes back. ` +
           `Commands: ${[...commands.names(), ...TEXT_GATEWAY_COMMANDS.map((command) => command.name)]
             .map((name) => `/${name}`)
-            .join(' ')}. Type quit to leave.`,
+            .join(' ')}. ${contractWelcome()} Type quit to leave.`,
       },
     );
   },

@@ -1,9 +1,11 @@
-import { type ErrorCode, type RequestPattern, formatPeer } from '@echo-pair/common';
+import { type ErrorCode, type EventPattern, type RequestPattern, formatPeer, Transports } from '@echo-pair/common';
 import { Logger } from '@nestjs/common';
 import { createServer, type DropArgument, type Server as NetServer, type Socket } from 'node:net';
 import { GatewayServer, type CallOutcome } from '../gateway-server';
 import type { GatewayContext } from '../../core/gateway-context';
 import type { ChatRooms } from './chat-rooms.service';
+import type { ContractCall } from '../text/contract-call';
+import { answerContractCall, type ContractDoor } from '../text/contract-reply';
 import { replyTextOf, TEXT_GATEWAY_HELP } from '../text/reply-text';
 import { TextConnection } from './text-connection';
 import type { TextGatewayHost, TextGatewaySettings } from './text-gateway-host';
@@ -28,7 +30,8 @@ export interface TextGatewayHooks {
  * The plain-text TCP gateway, a Nest custom transport strategy: tutorial clients, `nc` and chat
  * speak lines to the same controllers, guards, pipes and filters as Nest's TCP transport serves.
  */
-export class TextGatewayServer extends GatewayServer implements TextGatewayHost {
+export class TextGatewayServer extends GatewayServer implements TextGatewayHost, ContractDoor {
+  readonly transport = Transports.TEXT;
   override readonly transportId = Symbol('text-gateway');
   override readonly logger = new Logger('TextGateway');
   readonly settings: TextGatewaySettings;
@@ -86,8 +89,16 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost 
     return this.hooks.welcome();
   }
 
-  call(pattern: RequestPattern, data: object, context: GatewayContext): Promise<CallOutcome> {
+  call(pattern: RequestPattern, data: unknown, context: GatewayContext): Promise<CallOutcome> {
     return this.invoke(pattern, data, context);
+  }
+
+  emit(pattern: EventPattern, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+    return this.deliverEvent(pattern, data, context);
+  }
+
+  contractCall(call: ContractCall, peer: string): Promise<string> {
+    return answerContractCall(call, this, peer);
   }
 
   replyText(pattern: RequestPattern, request: object, response: unknown): string {

@@ -1,5 +1,6 @@
 import { Patterns, type CommandRequest, type CommandResponse, type EchoResponse } from '@echo-pair/common';
-import { replyTextOf, TEXT_GATEWAY_HELP } from './reply-text';
+import { contractHelp } from './contract-help';
+import { replyTextOf, TEXT_GATEWAY_HELP, UDP_HELP } from './reply-text';
 
 function commandResponse(name: string, args: string[], output: string): CommandResponse {
   return { name, args, output, startedAt: '2030-01-01T00:00:00.000Z', durationMs: 1 };
@@ -84,11 +85,19 @@ describe('replyTextOf', () => {
   });
 
   describe('TEXT_GATEWAY_HELP', () => {
-    it("lists the gateway's own commands, one a line", () => {
+    it("lists the gateway's own commands, one a line, then /call and /emit with the contract's patterns", () => {
       const lines = TEXT_GATEWAY_HELP.split('\n');
+      const own = lines.slice(0, 6);
 
-      expect(lines.map((line) => line.split(' ')[0])).toEqual(['nick', 'join', 'leave', 'who', 'encoding', 'quit']);
-      expect(lines.every((line) => line.trim() === line && line.length > 0)).toBe(true);
+      expect(own.map((line) => line.split(' ')[0])).toEqual(['nick', 'join', 'leave', 'who', 'encoding', 'quit']);
+      expect(own.every((line) => line.trim() === line && line.length > 0)).toBe(true);
+      expect(lines.slice(6).join('\n')).toBe(contractHelp());
+    });
+  });
+
+  describe('UDP_HELP', () => {
+    it("is /call and /emit with the contract's patterns (UDP has no chat)", () => {
+      expect(UDP_HELP).toBe(contractHelp());
     });
   });
 });

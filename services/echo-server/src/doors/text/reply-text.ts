@@ -1,3 +1,4 @@
+import { contractHelp } from './contract-help';
 import { Patterns, type CommandRequest, type CommandResponse, type EchoResponse, type RequestPattern } from '@echo-pair/common';
 
 /** The text gateway's own commands (the connection runs them; the others go to the command controller). */
@@ -9,11 +10,15 @@ export const TEXT_GATEWAY_COMMANDS = [
   { name: 'encoding', help: 'encoding <utf-8|gbk> how this connection reads and writes text' },
 ] as const;
 
-/** Added to `/help` on the gateway's port. */
+/** Added to `/help` on the gateway's port: its own commands, then `/call` and `/emit` with the contract's patterns. */
 export const TEXT_GATEWAY_HELP = [
   ...TEXT_GATEWAY_COMMANDS.map((command) => command.help),
   'quit               close the connection (also /quit, exit)',
+  contractHelp(),
 ].join('\n');
+
+/** Added to `/help` in a UDP text datagram: `/call` and `/emit` with the contract's patterns. */
+export const UDP_HELP = contractHelp();
 
 /**
  * What a line-oriented peer reads back for a handled request: an echo's text, a command's

@@ -14,7 +14,9 @@ import {
 } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
 import { GatewayServer } from '../gateway-server';
-import { replyTextOf } from '../text/reply-text';
+import { parseContractCall } from '../text/contract-call';
+import { answerContractCall, type ContractDoor } from '../text/contract-reply';
+import { replyTextOf, UDP_HELP } from '../text/reply-text';
 import { encodeText } from '../text/text-codec';
 import { decodeLine, errorLine } from '../text/text-line';
 
@@ -47,6 +49,13 @@ export class UdpServer extends GatewayServer {
   override readonly transportId = Symbol('udp');
   protected override readonly logger = new Logger('Udp');
   private readonly socket: DgramSocket;
+  /** What `/call` and `/emit` lines run through: the handlers' Nest pipeline, as for every datagram. */
+  private readonly door: ContractDoor = {
+    transport: Transports.UDP,
+    call: (pattern, data, context) => this.invoke(pattern, data, context),
+    emit: (pattern, data, context) => this.deliverEvent(pattern, data, context),
+    countError: (code) => this.hooks.countError(code),
+  };
 
   constructor(
     private readonly options: UdpServerOptions,
@@ -151,6 +160,10 @@ export class UdpServer extends GatewayServer {
   }
 
   private async runLine(text: string, peer: string): Promise<string | undefined> {
+    const call = parseContractCall(text);
+    if (call !== undefined) {
+      return answerContractCall(call, this.door, peer);
+    }
     const line = parseTextLine(text);
     switch (line.kind) {
       case 'empty':
@@ -168,7 +181,7 @@ export class UdpServer extends GatewayServer {
 
   private async runRequest(pattern: RequestPattern, request: object, peer: string): Promise<string> {
     const outcome = await this.invoke(pattern, request, new GatewayContext([pattern, Transports.UDP, peer]));
-    return outcome.ok ? replyTextOf(pattern, request, outcome.response) : errorLine(outcome.error);
+    return outcome.ok ? replyTextOf(pattern, request, outcome.response, UDP_HELP) : errorLine(outcome.error);
   }
 
   /** An error the endpoint found itself (the exception filter counts the handlers'). */

@@ -53,7 +53,9 @@ describe('HelloController', () => {
     const response = controller.hello({ client: 'unit-test' });
 
     expect(response).toEqual<HelloResponse>({
-      welcome: `Welcome to unit-echo ${PACKAGE_VERSION} on ${hostname()}! Send "echo" with any text or "command" with one of: ${ALL_COMMANDS.join(', ')}.`,
+      welcome:
+        `Welcome to unit-echo ${PACKAGE_VERSION} on ${hostname()}! Request patterns: ${REQUEST_PATTERNS.join(', ')}; ` +
+        `event patterns: ${EVENT_PATTERNS.join(', ')}; commands: ${ALL_COMMANDS.join(', ')}.`,
       server: 'unit-echo',
       version: PACKAGE_VERSION,
       instance: hostname(),

@@ -39,7 +39,11 @@ export class HelloController implements Pick<ServerContract, typeof Patterns.HEL
     }
     const commands = this.registry.describe();
     return {
-      welcome: `Welcome to ${this.serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! Send "echo" with any text or "command" with one of: ${commands.map((command) => command.name).join(', ')}.`,
+      // The patterns as the controllers serve them (no name written here): a pattern added to the contract shows up by itself.
+      welcome:
+        `Welcome to ${this.serverName} ${SERVER_VERSION} on ${SERVER_INSTANCE}! ` +
+        `Request patterns: ${this.served.requests.join(', ')}; event patterns: ${this.served.events.join(', ')}; ` +
+        `commands: ${commands.map((command) => command.name).join(', ')}.`,
       server: this.serverName,
       version: SERVER_VERSION,
       instance: SERVER_INSTANCE,
