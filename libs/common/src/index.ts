@@ -7,8 +7,11 @@
 // The wire contract: patterns, requests, responses, DTOs, limits and error envelopes.
 export { type CommandRequest, type CommandResponse } from './contract/command.types';
 export { CommandDto } from './contract/dto/command.dto';
+export { CommandResponseDto } from './contract/dto/command-response.dto';
 export { EchoDto } from './contract/dto/echo.dto';
+export { EchoResponseDto } from './contract/dto/echo-response.dto';
 export { HelloDto } from './contract/dto/hello.dto';
+export { HelloResponseDto } from './contract/dto/hello-response.dto';
 export { NoteDto } from './contract/dto/note.dto';
 export { type EchoRequest, type EchoResponse } from './contract/echo.types';
 export { type ErrorCode, ErrorCodes, type FieldViolation, type RpcErrorEnvelope, isRpcErrorEnvelope } from './contract/error-envelope';

@@ -1,11 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { validatedConfigModule } from '@echo-pair/common';
 import { CommandModule } from './patterns/command/command.module';
-import type { EchoServerEnvironment } from './config/echo-server-environment';
+import { validatesResponses, type EchoServerEnvironment } from './config/echo-server-environment';
 import { ConnectionsModule } from './operations/connections/connections.module';
 import { RpcErrorEnvelopeFilter } from './operations/errors/rpc-error-envelope.filter';
 import { ContractValidationPipe } from './core/validation/contract-validation.pipe';
+import { ResponseValidationInterceptor } from './core/validation/response-validation.interceptor';
 import { PATTERN_CONTROLLERS } from './patterns/pattern-handlers';
 import { ServedPatterns } from './patterns/served-patterns.service';
 import { ShutdownModule } from './operations/shutdown/shutdown.module';
@@ -45,6 +46,8 @@ export class EchoServerModule {
         { provide: APP_GUARD, useClass: StatsGuard },
         { provide: APP_FILTER, useClass: RpcErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: ContractValidationPipe },
+        // VALIDATE_RESPONSES (on unless NODE_ENV=production): off, no interceptor at all.
+        ...(validatesResponses(environment) ? [{ provide: APP_INTERCEPTOR, useClass: ResponseValidationInterceptor }] : []),
       ],
     };
   }

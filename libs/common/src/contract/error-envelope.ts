@@ -16,12 +16,17 @@ export const ErrorCodes = {
   REPLY_TOO_LARGE: 'REPLY_TOO_LARGE',
   /** A bound of the server was reached (a chat room is full, too many rooms); nothing changed. */
   LIMIT_REACHED: 'LIMIT_REACHED',
+  /**
+   * The handler's response broke the contract (its pattern's response class), so it was not sent;
+   * a bug of the server, which logs it. Only with VALIDATE_RESPONSES on (the default outside production).
+   */
+  INVALID_RESPONSE: 'INVALID_RESPONSE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 export interface FieldViolation {
-  /** Path of the offending field, e.g. `text`, `args`, or `(payload)` for the payload as a whole. */
+  /** Path of the offending field, e.g. `text`, `args`, or `(payload)` (`(response)`) for the payload (response) as a whole. */
   field: string;
   /** Failed constraint name to human-readable message, as class-validator reports it. */
   constraints: Record<string, string>;
@@ -39,6 +44,7 @@ interface ErrorDetailsByCode {
   INVALID_TEXT: { encoding: string };
   REPLY_TOO_LARGE: { replyBytes: number; allowedBytes: number };
   LIMIT_REACHED: { limit: string; max: number };
+  INVALID_RESPONSE: { pattern: string; violations: FieldViolation[] };
 }
 
 /** The one shape every error reply has; `details` depends on `code`. */

@@ -1,7 +1,11 @@
 import { CommandDto } from './dto/command.dto';
+import { CommandResponseDto } from './dto/command-response.dto';
 import { EchoDto } from './dto/echo.dto';
+import { EchoResponseDto } from './dto/echo-response.dto';
 import { HelloDto } from './dto/hello.dto';
+import { HelloResponseDto } from './dto/hello-response.dto';
 import { NoteDto } from './dto/note.dto';
+import type { ResponseShape } from './dto/response-shape';
 import type { CommandRequest, CommandResponse } from './command.types';
 import type { EchoRequest, EchoResponse } from './echo.types';
 import type { CommandDescriptor, HelloRequest, ServerLimits } from './hello.types';
@@ -9,16 +13,20 @@ import type { NoteEvent } from './note.types';
 
 /**
  * One request pattern of the contract: the class-validator DTO its requests must pass (its
- * instances must be requests: a DTO that does not match the request type does not compile), and
- * an example call, which the e2e suite sends to a real server and the demo adds as a step.
+ * instances must be requests: a DTO that does not match the request type does not compile), the
+ * class-validator class its responses must pass (the server checks them with VALIDATE_RESPONSES;
+ * each response class is held to its response type both ways, see `ResponseShape`), and an example
+ * call, which the e2e suite sends to a real server (checking the reply against the response class)
+ * and the demo adds as a step.
  */
 export interface RequestUnit<Request extends object, Response> {
   readonly kind: 'request';
   readonly dto: new () => Request;
+  readonly response: new () => Response;
   readonly example: { readonly request: Request; readonly response: Partial<Response> };
 }
 
-/** One event pattern of the contract: fire and forget, no reply. */
+/** One event pattern of the contract: fire and forget, no reply (so no response class). */
 export interface EventUnit<Event extends object> {
   readonly kind: 'event';
   readonly dto: new () => Event;
@@ -34,23 +42,37 @@ function event<Event extends object>(unit: Omit<EventUnit<Event>, 'kind'>): Even
 }
 
 /**
+ * `hello`'s response class. `HelloResponse` lists the contract's patterns, so hello.dto.ts cannot
+ * name them (they come from this file, which imports it): here the class gets them, and is held
+ * to `HelloResponse` both ways like the other response classes.
+ */
+class HelloResponseClass
+  extends HelloResponseDto<RequestPattern, EventPattern>
+  implements HelloResponse, ResponseShape<HelloResponse, HelloResponseClass> {}
+// Typed apart: CONTRACT's type must not wait on the class's, which waits on CONTRACT's patterns.
+const helloResponseClass: new () => HelloResponse = HelloResponseClass;
+
+/**
  * The wire contract, the one source of truth of both services: every pattern by name. To add a
- * pattern, add its request and response types, its DTO and one entry here (in this file, or in a
- * file of its own imported here); the compiler then names every place that lacks it (the server's
- * handler map, a handler of the wrong shape). See docs/add-a-pattern.md.
+ * pattern, add its request and response types, its DTO and response class, and one entry here (in
+ * this file, or in a file of its own imported here); the compiler then names every place that lacks
+ * it (the server's handler map, a handler of the wrong shape). See docs/add-a-pattern.md and docs/contract.md.
  */
 export const CONTRACT = {
   requests: {
     hello: request<HelloRequest, HelloResponse>({
       dto: HelloDto,
+      response: helloResponseClass,
       example: { request: { client: 'contract example' }, response: {} },
     }),
     echo: request<EchoRequest, EchoResponse>({
       dto: EchoDto,
+      response: EchoResponseDto,
       example: { request: { text: 'héllo 你好 😀' }, response: { text: 'héllo 你好 😀', codeUnits: 11, codePoints: 10 } },
     }),
     command: request<CommandRequest, CommandResponse>({
       dto: CommandDto,
+      response: CommandResponseDto,
       example: { request: { name: 'upper', args: ['hi'] }, response: { name: 'upper', output: 'HI' } },
     }),
   },

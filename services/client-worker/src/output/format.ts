@@ -11,6 +11,7 @@ export function formatCallError(error: unknown): string[] {
   const envelope = error instanceof RpcClientError ? error.envelope : undefined;
   switch (envelope?.code) {
     case 'VALIDATION_FAILED':
+    case 'INVALID_RESPONSE':
       lines.push(...envelope.details.violations.map(({ field, constraints }) => `  ${field}: ${Object.values(constraints).join('; ')}`));
       break;
     case 'UNKNOWN_COMMAND':

@@ -1,5 +1,5 @@
 import { LOG_LEVELS, MIN_FRAME_LENGTH, validateEnvironment } from '@echo-pair/common';
-import { EchoServerEnvironment } from './echo-server-environment';
+import { EchoServerEnvironment, validatesResponses } from './echo-server-environment';
 
 describe('EchoServerEnvironment', () => {
   it('fills every default from an empty environment', () => {
@@ -20,6 +20,8 @@ describe('EchoServerEnvironment', () => {
       MAX_IN_FLIGHT_PER_CONNECTION: 256,
       TCP_NO_DELAY: true,
       ECHO_FAST_PATH: true,
+      VALIDATE_RESPONSES: undefined,
+      NODE_ENV: undefined,
       SLEEP_MAX_MS: 10_000,
       DRAIN_TIMEOUT_MS: 10_000,
       TLS_REQUIRE_CLIENT_CERT: true,
@@ -130,6 +132,7 @@ describe('EchoServerEnvironment', () => {
     { env: { TCP_NO_DELAY: 'yes' }, error: 'TCP_NO_DELAY="yes": TCP_NO_DELAY must be a boolean value' },
     { env: { ECHO_FAST_PATH: 'off' }, error: 'ECHO_FAST_PATH="off": ECHO_FAST_PATH must be a boolean value' },
     { env: { ECHO_FAST_PATH: 'TRUE' }, error: 'ECHO_FAST_PATH="TRUE": ECHO_FAST_PATH must be a boolean value' },
+    { env: { VALIDATE_RESPONSES: 'on' }, error: 'VALIDATE_RESPONSES="on": VALIDATE_RESPONSES must be a boolean value' },
     { env: { TEXT_PORT: '65536' }, error: 'TEXT_PORT=65536: TEXT_PORT must not be greater than 65535' },
     {
       env: { TEXT_ENCODING: 'latin1' },
@@ -172,6 +175,21 @@ describe('EchoServerEnvironment', () => {
     { env: { ECHO_FAST_PATH: '' }, key: 'ECHO_FAST_PATH', expected: true },
   ])('takes the default for the blank variable $env', ({ env, key, expected }) => {
     expect(validateEnvironment(EchoServerEnvironment, env)[key as keyof EchoServerEnvironment]).toBe(expected);
+  });
+
+  // VALIDATE_RESPONSES: on unless NODE_ENV=production (the Docker image's runtime stages), unless set.
+  it.each([
+    { env: {}, expected: true },
+    { env: { VALIDATE_RESPONSES: '' }, expected: true },
+    { env: { NODE_ENV: 'development' }, expected: true },
+    { env: { NODE_ENV: 'test' }, expected: true },
+    { env: { NODE_ENV: 'production' }, expected: false },
+    { env: { NODE_ENV: 'production', VALIDATE_RESPONSES: '' }, expected: false },
+    { env: { NODE_ENV: 'production', VALIDATE_RESPONSES: 'true' }, expected: true },
+    { env: { VALIDATE_RESPONSES: 'false' }, expected: false },
+    { env: { NODE_ENV: 'development', VALIDATE_RESPONSES: 'false' }, expected: false },
+  ])('validates responses or not with $env', ({ env, expected }) => {
+    expect(validatesResponses(validateEnvironment(EchoServerEnvironment, env))).toBe(expected);
   });
 
   describe('TLS', () => {

@@ -68,6 +68,23 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @BooleanSetting()
   ECHO_FAST_PATH = true;
 
+  /**
+   * Whether the server checks what each handler returns against its pattern's response class
+   * (`CONTRACT.requests[pattern].response`): a response that breaks the contract fails the call with
+   * `INVALID_RESPONSE`, naming the fields, and is logged; nothing that breaks the contract goes out.
+   * Unset, it follows NODE_ENV: on, unless NODE_ENV=production, which the Docker image's runtime
+   * stages set (so tests, `npm run demo` and development check responses, production does not pay
+   * for it). `false` registers no check at all. See `validatesResponses` and docs/contract.md.
+   */
+  @IsOptional()
+  @BooleanSetting()
+  VALIDATE_RESPONSES?: boolean;
+
+  /** Read only for VALIDATE_RESPONSES's default: `production` turns the check off unless it is set. */
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
+
   /** Upper bound of the `sleep` command. */
   @IntegerSetting(0, 600_000)
   SLEEP_MAX_MS = 10_000;
@@ -189,4 +206,9 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   /** Port of the HTTP side port (Prometheus exporters' conventional 9464); 0 picks a free one. */
   @IntegerSetting(0, 65535)
   METRICS_PORT = 9464;
+}
+
+/** VALIDATE_RESPONSES, or its default when unset: on unless NODE_ENV=production. */
+export function validatesResponses(environment: Pick<EchoServerEnvironment, 'VALIDATE_RESPONSES' | 'NODE_ENV'>): boolean {
+  return environment.VALIDATE_RESPONSES ?? environment.NODE_ENV !== 'production';
 }

@@ -90,6 +90,21 @@ describe('RpcErrorEnvelopeFilter', () => {
     expect(warn).toHaveBeenCalledWith(`"echo" from 127.0.0.1:5050: VALIDATION_FAILED ${JSON.stringify(exception.message)}`);
   });
 
+  it('passes INVALID_RESPONSE through, counted, and logs it as an error in one line naming the pattern and the fields', async () => {
+    const envelope: RpcErrorEnvelope = {
+      code: ErrorCodes.INVALID_RESPONSE,
+      message: 'invalid response to "command": output: output must be a string',
+      details: { pattern: 'command', violations: [{ field: 'output', constraints: { isString: 'output must be a string' } }] },
+    };
+
+    await expect(errorOf(filter.catch(new RpcEnvelopeException(envelope), tcpHost('command')))).resolves.toBe(envelope);
+
+    expect(stats.snapshot().errors).toEqual({ total: 1, byCode: { INVALID_RESPONSE: 1 } });
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error).toHaveBeenCalledWith(`"command" from 127.0.0.1:5050: INVALID_RESPONSE ${JSON.stringify(envelope.message)}`);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it('quotes a peer-chosen message in the log, so that it cannot forge a log line', async () => {
     const message = 'unknown command "x\n[echo-server] FAKE"';
     await errorOf(

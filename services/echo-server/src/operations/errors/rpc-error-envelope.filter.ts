@@ -10,7 +10,8 @@ import { describeServedCall, patternAndTransportOf } from '../../core/served-cal
 /**
  * Replies to every failed request with the contract's error envelope, counts it (in `stats`, and
  * as the request's outcome in the metrics), and logs it. Errors the contract does not describe
- * become `INTERNAL_ERROR` without leaking their message; their stack goes to the log. The HTTP side
+ * become `INTERNAL_ERROR` without leaking their message; their stack goes to the log. INTERNAL_ERROR and
+ * INVALID_RESPONSE (a response that broke the contract) are logged as errors, the others as warnings. The HTTP side
  * port's errors (a 404, `/readyz`'s 503) get Nest's own HTTP handling, inherited from
  * `BaseExceptionFilter`, and are not counted (see docs/operations.md).
  */
@@ -38,6 +39,9 @@ export class RpcErrorEnvelopeFilter extends BaseExceptionFilter {
     const where = describeServedCall(context);
     if (envelope.code === ErrorCodes.INTERNAL_ERROR) {
       this.logger.error(`${where}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
+    } else if (envelope.code === ErrorCodes.INVALID_RESPONSE) {
+      // The server's own bug (VALIDATE_RESPONSES): its message names the pattern and the fields, never their values.
+      this.logger.error(`${where}: ${envelope.code} ${JSON.stringify(envelope.message)}`);
     } else {
       // The message can quote what the peer sent: JSON-quoted, it cannot forge a log line.
       this.logger.warn(`${where}: ${envelope.code} ${JSON.stringify(envelope.message)}`);
