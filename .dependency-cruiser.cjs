@@ -4,6 +4,7 @@
 //   echo-server:   app (src/*.ts) > doors > operations > patterns > core > config
 //   client-worker: app (src/*.ts) > modes (demo, load, repl) > connection, metrics, shutdown > output > config
 //   libs/common:   operations > client > transport > contract
+//   libs/testcontainers (a test library, docs/testcontainers.md) > libs/common, by its name only
 // Specs and test helpers may wire layers together; the rules read production files only.
 
 const PRODUCTION = '^(libs|services)/[^/]+/src/';
@@ -12,6 +13,7 @@ const NOT_PRODUCTION = '\\.spec\\.ts$|/testing/|/fake-[^/]+\\.ts$';
 const SERVER = '^services/echo-server/src/';
 const WORKER = '^services/client-worker/src/';
 const COMMON = '^libs/common/src/';
+const TESTCONTAINERS = '^libs/testcontainers/';
 
 /** `from` one layer, `to` any of the layers above it. */
 function noUpward(name, comment, from, above) {
@@ -50,6 +52,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^services/', pathNot: NOT_PRODUCTION },
       to: { path: `${COMMON}(?!index\\.ts$)` },
+    },
+    {
+      name: 'testcontainers-module-uses-the-public-api-of-common',
+      comment: 'libs/testcontainers imports @echo-pair/common by its name (its index.ts), never a file inside it.',
+      severity: 'error',
+      from: { path: TESTCONTAINERS, pathNot: NOT_PRODUCTION },
+      to: { path: `${COMMON}(?!index\\.ts$)` },
+    },
+    {
+      name: 'nothing-ships-the-testcontainers-module',
+      comment: 'libs/testcontainers is for tests: no service or library imports it (the images would need testcontainers).',
+      severity: 'error',
+      from: { path: PRODUCTION, pathNot: `${TESTCONTAINERS}|${NOT_PRODUCTION}` },
+      to: { path: TESTCONTAINERS },
     },
     {
       name: 'common-knows-no-service',

@@ -21,7 +21,9 @@ COPY services/echo-server/tsconfig.json services/echo-server/
 COPY services/echo-server/src services/echo-server/src
 COPY services/client-worker/tsconfig.json services/client-worker/
 COPY services/client-worker/src services/client-worker/src
-RUN npm run build \
+# The images' workspaces only (not libs/testcontainers, a test library: `npm ci` skips a
+# workspace whose folder is absent, and its dependencies are dev ones, pruned below).
+RUN npx tsc -b libs/common services/echo-server services/client-worker \
  && npm prune --omit=dev --no-audit --no-fund --ignore-scripts \
  && find . -path ./node_modules -prune -o \( -name '*.tsbuildinfo' -o -name '*.d.ts' -o -name '*.d.ts.map' \) -type f -print0 | xargs -0 rm -f
 

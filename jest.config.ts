@@ -6,7 +6,10 @@ const transform: Config['transform'] = {
 
 // Tests run against the workspaces' sources, not their compiled `dist`.
 const moduleNameMapper: Config['moduleNameMapper'] = {
-  '^@echo-pair/(common|echo-server|client-worker)$': ['<rootDir>/libs/$1/src/index.ts', '<rootDir>/services/$1/src/index.ts'],
+  '^@echo-pair/(common|testcontainers|echo-server|client-worker)$': [
+    '<rootDir>/libs/$1/src/index.ts',
+    '<rootDir>/services/$1/src/index.ts',
+  ],
 };
 
 // Node's environment, capturing what the code under test logs (Nest's logger, console.log/warn/error)
@@ -34,12 +37,14 @@ const config: Config = {
       setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
       slowTestThreshold: 30,
     },
-    // Docker: the global setup checks the engine and builds both images once per run; the
+    // Docker: the global setup checks the engine and builds both images once per run (and points
+    // ECHO_SERVER_IMAGE at the server's, for EchoServerContainer's default); the
     // setup file sets this project's timeout and fails each suite in one line without an engine.
     {
       ...shared,
       displayName: 'containers',
-      testMatch: ['<rootDir>/test/containers/**/*.container-spec.ts'],
+      // A service's own container suites too (services/<name>/test/, docs/testcontainers.md).
+      testMatch: ['<rootDir>/test/containers/**/*.container-spec.ts', '<rootDir>/services/*/test/**/*.container-spec.ts'],
       globalSetup: '<rootDir>/test/containers/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/containers/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/containers/support/containers-setup.ts'],

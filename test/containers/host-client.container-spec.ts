@@ -1,30 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { buildMixedScriptText, EVENT_PATTERNS, REQUEST_PATTERNS, shortSha256, type EchoClient, type EchoRequest } from '@echo-pair/common';
-import type { StartedTestContainer } from 'testcontainers';
+import type { StartedEchoServerContainer } from '@echo-pair/testcontainers';
 import { readStats, rejection, statsWhen } from '../support/client-calls';
 import { Cleanup } from './support/cleanup';
-import { createClient, createClients, echoServerContainer, startContainer } from './support/echo-containers';
-import { SERVER_PORT } from './support/test-run';
+import { echoServerContainer, serverClient, serverClients, startContainer } from './support/echo-containers';
 
 const CONCURRENT_CLIENTS = 100;
 const ECHOES_PER_CLIENT = 20;
 const MIB = 1024 * 1024;
 
-/** The typed client on the host, against the server container through its port published on 127.0.0.1. */
+/** The typed client on the host, against the server container through its port published on 127.0.0.1 (`getClientOptions`). */
 describe('typed client on the host against the echo-server container', () => {
   const cleanup = new Cleanup();
-  let server: StartedTestContainer;
-  let port: number;
+  let server: StartedEchoServerContainer;
 
   beforeAll(async () => {
-    server = await startContainer(cleanup, echoServerContainer().withExposedPorts(SERVER_PORT));
-    port = server.getMappedPort(SERVER_PORT);
+    server = await startContainer(cleanup, echoServerContainer());
   });
 
   afterAll(() => cleanup.run());
 
   function client(): EchoClient {
-    return createClient(cleanup, port);
+    return serverClient(cleanup, server);
   }
 
   it('greets from inside the container with every pattern of the contract', async () => {
@@ -82,7 +79,7 @@ describe('typed client on the host against the echo-server container', () => {
   });
 
   it(`serves ${CONCURRENT_CLIENTS} concurrent clients, each reply matched to its request`, async () => {
-    const clients = createClients(cleanup, port, CONCURRENT_CLIENTS, 30_000);
+    const clients = serverClients(cleanup, server, CONCURRENT_CLIENTS, { timeoutMs: 30_000 });
     await Promise.all(clients.map((each) => each.connect()));
     const before = await readStats(clients[0]);
     const run = randomUUID();
@@ -106,7 +103,7 @@ describe('typed client on the host against the echo-server container', () => {
   it('echoes 1 MiB of mixed-script text intact', async () => {
     const text = buildMixedScriptText(MIB);
 
-    const reply = await createClient(cleanup, port, 30_000).echo({ text });
+    const reply = await serverClient(cleanup, server, { timeoutMs: 30_000 }).echo({ text });
 
     expect(reply.bytes).toBe(Buffer.byteLength(text, 'utf8'));
     expect(reply.bytes).toBeGreaterThanOrEqual(MIB);

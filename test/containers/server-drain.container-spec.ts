@@ -1,8 +1,8 @@
-import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import type { StartedEchoServerContainer } from '@echo-pair/testcontainers';
+import { getContainerRuntimeClient } from 'testcontainers';
 import { withTimeout } from './support/bounded';
 import { Cleanup } from './support/cleanup';
-import { createClient, echoServerContainer } from './support/echo-containers';
-import { SERVER_PORT } from './support/test-run';
+import { echoServerContainer, serverClient } from './support/echo-containers';
 
 const SLEEP_MS = 2_000;
 /** `docker stop`'s grace before SIGKILL: well above the sleep, so that only a drain that hangs reaches it. */
@@ -14,10 +14,10 @@ const STOP_GRACE_MS = 15_000;
  */
 describe('docker stop on the echo-server container with a request in flight', () => {
   const cleanup = new Cleanup();
-  let server: StartedTestContainer;
+  let server: StartedEchoServerContainer;
 
   beforeAll(async () => {
-    server = await echoServerContainer().withEnvironment({ LOG_LEVEL: 'log' }).withExposedPorts(SERVER_PORT).start();
+    server = await echoServerContainer().withEnvironment({ LOG_LEVEL: 'log' }).start();
     const id = server.getId();
     // Stopped by the test without removal (to read its exit code); removed here in any case.
     cleanup.add(`container ${id.slice(0, 12)}`, async () =>
@@ -28,7 +28,7 @@ describe('docker stop on the echo-server container with a request in flight', ()
   afterAll(() => cleanup.run());
 
   it('lets the request reply, then exits 0', async () => {
-    const client = createClient(cleanup, server.getMappedPort(SERVER_PORT), STOP_GRACE_MS);
+    const client = serverClient(cleanup, server, { timeoutMs: STOP_GRACE_MS });
     const sleep = client.command({ name: 'sleep', args: [String(SLEEP_MS)] });
     sleep.catch(() => undefined); // awaited below
     // Frames of one connection are read in order: once the echo replied, the sleep is in flight.

@@ -1,10 +1,11 @@
 import { describeError, RpcClientError, type EchoClient } from '@echo-pair/common';
-import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import type { StartedEchoServerContainer } from '@echo-pair/testcontainers';
+import { getContainerRuntimeClient } from 'testcontainers';
 import { readStats } from '../support/client-calls';
 import { freePort } from '../support/loopback-port';
 import { delay } from './support/bounded';
 import { Cleanup } from './support/cleanup';
-import { createClient, echoServerContainer, startContainer } from './support/echo-containers';
+import { echoServerContainer, serverClient, startContainer } from './support/echo-containers';
 import { SERVER_PORT } from './support/test-run';
 
 const CALL_TIMEOUT_MS = 1_000;
@@ -25,14 +26,14 @@ type Outcome = { ok: true; receivedAt: number } | { ok: false; code: string };
  */
 describe('restarting the echo-server container under a connected typed client', () => {
   const cleanup = new Cleanup();
-  let server: StartedTestContainer;
+  let server: StartedEchoServerContainer;
   let client: EchoClient;
   let hostPort: number;
 
   beforeAll(async () => {
     hostPort = await freePort();
     server = await startContainer(cleanup, echoServerContainer().withExposedPorts({ container: SERVER_PORT, host: hostPort }));
-    client = createClient(cleanup, hostPort, CALL_TIMEOUT_MS);
+    client = serverClient(cleanup, server, { timeoutMs: CALL_TIMEOUT_MS });
   });
 
   afterAll(() => cleanup.run());
@@ -72,7 +73,7 @@ describe('restarting the echo-server container under a connected typed client', 
     );
 
     expect(restarted).toBe(true);
-    expect(server.getMappedPort(SERVER_PORT)).toBe(hostPort);
+    expect(server.getTcpPort()).toBe(hostPort);
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.filter((code) => !OUTAGE_CODES.includes(code))).toEqual([]);
     expect(after).toEqual(Array.from({ length: CALLS_AFTER_RESTART }, () => ({ ok: true, receivedAt: expect.any(Number) as number })));

@@ -1,28 +1,25 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { StartedEchoServerContainer } from '@echo-pair/testcontainers';
 import type { StartedTestContainer } from 'testcontainers';
 import { Cleanup } from './support/cleanup';
 import { waitForExit } from './support/container-exit';
 import { expectPassingDemo } from '../support/demo-transcript';
 import { REPO_ROOT } from '../support/run-process';
-import { clientWorkerContainer, echoServerContainer, LOOPBACK, startContainer, startNetwork } from './support/echo-containers';
+import { clientWorkerContainer, echoServerContainer, startContainer, startNetwork } from './support/echo-containers';
 
-const TEXT_PORT = 3001;
 const run = promisify(execFile);
 
 /** The server container's other doors: UDP for the worker on the network, the text gateway for a host-side tutorial client. */
 describe('echo-server container: UDP and the text gateway', () => {
   const cleanup = new Cleanup();
-  let server: StartedTestContainer;
+  let server: StartedEchoServerContainer;
   let worker: StartedTestContainer;
 
   beforeAll(async () => {
     const network = await startNetwork(cleanup);
-    server = await startContainer(
-      cleanup,
-      echoServerContainer().withNetwork(network).withNetworkAliases('echo-server').withExposedPorts(TEXT_PORT),
-    );
+    server = await startContainer(cleanup, echoServerContainer().withNetwork(network).withNetworkAliases('echo-server'));
     worker = await startContainer(cleanup, clientWorkerContainer().withNetwork(network).withEnvironment({ ECHO_TRANSPORT: 'udp' }));
   });
 
@@ -37,7 +34,7 @@ describe('echo-server container: UDP and the text gateway', () => {
 
   it('answers a tutorial-style Python client on the published text port', async () => {
     const script = join(REPO_ROOT, 'test/tutorial-clients/echo_client.py');
-    const { stdout } = await run('python3', [script, LOOPBACK, String(server.getMappedPort(TEXT_PORT))], {
+    const { stdout } = await run('python3', [script, server.getHost(), String(server.getTextPort())], {
       timeout: 20_000,
       env: { ...process.env, PYTHONIOENCODING: 'utf-8' },
     });

@@ -15,11 +15,11 @@ describe('client-worker container and echo-server container on a fresh network',
 
   beforeAll(async () => {
     const network = await startNetwork(cleanup);
-    // No port is published: the worker's only way in is the network, by the alias that the
-    // image's ECHO_SERVER_HOST names by default.
+    // The worker's way in is the network, by the alias that the image's ECHO_SERVER_HOST names
+    // by default (the ports published on the host's loopback are not on its path).
     server = await startContainer(
       cleanup,
-      echoServerContainer().withNetwork(network).withNetworkAliases('echo-server').withEnvironment({ SERVER_NAME }),
+      echoServerContainer().withNetwork(network).withNetworkAliases('echo-server').withServerName(SERVER_NAME),
     );
     worker = await startContainer(cleanup, clientWorkerContainer().withNetwork(network));
   });

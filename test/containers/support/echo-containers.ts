@@ -1,18 +1,17 @@
-import { EchoClient } from '@echo-pair/common';
-import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { EchoClient, type EchoClientOptions } from '@echo-pair/common';
+import { EchoServerContainer, LOOPBACK, type EchoClientOverrides, type StartedEchoServerContainer } from '@echo-pair/testcontainers';
+import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { Cleanup } from './cleanup';
 import { IMAGES, RUN_LABEL, runId, uniqueName } from './test-run';
 
-/** Start-up bound of a server container: it is ready when its HEALTHCHECK passes (first probe after 5 s). */
-const SERVER_STARTUP_MS = 90_000;
-
 /** Where the host reaches published ports: IPv4 loopback, where they are bound. */
-export const LOOPBACK = '127.0.0.1';
+export { LOOPBACK };
 
 /**
- * A container of this run: labelled so that the global teardown finds it if a
- * suite left it behind, and its ports published on 127.0.0.1 only (testcontainers
- * binds every interface), like the compose file's default.
+ * A client-worker container of this run: labelled so that the global teardown finds it if a
+ * suite left it behind, and any port it publishes bound to 127.0.0.1 only (testcontainers
+ * binds every interface). The server's containers are `EchoServerContainer`s of
+ * @echo-pair/testcontainers, which does the same.
  */
 export class LoopbackContainer extends GenericContainer {
   constructor(image: string) {
@@ -31,12 +30,13 @@ export class LoopbackContainer extends GenericContainer {
   }
 }
 
-/** The echo-server image, ready once its own HEALTHCHECK (a `hello` through the real framing) passes. */
-export function echoServerContainer(): LoopbackContainer {
-  return new LoopbackContainer(IMAGES.echoServer.tag)
-    .withEnvironment({ LOG_LEVEL: 'warn' })
-    .withWaitStrategy(Wait.forHealthCheck())
-    .withStartupTimeout(SERVER_STARTUP_MS);
+/**
+ * The echo-server image of this run, through the project's own Testcontainers module: every
+ * port published on 127.0.0.1, ready once its HEALTHCHECK (a `hello` through the real framing)
+ * passes, labelled for the global teardown, logging warnings only.
+ */
+export function echoServerContainer(): EchoServerContainer {
+  return new EchoServerContainer(IMAGES.echoServer.tag).withLabels({ [RUN_LABEL]: runId() }).withEnvironment({ LOG_LEVEL: 'warn' });
 }
 
 /**
@@ -48,7 +48,10 @@ export function clientWorkerContainer(): LoopbackContainer {
 }
 
 /** Starts `container` and registers its stop (and removal) with `cleanup`. */
-export async function startContainer(cleanup: Cleanup, container: GenericContainer): Promise<StartedTestContainer> {
+export async function startContainer<Started extends StartedTestContainer>(
+  cleanup: Cleanup,
+  container: { start(): Promise<Started> },
+): Promise<Started> {
   const started = await container.start();
   cleanup.add(`container ${started.getId().slice(0, 12)}`, () => started.stop({ timeout: 5_000 }));
   return started;
@@ -61,13 +64,32 @@ export async function startNetwork(cleanup: Cleanup): Promise<StartedNetwork> {
   return network;
 }
 
-/** `count` typed clients of a server published on 127.0.0.1:`port`, all closed by `cleanup`. */
-export function createClients(cleanup: Cleanup, port: number, count: number, timeoutMs = 10_000): EchoClient[] {
-  const clients = Array.from({ length: count }, () => EchoClient.create({ host: LOOPBACK, port, timeoutMs }));
-  cleanup.add(`${count} client(s) of port ${port}`, () => Promise.all(clients.map((client) => client.close())));
+/** `count` typed clients made with `options`, all closed by `cleanup`. */
+function clientsOf(cleanup: Cleanup, options: EchoClientOptions, count: number): EchoClient[] {
+  const clients = Array.from({ length: count }, () => EchoClient.create(options));
+  cleanup.add(`${count} client(s) of ${options.host}:${options.port}`, () => Promise.all(clients.map((client) => client.close())));
   return clients;
+}
+
+/** `count` typed clients of a server published on 127.0.0.1:`port` (a compose project's), all closed by `cleanup`. */
+export function createClients(cleanup: Cleanup, port: number, count: number, timeoutMs = 10_000): EchoClient[] {
+  return clientsOf(cleanup, { host: LOOPBACK, port, timeoutMs }, count);
 }
 
 export function createClient(cleanup: Cleanup, port: number, timeoutMs?: number): EchoClient {
   return createClients(cleanup, port, 1, timeoutMs)[0];
+}
+
+/** `count` typed clients of a server container, from its `getClientOptions` (10 s calls unless overridden), closed by `cleanup`. */
+export function serverClients(
+  cleanup: Cleanup,
+  server: StartedEchoServerContainer,
+  count: number,
+  overrides?: EchoClientOverrides,
+): EchoClient[] {
+  return clientsOf(cleanup, server.getClientOptions({ timeoutMs: 10_000, ...overrides }), count);
+}
+
+export function serverClient(cleanup: Cleanup, server: StartedEchoServerContainer, overrides?: EchoClientOverrides): EchoClient {
+  return serverClients(cleanup, server, 1, overrides)[0];
 }

@@ -32,6 +32,9 @@ export default async function globalSetup(): Promise<void> {
     }
     process.stdout.write(`[containers] built ${image.tag} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`);
   }
+  // `new EchoServerContainer()` (@echo-pair/testcontainers) then starts this run's build, in
+  // the suites of a service too (docs/testcontainers.md); the workers inherit the variable.
+  process.env.ECHO_SERVER_IMAGE = IMAGES.echoServer.tag;
 }
 
 async function buildImage(client: ContainerRuntimeClient, image: { target: string; tag: string }): Promise<void> {

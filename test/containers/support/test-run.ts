@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EchoServerPorts } from '@echo-pair/testcontainers';
 
 /** The images that the global setup builds from the Dockerfile, once per run. */
 export const IMAGES = {
@@ -7,7 +8,7 @@ export const IMAGES = {
 } as const;
 
 /** The port the server listens on inside its container (the Dockerfile's ECHO_PORT). */
-export const SERVER_PORT = 3000;
+export const SERVER_PORT = EchoServerPorts.tcp;
 
 /** Set by the global setup, read by the suites and the teardown (Jest workers inherit its environment). */
 const RUN_ID_VARIABLE = 'ECHO_PAIR_CONTAINER_RUN';
