@@ -1,3 +1,5 @@
+// class-transformer's @Type records through Reflect metadata: importing the contract must not depend on the caller loading it first.
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { IsArray, IsISO8601, IsObject, IsString, ValidateNested } from 'class-validator';
 import { CommandDescriptorDto } from './command-descriptor.dto';
