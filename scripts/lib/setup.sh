@@ -33,15 +33,36 @@ setup_apt_tools() {
   for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
-  if ((${#missing[@]} == 0)); then
+  apt_install "${missing[@]}"
+}
+
+# Debian packages for the Python 3 modules named, when `python3` cannot import them (run it after
+# setup_apt_tools has python3): `setup_python_modules jsonschema:python3-jsonschema`.
+setup_python_modules() {
+  local missing=() pair
+  for pair in "$@"; do
+    python3 -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
+  done
+  apt_install "${missing[@]}" || return 1
+  for pair in "$@"; do
+    if ! python3 -c "import ${pair%%:*}" 2>/dev/null; then
+      setup_log "python3 ($(command -v python3)) still cannot import ${pair%%:*}: Debian's package serves /usr/bin/python3; install it for this python3 (pip install ${pair%%:*})"
+      return 1
+    fi
+  done
+}
+
+# Installs the Debian packages named (none: nothing to do); needs root.
+apt_install() {
+  if (($# == 0)); then
     return
   fi
   if ! is_root; then
-    setup_log "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
+    setup_log "missing $*: install them (apt-get install $*) or run as root"
     return 1
   fi
-  setup_log "installing ${missing[*]} (apt-get)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  setup_log "installing $* (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # True when `docker compose` talks to an engine now.

@@ -5,6 +5,7 @@
  */
 
 // The wire contract: patterns, requests, responses, DTOs, limits and error envelopes.
+export { type AsyncApiDocument, contractAsyncApi } from './contract/asyncapi/contract-asyncapi';
 export { type CommandRequest, type CommandResponse } from './contract/command.types';
 export { CommandDto } from './contract/dto/command.dto';
 export { CommandResponseDto } from './contract/dto/command-response.dto';

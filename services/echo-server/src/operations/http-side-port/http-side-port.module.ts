@@ -1,12 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { HTTP_SIDE_PORT, type HttpSidePort } from '../../core/served-transport';
+import { AsyncApiModule } from './asyncapi/asyncapi.module';
 import { HealthHttpModule } from './health-http/health-http.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 /**
- * The HTTP side port (an optional module): `/metrics`, `/healthz` and `/readyz`, with
- * METRICS_ENABLED. It provides HTTP_SIDE_PORT, which tells `startEchoServer` to listen on it.
+ * The HTTP side port (an optional module): `/metrics`, `/healthz`, `/readyz` and `/asyncapi.json`
+ * (the wire contract as AsyncAPI 3.0), with METRICS_ENABLED. It provides HTTP_SIDE_PORT, which
+ * tells `startEchoServer` to listen on it.
  */
 @Module({})
 export class HttpSidePortModule {
@@ -18,7 +20,7 @@ export class HttpSidePortModule {
     return {
       module: HttpSidePortModule,
       global: true,
-      imports: [MetricsModule, HealthHttpModule],
+      imports: [MetricsModule, HealthHttpModule, AsyncApiModule],
       providers: [{ provide: HTTP_SIDE_PORT, useValue: sidePort }],
       exports: [HTTP_SIDE_PORT],
     };
