@@ -14,7 +14,7 @@ import { REPO_ROOT } from './support/run-process';
  */
 const RECIPE = 'docs/add-a-pattern.md';
 /** Commands the recipe must list: what a pattern needs to pass CI. */
-const REQUIRED_COMMANDS = ['npm run build', 'npm run api:report', 'npm run lint', 'npm run test:unit'];
+const REQUIRED_COMMANDS = ['npm run build', 'npm run api:report', 'npm run contract:asyncapi', 'npm run lint', 'npm run test:unit'];
 /** Bound of each command of the recipe (lint and the unit tests take about a minute each). */
 const COMMAND_MS = 240_000;
 const COPY_MS = 60_000;
