@@ -4,6 +4,7 @@ import {
   REQUEST_PATTERNS,
   SOCKET_REJECTION_REASONS,
   TRANSPORT_NAMES,
+  UDP_DROP_REASONS,
   type EchoClient,
   type EchoRequest,
   type ServerStats,
@@ -300,7 +301,7 @@ describe('GET /metrics (Prometheus text format)', () => {
       transport: new Set<string>(TRANSPORT_NAMES),
       outcome: new Set<string>(['ok', ...Object.values(ErrorCodes)]),
       code: new Set<string>(Object.values(ErrorCodes)),
-      reason: new Set<string>(SOCKET_REJECTION_REASONS),
+      reason: new Set<string>([...SOCKET_REJECTION_REASONS, ...UDP_DROP_REASONS]),
     };
     for (const { name, metrics } of families.filter(({ name: metric }) => metric.startsWith('echo_server_'))) {
       for (const { labels = {} } of metrics) {
@@ -351,6 +352,12 @@ describe('GET /metrics (Prometheus text format)', () => {
     }
     expect(valueOf(families, 'echo_server_connections_refused_total')).toBe(stats.connections.rejected);
     expect(valueOf(families, 'echo_server_udp_datagrams_received_total')).toBe(stats.datagrams.received);
+    for (const reason of UDP_DROP_REASONS) {
+      expect({ reason, metrics: valueOf(families, 'echo_server_udp_datagrams_dropped_total', { reason }) }).toEqual({
+        reason,
+        metrics: stats.datagrams.droppedByReason[reason] ?? 0,
+      });
+    }
     expect(stats.messages.echo).toBeGreaterThan(0);
     expect(stats.errors.total).toBeGreaterThan(0);
   });

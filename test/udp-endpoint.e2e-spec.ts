@@ -280,6 +280,32 @@ describe('UDP endpoint', () => {
       await expectServing(peer);
     });
 
+    it('drops a Nest packet that is not valid UTF-8 (an id of 1,000 invalid bytes) and counts it as INVALID_UTF8, with no U+FFFD reply', async () => {
+      const peer = await open();
+      const [head, tail] = JSON.stringify({ pattern: 'hello', data: {}, id: '@' }).split('@');
+      const datagram = Buffer.concat([Buffer.from(head), Buffer.alloc(1000, 0xff), Buffer.from(tail)]);
+      expect(await errorOrNothing(peer, datagram)).toBeUndefined();
+      await expectCounted('dropped');
+      const after = await readStats(client);
+      expect((after.datagrams.droppedByReason.INVALID_UTF8 ?? 0) - (before.datagrams.droppedByReason.INVALID_UTF8 ?? 0)).toBe(1);
+      await expectServing(peer);
+    });
+
+    it('holds the REPLY_TOO_LARGE replacement itself to 3×: the tightest packets, with the ids whose JSON is longest, are answered within the bound', async () => {
+      const peer = await open();
+      // Empty data, no whitespace, a pattern with a large reply: the replacement carries the id back, escapes included.
+      // Each id is written as it stands in the JSON; ask checks every reply against the bound.
+      for (const id of ['', 'x', 'x'.repeat(500), '\\u0000'.repeat(100), '\\ud800'.repeat(100), '\\"'.repeat(200), '😀'.repeat(100)]) {
+        const reply = parsePacket((await ask(peer, `{"pattern":"hello","data":{},"id":"${id}"}`)).toString('utf8'));
+        expect(reply?.id).toBe(JSON.parse(`"${id}"`) as string);
+        if (id.length <= 1) {
+          expect(reply?.err).toMatchObject({ code: 'REPLY_TOO_LARGE' });
+        }
+      }
+      const after = await readStats(client);
+      expect(after.datagrams.droppedByReason.REPLY_OVER_ALLOWANCE ?? 0).toBe(before.datagrams.droppedByReason.REPLY_OVER_ALLOWANCE ?? 0);
+    });
+
     it('answers an unknown pattern in a packet with Nest’s error, as its TCP transport does', async () => {
       const peer = await open();
       const reply = await askPacket(peer, { pattern: 'no-such-pattern', data: {}, id: 'unknown-1' });

@@ -29,9 +29,11 @@ export {
   TRANSPORT_NAMES,
   type TransportName,
   Transports,
+  UDP_DROP_REASONS,
   UDP_HEADER_BYTES,
   UDP_MIN_REQUEST_BYTES,
   UDP_REPLY_FACTOR,
+  type UdpDropReason,
   udpReplyAllowance,
 } from './contract/transports';
 export { compiledValidatorFor } from './contract/validation/compiled-validator';

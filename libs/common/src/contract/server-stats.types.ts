@@ -1,7 +1,7 @@
 import type { ErrorCode } from './error-envelope';
 import type { EventPattern, RequestPattern } from './patterns';
 import type { SocketRejectionReason } from './socket-rejection';
-import type { TransportName } from './transports';
+import type { TransportName, UdpDropReason } from './transports';
 
 /** The JSON document that the `stats` command outputs. */
 export interface ServerStats {
@@ -21,8 +21,12 @@ export interface ServerStats {
   transports: Record<TransportName, TransportStats>;
   /** The text gateway's chat: lines delivered to room members, and members cut off for not reading. */
   chat: { rooms: number; members: number; deliveries: number; cutOff: number };
-  /** UDP datagrams received, dropped (too large, empty, or unreadable), and replies refused as too large. */
-  datagrams: { received: number; dropped: number; repliesTooLarge: number };
+  /**
+   * UDP datagrams received; dropped without a reply (too large, empty, unreadable, or with a reply that
+   * not even its REPLY_TOO_LARGE error fits the amplification allowance), in total and per reason;
+   * and replies replaced by REPLY_TOO_LARGE.
+   */
+  datagrams: { received: number; dropped: number; droppedByReason: Partial<Record<UdpDropReason, number>>; repliesTooLarge: number };
 }
 
 export interface TransportStats {

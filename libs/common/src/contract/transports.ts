@@ -29,3 +29,19 @@ export const UDP_MIN_REQUEST_BYTES = 1200;
 export function udpReplyAllowance(requestBytes: number): number {
   return UDP_REPLY_FACTOR * (requestBytes + UDP_HEADER_BYTES) - UDP_HEADER_BYTES;
 }
+
+/** Why the UDP endpoint dropped a datagram without a reply; each has its own count in the server's `stats` and its own metric label. */
+export const UDP_DROP_REASONS = [
+  /** The datagram has no payload. */
+  'EMPTY',
+  /** The datagram is larger than UDP_MAX_DATAGRAM_BYTES. */
+  'TOO_LARGE',
+  /** The datagram opens like JSON (`{`) but is not valid UTF-8: answering would turn each bad byte into U+FFFD, three bytes. */
+  'INVALID_UTF8',
+  /** The datagram opens like JSON but is not a Nest packet (not JSON, no string pattern, an id that is not a string). */
+  'NOT_A_PACKET',
+  /** Its reply, even the REPLY_TOO_LARGE error that replaces a large one, would exceed the amplification allowance. */
+  'REPLY_OVER_ALLOWANCE',
+] as const;
+
+export type UdpDropReason = (typeof UDP_DROP_REASONS)[number];

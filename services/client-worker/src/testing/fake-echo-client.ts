@@ -96,7 +96,7 @@ export class FakeEchoClient implements EchoClientApi {
         udp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
       },
       chat: { rooms: 0, members: 0, deliveries: 0, cutOff: 0 },
-      datagrams: { received: 0, dropped: 0, repliesTooLarge: 0 },
+      datagrams: { received: 0, dropped: 0, droppedByReason: {}, repliesTooLarge: 0 },
     };
   }
 

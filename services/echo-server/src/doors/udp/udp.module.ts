@@ -25,7 +25,7 @@ export class UdpModule {
               { host, port: environment.UDP_PORT, maxDatagramBytes: environment.UDP_MAX_DATAGRAM_BYTES },
               {
                 datagram: () => stats.recordDatagram(),
-                dropped: () => stats.recordDatagramDropped(),
+                dropped: (reason) => stats.recordDatagramDropped(reason),
                 replyTooLarge: () => stats.recordReplyTooLarge(),
                 countError: (code) => stats.recordError(code, 'udp'),
               },

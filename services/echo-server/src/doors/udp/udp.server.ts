@@ -11,14 +11,16 @@ import {
   type ErrorCode,
   type RequestPattern,
   type RpcErrorEnvelope,
+  type UdpDropReason,
 } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
 import { GatewayServer } from '../gateway-server';
 import { parseContractCall } from '../text/contract-call';
 import { answerContractCall, type ContractDoor } from '../text/contract-reply';
 import { replyTextOf, UDP_HELP } from '../text/reply-text';
-import { encodeText } from '../text/text-codec';
+import { decodeText, encodeText } from '../text/text-codec';
 import { decodeLine, errorLine } from '../text/text-line';
+import { boundedReply, type UdpAnswer } from './udp-reply';
 
 export interface UdpServerOptions {
   host: string;
@@ -29,7 +31,7 @@ export interface UdpServerOptions {
 /** What the UDP endpoint reports to the rest of the server. */
 export interface UdpServerHooks {
   datagram(): void;
-  dropped(): void;
+  dropped(reason: UdpDropReason): void;
   replyTooLarge(): void;
   countError(code: ErrorCode): void;
 }
@@ -42,8 +44,9 @@ const OPENING_BRACE = 0x7b;
  * The UDP endpoint, a Nest custom transport strategy. A datagram holding one Nest packet as JSON
  * (`{"pattern","data","id"}`) gets one JSON reply datagram, as Nest's TCP transport would send it;
  * any other datagram is a text line with the text gateway's syntax (no chat, no session). Every
- * reply is bounded by `udpReplyAllowance` of its request, so that a spoofed source address cannot
- * turn a small datagram into a large one aimed at somebody else.
+ * reply datagram, a REPLY_TOO_LARGE error that replaces a larger one included, is bounded by
+ * `udpReplyAllowance` of its request, so that a spoofed source address cannot turn a small
+ * datagram into a large one aimed at somebody else; a reply that cannot be is not sent.
  */
 export class UdpServer extends GatewayServer {
   override readonly transportId = Symbol('udp');
@@ -98,32 +101,42 @@ export class UdpServer extends GatewayServer {
     return this.socket as T;
   }
 
-  private async received(message: Buffer, sender: RemoteInfo): Promise<void> {
+  /** What the socket runs for each datagram (protected: a spec awaits it); settles once the reply is handed to the socket or the datagram dropped. */
+  protected async received(message: Buffer, sender: RemoteInfo): Promise<void> {
     this.hooks.datagram();
     if (message.length === 0 || message.length > this.options.maxDatagramBytes) {
-      this.hooks.dropped();
+      this.hooks.dropped(message.length === 0 ? 'EMPTY' : 'TOO_LARGE');
       return;
     }
     const peer = `${sender.family === 'IPv6' ? `[${sender.address}]` : sender.address}:${sender.port}`;
-    let reply: ((allowance: number) => Buffer) | undefined;
+    let answer: UdpAnswer | undefined;
     if (message[firstNonSpace(message)] === OPENING_BRACE) {
       // A datagram that opens like JSON is a Nest packet or nothing: echoing a broken one would hide the mistake.
       const packet = asPacket(message);
-      if (packet === undefined) {
-        this.hooks.dropped();
+      if (typeof packet === 'string') {
+        this.hooks.dropped(packet);
         return;
       }
-      reply = await this.answerPacket(packet, peer);
+      answer = await this.answerPacket(packet, peer);
     } else {
-      reply = await this.answerText(message, peer);
+      answer = await this.answerText(message, peer);
     }
-    if (reply !== undefined) {
-      this.sendReply(reply(udpReplyAllowance(message.length)), sender);
+    if (answer === undefined) {
+      return;
     }
+    const reply = boundedReply(answer, udpReplyAllowance(message.length));
+    if (reply === undefined) {
+      this.hooks.dropped('REPLY_OVER_ALLOWANCE');
+      return;
+    }
+    if (reply.replaced) {
+      this.hooks.replyTooLarge();
+    }
+    this.sendReply(reply.bytes, sender);
   }
 
-  /** Replies to a Nest packet, or to nothing for an event; the reply is a function of the size it may take. */
-  private async answerPacket(packet: NestPacket, peer: string): Promise<((allowance: number) => Buffer) | undefined> {
+  /** Replies to a Nest packet, or to nothing for an event. */
+  private async answerPacket(packet: NestPacket, peer: string): Promise<UdpAnswer | undefined> {
     const context = new GatewayContext([packet.pattern, Transports.UDP, peer, packet.metadata]);
     if (packet.id === undefined) {
       await this.dispatchEvent(packet.pattern, packet.data, context);
@@ -137,26 +150,21 @@ export class UdpServer extends GatewayServer {
         : outcome.ok
           ? { id, response: outcome.response, isDisposed: true }
           : { id, err: outcome.error, isDisposed: true };
-    return (allowance) => {
-      const bytes = Buffer.from(JSON.stringify(reply));
-      return bytes.length <= allowance
-        ? bytes
-        : Buffer.from(JSON.stringify({ id, err: this.tooLarge(bytes.length, allowance), isDisposed: true }));
+    return {
+      bytes: Buffer.from(JSON.stringify(reply)),
+      tooLarge: (error) => Buffer.from(JSON.stringify({ id, err: error, isDisposed: true })),
     };
   }
 
   /** Replies to a text line: the gateway's syntax, in the encoding the datagram was written in. */
-  private async answerText(message: Buffer, peer: string): Promise<((allowance: number) => Buffer) | undefined> {
+  private async answerText(message: Buffer, peer: string): Promise<UdpAnswer | undefined> {
     const decoded = decodeLine(withoutLineEnd(message), 'auto');
     const encoding = decoded.ok && decoded.detected !== undefined ? decoded.detected : 'utf-8';
     const text = decoded.ok ? await this.runLine(decoded.text, peer) : this.gatewayError(decoded.error);
     if (text === undefined) {
       return undefined;
     }
-    return (allowance) => {
-      const bytes = encodeText(`${text}\n`, encoding);
-      return bytes.length <= allowance ? bytes : Buffer.from(`${errorLine(this.tooLarge(bytes.length, allowance))}\n`);
-    };
+    return { bytes: encodeText(`${text}\n`, encoding), tooLarge: (error) => Buffer.from(`${errorLine(error)}\n`) };
   }
 
   private async runLine(text: string, peer: string): Promise<string | undefined> {
@@ -190,11 +198,6 @@ export class UdpServer extends GatewayServer {
     return errorLine(error);
   }
 
-  private tooLarge(replyBytes: number, allowedBytes: number): RpcErrorEnvelope {
-    this.hooks.replyTooLarge();
-    return { code: ErrorCodes.REPLY_TOO_LARGE, message: 'use TCP', details: { replyBytes, allowedBytes } };
-  }
-
   private sendReply(bytes: Buffer, to: RemoteInfo): void {
     this.socket.send(bytes, to.port, to.address, (error) => {
       if (error) {
@@ -212,20 +215,28 @@ interface NestPacket {
   metadata?: PacketMetadata;
 }
 
-/** The datagram as a Nest packet, if it is one: a JSON object with a string pattern (and, for a request, a string id). */
-function asPacket(message: Buffer): NestPacket | undefined {
+/**
+ * The datagram as a Nest packet, if it is one: a JSON object with a string pattern (and, for a
+ * request, a string id), in well-formed UTF-8. Else why it is dropped: decoding bad bytes as
+ * U+FFFD would make each of them three bytes in the reply's id or echoed text.
+ */
+function asPacket(message: Buffer): NestPacket | UdpDropReason {
+  const json = decodeText(message, 'utf-8');
+  if (json === undefined) {
+    return 'INVALID_UTF8';
+  }
   let value: unknown;
   try {
-    value = JSON.parse(message.toString('utf8'));
+    value = JSON.parse(json);
   } catch {
-    return undefined;
+    return 'NOT_A_PACKET';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return undefined;
+    return 'NOT_A_PACKET';
   }
   const { pattern, data, id, metadata } = value as Record<string, unknown>;
   if (typeof pattern !== 'string' || (id !== undefined && typeof id !== 'string')) {
-    return undefined;
+    return 'NOT_A_PACKET';
   }
   const packet: NestPacket = id === undefined ? { pattern, data } : { pattern, data, id };
   // Metadata that is not an object is ignored, as a stock server would: it is out of band, never a reason to drop the call.

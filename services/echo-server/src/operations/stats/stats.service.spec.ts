@@ -15,7 +15,7 @@ const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
     udp: { connections: { open: 0, total: 0 }, messages: 0, errors: 0 },
   },
   chat: { rooms: 0, members: 0, deliveries: 0, cutOff: 0 },
-  datagrams: { received: 0, dropped: 0, repliesTooLarge: 0 },
+  datagrams: { received: 0, dropped: 0, droppedByReason: {}, repliesTooLarge: 0 },
 };
 
 describe('StatsService', () => {
@@ -135,5 +135,24 @@ describe('StatsService', () => {
     stats.recordError('UNKNOWN_COMMAND', 'tcp');
 
     expect(before).toEqual({ ...EMPTY, uptimeSeconds: before.uptimeSeconds });
+  });
+
+  it('counts dropped datagrams in total and per reason, in a snapshot of its own', () => {
+    stats.recordDatagram();
+    stats.recordDatagram();
+    stats.recordDatagram();
+    stats.recordDatagramDropped('INVALID_UTF8');
+    stats.recordDatagramDropped('REPLY_OVER_ALLOWANCE');
+    stats.recordDatagramDropped('INVALID_UTF8');
+
+    const first = stats.snapshot();
+    expect(first.datagrams).toEqual({
+      received: 3,
+      dropped: 3,
+      droppedByReason: { INVALID_UTF8: 2, REPLY_OVER_ALLOWANCE: 1 },
+      repliesTooLarge: 0,
+    });
+    first.datagrams.droppedByReason.EMPTY = 99;
+    expect(stats.snapshot().datagrams.droppedByReason).toEqual({ INVALID_UTF8: 2, REPLY_OVER_ALLOWANCE: 1 });
   });
 });

@@ -10,6 +10,7 @@ import {
   type TransportName,
   type TransportStats,
   TRANSPORT_NAMES,
+  type UdpDropReason,
 } from '@echo-pair/common';
 
 /** In-memory counters behind the `stats` command. */
@@ -32,6 +33,7 @@ export class StatsService {
   >;
   private readonly chat = { rooms: 0, members: 0, deliveries: 0, cutOff: 0 };
   private readonly datagrams = { received: 0, dropped: 0, repliesTooLarge: 0 };
+  private readonly datagramsDroppedByReason: Partial<Record<UdpDropReason, number>> = {};
 
   uptimeSeconds(): number {
     return (performance.now() - this.startedAt) / 1000;
@@ -96,8 +98,9 @@ export class StatsService {
     this.datagrams.received += 1;
   }
 
-  recordDatagramDropped(): void {
+  recordDatagramDropped(reason: UdpDropReason): void {
     this.datagrams.dropped += 1;
+    this.datagramsDroppedByReason[reason] = (this.datagramsDroppedByReason[reason] ?? 0) + 1;
   }
 
   recordReplyTooLarge(): void {
@@ -125,7 +128,7 @@ export class StatsService {
         }),
       ) as Record<TransportName, TransportStats>,
       chat: { ...this.chat },
-      datagrams: { ...this.datagrams },
+      datagrams: { ...this.datagrams, droppedByReason: { ...this.datagramsDroppedByReason } },
     };
   }
 }

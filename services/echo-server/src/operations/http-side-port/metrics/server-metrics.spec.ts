@@ -64,7 +64,7 @@ describe('ServerMetrics', () => {
     stats.setChatGauges(1, 2);
     stats.recordDatagram();
     stats.recordDatagram();
-    stats.recordDatagramDropped();
+    stats.recordDatagramDropped('INVALID_UTF8');
     stats.recordReplyTooLarge();
 
     expect(await samples('echo_server_connections_open')).toEqual([
@@ -83,7 +83,8 @@ describe('ServerMetrics', () => {
     expect(await value('echo_server_chat_deliveries_total')).toBe(3);
     expect(await value('echo_server_chat_members')).toBe(2);
     expect(await value('echo_server_udp_datagrams_received_total')).toBe(2);
-    expect(await value('echo_server_udp_datagrams_dropped_total')).toBe(1);
+    expect(await value('echo_server_udp_datagrams_dropped_total', { reason: 'INVALID_UTF8' })).toBe(1);
+    expect(await value('echo_server_udp_datagrams_dropped_total', { reason: 'REPLY_OVER_ALLOWANCE' })).toBe(0);
     expect(await value('echo_server_udp_replies_too_large_total')).toBe(1);
   });
 

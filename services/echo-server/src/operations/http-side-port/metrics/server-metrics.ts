@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ErrorCodes, EVENT_PATTERNS, SOCKET_REJECTION_REASONS, Transports, type ServerStats, type TransportName } from '@echo-pair/common';
+import {
+  ErrorCodes,
+  EVENT_PATTERNS,
+  SOCKET_REJECTION_REASONS,
+  Transports,
+  UDP_DROP_REASONS,
+  type ServerStats,
+  type TransportName,
+} from '@echo-pair/common';
 import type { EchoServerEnvironment } from '../../../config/echo-server-environment';
 import { DrainService } from '../../shutdown/drain.service';
 import { StatsService } from '../../stats/stats.service';
@@ -130,13 +138,15 @@ export class ServerMetrics {
         this.inc(snapshot().datagrams.received);
       },
     });
-    new Counter({
+    new Counter<'reason'>({
       name: 'echo_server_udp_datagrams_dropped_total',
-      help: 'UDP datagrams dropped without a reply: too large, empty or unreadable.',
+      help: 'UDP datagrams dropped without a reply, by reason: too large, empty, unreadable, or a reply that not even its REPLY_TOO_LARGE error fits the amplification allowance.',
+      labelNames: ['reason'],
       registers,
       collect() {
+        const { droppedByReason } = snapshot().datagrams;
         this.reset();
-        this.inc(snapshot().datagrams.dropped);
+        UDP_DROP_REASONS.forEach((reason) => this.inc({ reason }, droppedByReason[reason] ?? 0));
       },
     });
     new Counter({
