@@ -543,6 +543,32 @@ describe('text gateway: chat', () => {
     expect(await ming.drainFor(50)).toEqual({ lines: [], partialBytes: 0 });
   });
 
+  it("refuses look-alikes of a member's nick, sent in UTF-8 and in GBK, and frees them with the nick", async () => {
+    const alice = await peers.connect(server.textPort!);
+    const mallory = await peers.connect(server.textPort!);
+    const wang = await peers.connect(server.textPort!, { encoding: 'gbk' });
+    expect(await alice.ask('/nick alice')).toBe('* you are alice');
+    expect(await alice.ask('/join lookalikes')).toBe('* you joined #lookalikes: alice (1 member)');
+
+    // A Cyrillic а (UTF-8 D0 B0), then full-width letters in GBK (A3 E1 ...), then the ligature ﬁ.
+    expect(await mallory.ask('/nick \u0430lice')).toBe(
+      'ERR INVALID_COMMAND_ARGS nick: the nick \u0430lice looks like alice, which is taken',
+    );
+    expect(await wang.ask('/nick \uFF41\uFF4C\uFF49\uFF43\uFF45')).toBe(
+      'ERR INVALID_COMMAND_ARGS nick: the nick \uFF41\uFF4C\uFF49\uFF43\uFF45 looks like alice, which is taken',
+    );
+    expect(await alice.ask('/nick \uFB01')).toBe('* you are \uFB01');
+    expect(await mallory.ask('/nick fi')).toBe('ERR INVALID_COMMAND_ARGS nick: the nick fi looks like \uFB01, which is taken');
+    expect(await alice.ask('/who')).toBe('* #lookalikes: \uFB01 (1 member)');
+
+    // Shown as typed to the room; freed once its holder is gone.
+    expect(await mallory.ask('/join lookalikes')).toMatch(/^\* you joined #lookalikes: \uFB01, guest-\d+ \(2 members\)$/);
+    alice.destroy();
+    expect(await mallory.readLine()).toBe('* \uFB01 left (disconnected) #lookalikes');
+    expect(await mallory.ask('/nick FI')).toBe('* you are FI');
+    expect(await wang.ask('/nick \uFF41\uFF4C\uFF49\uFF43\uFF45')).toBe('* you are \uFF41\uFF4C\uFF49\uFF43\uFF45');
+  });
+
   it('refuses bad nicks and room names', async () => {
     const peer = await peers.connect(server.textPort!);
     expect(await peer.ask('/nick guest-7')).toMatch(/^ERR INVALID_COMMAND_ARGS nick: a nick is 1 to 24 /);

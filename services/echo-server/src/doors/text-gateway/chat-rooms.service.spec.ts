@@ -148,6 +148,75 @@ describe('ChatRooms', () => {
       expect(bob.nick).toBe('guest-2');
     });
 
+    /** The reply to a nick that is taken, as the message says it. */
+    function takenReply(message: string): ChatReply {
+      return {
+        ok: false,
+        error: { code: ErrorCodes.INVALID_COMMAND_ARGS, message, details: { command: 'nick', usage: 'nick <name>' } },
+      };
+    }
+
+    it.each([
+      ['a Cyrillic а', 'alice', '\u0430lice'],
+      ['Cyrillic letters only (асе)', 'ace', '\u0430\u0441\u0435'],
+      ['mixed scripts (Latin, Cyrillic о, Greek ο)', 'bobo', 'b\u043Eb\u03BF'],
+      ['full-width letters', 'alice', '\uFF41\uFF4C\uFF49\uFF43\uFF45'],
+      ['full-width capitals', 'alice', '\uFF21\uFF2C\uFF29\uFF23\uFF25'],
+      ['the ligature ﬁ', 'fiona', '\uFB01ona'],
+      ['the ligature ﬀ, the other way round', '\uFB00', 'ff'],
+      ['a compatibility form (superscript ²)', 'x2', 'x\u00B2'],
+      ['a Cyrillic capital А and other case', 'Alice', '\u0410LICE'],
+      ['a digit that looks like a letter (0 and O)', 'bob', 'b0b'],
+      ['rn for m', 'emma', 'ernrna'],
+      ['a Hangul filler (a letter, but default-ignorable)', 'alice', 'alice\u3164'],
+    ])('refuses a look-alike of a nick someone holds: %s', (_label, held, nick) => {
+      member(held);
+      const bob = member();
+
+      expect(chat.setNick(bob, nick)).toEqual(takenReply(`nick: the nick ${nick} looks like ${held}, which is taken`));
+      expect(bob.nick).toBe('guest-2');
+    });
+
+    it('keys nicks by look, not by the spelling that took them first', () => {
+      const cyrillic = member('\u0430lice');
+
+      expect(chat.setNick(member(), 'alice')).toEqual(takenReply('nick: the nick alice looks like \u0430lice, which is taken'));
+      // Freed under any spelling: the key is what is held.
+      chat.exit(cyrillic, 'disconnected');
+      expect(line(chat.setNick(member(), '\uFF41lice'))).toBe('* you are \uFF41lice');
+    });
+
+    it('keeps nicks that only share letters with diacritics or other scripts apart', () => {
+      member('Unal');
+      member('alice');
+
+      expect(chat.setNick(member(), '\u00DCnal').ok).toBe(true);
+      expect(chat.setNick(member(), 'alicia').ok).toBe(true);
+      expect(chat.setNick(member(), '\u0430\u043B\u0438\u0441\u0430').ok).toBe(true); // алиса
+    });
+
+    it('lets a member take a look-alike of its own nick, announced and shown as typed, and still held', () => {
+      const [alice, bob] = inRoom('lobby', 'alice', 'bob');
+
+      expect(line(chat.setNick(alice, '\u0430lice'))).toBe('* you are \u0430lice');
+
+      expect(bob.take()).toEqual(['* alice is now \u0430lice']);
+      expect(line(chat.who(bob))).toBe('* #lobby: \u0430lice, bob (2 members)');
+      expect(chat.setNick(member(), 'ALICE').ok).toBe(false);
+    });
+
+    it.each(['gu\u0435st-7', 'guest-\uFF17', 'guest-lO1', 'GUEST-o'])('refuses %j, which looks like a guest nick', (nick) => {
+      const reply = chat.setNick(member(), nick);
+
+      expect(reply.ok ? undefined : reply.error.message).toContain('(and not guest-<number>)');
+    });
+
+    it('refuses a look-alike of the guest nick a member holds', () => {
+      member(); // guest-1
+
+      expect(chat.setNick(member(), 'gu\u0435st-1').ok).toBe(false);
+    });
+
     it('reserves the nick a member entered with', () => {
       const old = new FakeMember(99, 'veteran');
       chat.enter(old);

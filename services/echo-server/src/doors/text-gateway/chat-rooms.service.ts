@@ -4,6 +4,7 @@ import { ErrorCodes, type RpcErrorEnvelope } from '@echo-pair/common';
 import type { EchoServerEnvironment } from '../../config/echo-server-environment';
 import { StatsService } from '../../operations/stats/stats.service';
 import type { ChatMember } from './chat-member';
+import { looksLikeGuestNick, nickKey } from './nick-key';
 
 /** What a chat command answers its sender: one line, or an error envelope. */
 export type ChatReply = { ok: true; line: string } | { ok: false; error: RpcErrorEnvelope };
@@ -16,8 +17,9 @@ const ROOM = new RegExp(`^#?([\\p{L}\\p{N}_-]{1,${ROOM_NAME_MAX_LENGTH}})$`, 'u'
 
 /**
  * The text gateway's chat rooms (the tutorials' two-way chat): members, nicks and delivery.
- * A member is in at most one room. Nicks are unique, ignoring case. Rooms, members per room
- * and name lengths are bounded; an empty room is removed.
+ * A member is in at most one room. Nicks are unique by look: the map of nicks is keyed by
+ * `nickKey` (NFKC, case and the confusable skeleton of UTS #39), a member's nick is shown as
+ * typed. Rooms, members per room and name lengths are bounded; an empty room is removed.
  */
 @Injectable()
 export class ChatRooms {
@@ -35,9 +37,9 @@ export class ChatRooms {
     this.maxMembers = config.get('CHAT_MAX_MEMBERS', { infer: true });
   }
 
-  /** Takes the member's default nick (`guest-<id>`), which nobody else can hold: nicks cannot be `guest-` + digits. */
+  /** Takes the member's default nick (`guest-<id>`), which nobody else can hold: nicks cannot look like `guest-` + digits. */
   enter(member: ChatMember): void {
-    this.nicks.set(member.nick.toLowerCase(), member);
+    this.nicks.set(nickKey(member.nick), member);
   }
 
   roomOf(member: ChatMember): string | undefined {
@@ -45,20 +47,23 @@ export class ChatRooms {
   }
 
   setNick(member: ChatMember, nick: string | undefined): ChatReply {
-    if (nick === undefined || !NICK.test(nick) || /^guest-\p{Nd}+$/iu.test(nick)) {
+    if (nick === undefined || !NICK.test(nick) || /^guest-\p{Nd}+$/iu.test(nick) || looksLikeGuestNick(nick)) {
       return invalid(
         'nick',
         `a nick is 1 to ${NICK_MAX_LENGTH} letters, digits, "_", "-" or "." (and not guest-<number>), e.g. /nick alice`,
       );
     }
-    const holder = this.nicks.get(nick.toLowerCase());
+    const key = nickKey(nick);
+    const holder = this.nicks.get(key);
+    // A member may take a look-alike of its own nick (`alice` to `ALICE` or `аlice`): it impersonates no one.
     if (holder !== undefined && holder !== member) {
-      return invalid('nick', `the nick ${nick} is taken`);
+      const taken = holder.nick.toLowerCase() === nick.toLowerCase() ? 'is taken' : `looks like ${holder.nick}, which is taken`;
+      return invalid('nick', `the nick ${nick} ${taken}`);
     }
     const previous = member.nick;
-    this.nicks.delete(previous.toLowerCase());
+    this.nicks.delete(nickKey(previous));
     member.nick = nick;
-    this.nicks.set(nick.toLowerCase(), member);
+    this.nicks.set(key, member);
     const room = this.roomOf(member);
     if (room !== undefined && previous !== nick) {
       this.broadcast(room, member, `* ${previous} is now ${nick}`);
@@ -121,8 +126,9 @@ export class ChatRooms {
   /** The member's connection closed. */
   exit(member: ChatMember, reason: string): void {
     this.leaveRoom(member, `left (${reason})`);
-    if (this.nicks.get(member.nick.toLowerCase()) === member) {
-      this.nicks.delete(member.nick.toLowerCase());
+    const key = nickKey(member.nick);
+    if (this.nicks.get(key) === member) {
+      this.nicks.delete(key);
     }
   }
 
