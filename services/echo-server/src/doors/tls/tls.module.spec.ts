@@ -12,7 +12,16 @@ describe('TlsModule: probeHealth of a mutual-TLS server', () => {
 
   beforeAll(async () => {
     fixtures = await createTlsFixtures();
-    env = { ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', LOG_LEVEL: 'fatal', SERVER_NAME: 'probed', ...serverTlsEnv(fixtures.trusted) };
+    env = {
+      ECHO_HOST: '127.0.0.1',
+      ECHO_PORT: '0',
+      TEXT_PORT: '0',
+      UDP_PORT: '0',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'fatal',
+      SERVER_NAME: 'probed',
+      ...serverTlsEnv(fixtures.trusted),
+    };
     server = await startEchoServer({ env });
   }, 30_000);
 

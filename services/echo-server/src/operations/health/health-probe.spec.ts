@@ -19,7 +19,15 @@ describe('probeHostFor', () => {
 describe('probeHealth', () => {
   it('is healthy when the server answers hello', async () => {
     const server: RunningEchoServer = await startEchoServer({
-      env: { ECHO_HOST: '127.0.0.1', ECHO_PORT: '0', LOG_LEVEL: 'error', SERVER_NAME: 'probed' },
+      env: {
+        ECHO_HOST: '127.0.0.1',
+        ECHO_PORT: '0',
+        TEXT_PORT: '0',
+        UDP_PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'error',
+        SERVER_NAME: 'probed',
+      },
     });
     try {
       const result = await probeHealth({ host: server.host, port: server.port, timeoutMs: 2_000 });
