@@ -7,6 +7,9 @@ import { ClientPool, startTestServer } from './support/test-server';
 const MAX_LENGTH = MIN_FRAME_LENGTH;
 const FRAME_TIMEOUT_MS = 400;
 const MAX_CONNECTIONS = 24;
+const MAX_PER_ADDRESS = 16;
+/** The attackers' address: the observer and the steady client connect from 127.0.0.1. */
+const ATTACKER_ADDRESS = '127.0.0.3';
 /** A connection rejected at once is closed within this (the grace period for its FIN is 1 s). */
 const PROMPT_CLOSE_MS = 2_000;
 const STEADY_MAX_REQUESTS = 2_000;
@@ -26,6 +29,7 @@ describe('hostile peers', () => {
     server = await startTestServer({
       INCOMPLETE_MESSAGE_TIMEOUT_MS: String(FRAME_TIMEOUT_MS),
       MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+      MAX_CONNECTIONS_PER_ADDRESS: String(MAX_PER_ADDRESS),
       MAX_MESSAGE_LENGTH: String(MAX_LENGTH),
       MAX_IN_FLIGHT_PER_CONNECTION: '64',
       LOG_LEVEL: 'fatal',
@@ -45,7 +49,7 @@ describe('hostile peers', () => {
   });
 
   async function peer(): Promise<RawPeer> {
-    const connected = await RawPeer.connect(server.port, server.host);
+    const connected = await RawPeer.connect(server.port, server.host, ATTACKER_ADDRESS);
     peers.push(connected);
     return connected;
   }
@@ -221,19 +225,18 @@ describe('hostile peers', () => {
     });
   });
 
-  it('refuses connections past MAX_CONNECTIONS and counts them', async () => {
+  it('refuses connections past MAX_CONNECTIONS_PER_ADDRESS from one address and counts them, serving another address', async () => {
     const before = await readStats(observer);
-    const attempts = MAX_CONNECTIONS + 16;
+    const attempts = MAX_PER_ADDRESS + 24;
     await whileServing(async () => {
       const flood = await Promise.all(Array.from({ length: attempts }, () => peer()));
       const outcomes = await Promise.all(flood.map((attacker) => attacker.closesWithin(PROMPT_CLOSE_MS)));
-      const closed = outcomes.filter(Boolean).length;
-      // Two connections are the observer and the steady client's.
-      expect(closed).toBeGreaterThanOrEqual(attempts - (MAX_CONNECTIONS - 2));
+      expect(outcomes.filter(Boolean).length).toBe(attempts - MAX_PER_ADDRESS);
       flood.forEach((attacker) => attacker.destroy());
     });
     const after = await readStats(observer);
-    expect(after.connections.rejected - before.connections.rejected).toBeGreaterThanOrEqual(attempts - (MAX_CONNECTIONS - 2));
+    expect(after.connections.rejected - before.connections.rejected).toBe(attempts - MAX_PER_ADDRESS);
+    expect(after.connections.evicted - before.connections.evicted).toBe(0);
   });
 
   it('survives a peer resetting the connection in the middle of a frame', async () => {

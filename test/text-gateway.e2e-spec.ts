@@ -361,33 +361,27 @@ describe('text gateway: timers and connection limits', () => {
     expect(peer.isClosed).toBe(false);
   });
 
-  it('refuses the connection over TEXT_MAX_CONNECTIONS while the others keep working', async () => {
+  it('at TEXT_MAX_CONNECTIONS, closes the connection idle longest with a bye for a newcomer, and the others keep working', async () => {
     const client = pool.create();
     const before = await readStats(client);
     const members = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => peers.connect(server.textPort!)));
     for (const [index, peer] of members.entries()) {
       expect(await peer.ask(`member ${index}`)).toBe(`member ${index}`);
     }
-    const extra = await peers.connect(server.textPort!).catch(() => undefined);
-    if (extra !== undefined) {
-      await extra.write('anyone there?\n');
-      expect(await extra.closesWithin(2_000)).toBe(true);
-      expect(extra.bytesReceived).toBe(0);
-    }
-    for (const [index, peer] of members.entries()) {
-      expect(await peer.ask(`still member ${index}`)).toBe(`still member ${index}`);
+    // Member 0 speaks again: member 1 is now the one idle longest.
+    expect(await members[0].ask('still here')).toBe('still here');
+    const newcomer = await peers.connect(server.textPort!, { localAddress: '127.0.0.2' });
+    expect(await newcomer.ask('my turn')).toBe('my turn');
+    expect(await members[1].closesWithin(2_000)).toBe(true);
+    const { lines } = await members[1].drainFor(0);
+    expect(lines.at(-1)).toBe('bye: the server is at TEXT_MAX_CONNECTIONS and this connection was idle the longest');
+    for (const index of [0, 2]) {
+      expect(await members[index].ask(`still member ${index}`)).toBe(`still member ${index}`);
     }
     const after = await readStats(client);
-    expect(after.connections.rejected - before.connections.rejected).toBe(1);
+    expect(after.connections.evicted - before.connections.evicted).toBe(1);
+    expect(after.connections.rejected - before.connections.rejected).toBe(0);
     expect(after.transports.text.connections.open).toBe(MAX_CONNECTIONS);
-    // Once one leaves, a new connection is served.
-    members[0].destroy();
-    await pollUntil(
-      () => readStats(client),
-      (stats) => stats.transports.text.connections.open < MAX_CONNECTIONS,
-    );
-    const next = await peers.connect(server.textPort!);
-    expect(await next.ask('my turn')).toBe('my turn');
   });
 });
 
@@ -715,7 +709,8 @@ describe('text gateway: 1,000 connections at once', () => {
     let welcomed = 0;
     const replies = await Promise.all(
       Array.from({ length: CONNECTIONS }, async (_, index) => {
-        const peer = await peers.connect(server.textPort!, { timeoutMs: BOUND_MS });
+        // From four loopback addresses: each holds at most MAX_CONNECTIONS_PER_ADDRESS (256).
+        const peer = await peers.connect(server.textPort!, { timeoutMs: BOUND_MS, localAddress: `127.0.0.${1 + (index % 4)}` });
         await peer.send(`connection ${index}`);
         // Under load the welcome may come first, if this line reached the server after TEXT_WELCOME_DELAY_MS.
         const { line, before } = await peer.readUntil((reply) => !reply.startsWith('Welcome to '), BOUND_MS);

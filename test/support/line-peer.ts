@@ -11,6 +11,8 @@ export interface LinePeerOptions {
   encoding?: PeerEncoding;
   /** Bound of the connect. */
   timeoutMs?: number;
+  /** The address to connect from, e.g. `127.0.0.2` to count as another client (per-address limits). */
+  localAddress?: string;
 }
 
 /** Every wait of these helpers is bounded; this is the default bound. */
@@ -49,9 +51,9 @@ export class LinePeer {
 
   static async connect(
     port: number,
-    { host = '127.0.0.1', encoding, timeoutMs = READ_TIMEOUT_MS }: LinePeerOptions = {},
+    { host = '127.0.0.1', encoding, timeoutMs = READ_TIMEOUT_MS, localAddress }: LinePeerOptions = {},
   ): Promise<LinePeer> {
-    const socket = connect({ port, host, noDelay: true });
+    const socket = connect({ port, host, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
     const peer = new LinePeer(socket, encoding ?? 'utf-8');
     let connected: boolean;
     try {

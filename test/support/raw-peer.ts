@@ -25,8 +25,9 @@ export class RawPeer {
     });
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
-    const socket = connect({ port, host, noDelay: true });
+  /** `localAddress`: the address to connect from, e.g. `127.0.0.2` to count as another client (per-address limits). */
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawPeer> {
+    const socket = connect({ port, host, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
     const peer = new RawPeer(socket);
     await Promise.race([once(socket, 'connect'), peer.closed]);
     return peer;
@@ -56,6 +57,11 @@ export class RawPeer {
     const result = await Promise.race([this.closed.then(() => true as const), timedOut]);
     clearTimeout(timer);
     return result;
+  }
+
+  /** What was received so far, as UTF-8 text. */
+  text(): string {
+    return Buffer.concat(this.received).toString('utf8');
   }
 
   /** The frames received so far, parsed. */

@@ -6,8 +6,11 @@ import type { TransportName, UdpDropReason } from './transports';
 /** The JSON document that the `stats` command outputs. */
 export interface ServerStats {
   uptimeSeconds: number;
-  /** `rejected`: closed on arrival because MAX_CONNECTIONS were open. */
-  connections: { open: number; total: number; rejected: number };
+  /**
+   * `rejected`: refused on arrival because their address held MAX_CONNECTIONS_PER_ADDRESS already;
+   * `evicted`: closed, the longest idle, to make room for a newcomer at a door's connection cap.
+   */
+  connections: { open: number; total: number; rejected: number; evicted: number };
   /** Requests received per pattern, counted before validation. */
   messages: Record<RequestPattern, number>;
   /** Events received per pattern, counted before validation. */

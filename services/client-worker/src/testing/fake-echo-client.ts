@@ -80,7 +80,7 @@ export class FakeEchoClient implements EchoClientApi {
   statsReply(): ServerStats {
     return {
       uptimeSeconds: 1,
-      connections: { open: 1, total: 1, rejected: 0 },
+      connections: { open: 1, total: 1, rejected: 0, evicted: 0 },
       messages: Object.fromEntries(REQUEST_PATTERNS.map((pattern) => [pattern, this.count(pattern)])) as Record<RequestPattern, number>,
       events: { note: this.notes },
       commands: {},

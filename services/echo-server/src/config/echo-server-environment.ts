@@ -56,9 +56,29 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @BooleanSetting()
   TCP_NO_DELAY = true;
 
-  /** Connections served at once; further ones are closed on arrival and counted. */
+  /**
+   * Connections served at once on the Nest TCP port; at the cap, the connection that has been idle
+   * longest (no complete frame) is closed to make room for a newcomer.
+   */
   @IntegerSetting(1, 100_000)
   MAX_CONNECTIONS = 1000;
+
+  /**
+   * Connections one address may hold on each connection door (the Nest TCP port, the text
+   * gateway); an IPv6 address counts by its /64. Further ones are refused (the text door says
+   * `ERR LIMIT_REACHED MAX_CONNECTIONS_PER_ADDRESS`); 0 turns the limit off. 256, a quarter of the
+   * doors' 1000: a NAT or proxy in front of many users fits, no single address can hold more than
+   * a quarter of a door. See docs/doors.md.
+   */
+  @IntegerSetting(0, 100_000)
+  MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+  /**
+   * Refused connections, rejected peers and evictions are logged as one summary line per interval
+   * (counts per reason, the top addresses); the first after a quiet interval is logged at once.
+   */
+  @IntegerSetting(100, 3_600_000)
+  REFUSAL_LOG_INTERVAL_MS = 10_000;
 
   /**
    * `false` runs the stock Nest and class-validator paths where the server has faster ones (the TCP
@@ -155,11 +175,19 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @IntegerSetting(0, 60_000)
   TEXT_WELCOME_DELAY_MS = 200;
 
-  /** A text connection silent this long is closed; 0 disables. */
+  /** A text connection that has sent no complete line this long is closed (bytes of an unfinished line do not count); 0 disables. */
   @IntegerSetting(0, 86_400_000)
   TEXT_IDLE_TIMEOUT_MS = 300_000;
 
-  /** Text connections served at once; further ones are closed on arrival and counted. */
+  /**
+   * A line must be complete (its newline, or a pause the idle flush takes as its end) this long
+   * after its first byte; otherwise the connection gets `ERR LIMIT_REACHED TEXT_LINE_TIMEOUT_MS`
+   * and is closed, so that dripping bytes cannot hold a connection; 0 disables.
+   */
+  @IntegerSetting(0, 3_600_000)
+  TEXT_LINE_TIMEOUT_MS = 30_000;
+
+  /** Text connections served at once; at the cap, the one idle longest (no complete line) is closed to make room for a newcomer. */
   @IntegerSetting(1, 100_000)
   TEXT_MAX_CONNECTIONS = 1000;
 

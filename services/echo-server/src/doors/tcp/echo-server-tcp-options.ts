@@ -1,6 +1,7 @@
 import { framedJsonSocket, type FramedJsonSocketOptions, type SocketRejection, type TlsHandshakeRefusal } from '@echo-pair/common';
 import type { TcpOptions } from '@nestjs/microservices';
-import type { DropArgument, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { AdmissionReport } from '../../core/connection-refusal';
 
 /** Nest's TCP options, the framed socket's limits, the request rules and the connection limit of this server. */
 export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']> {
@@ -9,8 +10,10 @@ export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']>
    * the hooks' `rejected`. The request rules need a `FramedJsonSocket`: this, or a `socketClass` of one.
    */
   framing?: Omit<FramedJsonSocketOptions, 'onRejection'>;
-  /** Connections served at once; further ones are closed on arrival (the hooks' `dropped`). */
+  /** Connections served at once; at the cap the longest-idle one (no complete frame) is closed for a newcomer (the hooks' `evicted`). */
   maxConnections?: number;
+  /** Connections one address (an IPv6 /64) may hold; further ones are closed on arrival (the hooks' `refused`). 0 or unset: no limit. */
+  maxConnectionsPerAddress?: number;
   /**
    * Requests (frames with an `id`) of one connection that may await their final reply; further
    * frames are left unread until one completes, and a request reusing the id of one in flight
@@ -27,11 +30,9 @@ export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']>
 }
 
 /** What the TCP transport reports to the rest of the server, without depending on it. */
-export interface EchoServerTcpHooks {
-  /** A connection was accepted (with TLS, before its handshake). */
+export interface EchoServerTcpHooks extends AdmissionReport {
+  /** A connection was admitted (with TLS, before its handshake). */
   opened(socket: Socket): void;
-  /** A connection was closed on arrival because `maxConnections` were open. */
-  dropped(peer: DropArgument): void;
   /** A connection was closed because its peer broke the framing or a request rule. */
   rejected(rejection: SocketRejection): void;
   /** A TLS handshake failed: plain TCP, no client certificate, one from another CA, a timeout. */

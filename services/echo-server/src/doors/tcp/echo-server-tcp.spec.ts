@@ -298,37 +298,89 @@ describe.each([
   });
 
   describe('connection hooks', () => {
-    it('reports the connections it accepts and drops at maxConnections, and those its framed socket rejects', async () => {
-      const events: string[] = [];
-      const reported = (event: string) => new Promise<void>((resolve) => (waiters[event] = resolve));
-      const waiters: Record<string, () => void> = {};
-      const note = (event: string) => {
-        events.push(event);
-        waiters[event.split(' ')[0]]?.();
-      };
+    async function listening(
+      options: EchoServerTcpOptions,
+      note: (event: string) => void,
+    ): Promise<{ server: EchoServerTcp; port: number }> {
       const server = new EchoServerTcp(
-        { host: '127.0.0.1', port: 0, fastPath, maxConnections: 1, framing: { incompleteFrameTimeoutMs: 0 } },
+        { host: '127.0.0.1', port: 0, fastPath, framing: { incompleteFrameTimeoutMs: 0 }, ...options },
         {
-          opened: () => note('opened'),
-          dropped: (peer) => note(`dropped ${peer.remoteAddress}`),
+          opened: (socket) => note(`opened ${socket.localAddress === undefined ? '' : (socket.remoteAddress ?? '')}`.trim()),
+          refused: ({ limit, address, max }) => note(`refused ${limit} ${address} ${max}`),
+          evicted: ({ address, setting }) => note(`evicted ${address} ${setting}`),
           rejected: ({ reason }) => note(`rejected ${reason}`),
           tlsRefused: () => note('tlsRefused'),
         },
       );
       await new Promise<void>((resolve, reject) => server.listen((error) => (error instanceof Error ? reject(error) : resolve())));
-      const { port } = server.unwrap<NetServer>().address() as AddressInfo;
+      return { server, port: (server.unwrap<NetServer>().address() as AddressInfo).port };
+    }
+
+    function recorder() {
+      const events: string[] = [];
+      const waiters: Record<string, () => void> = {};
+      return {
+        events,
+        note: (event: string) => {
+          events.push(event);
+          waiters[event.split(' ')[0]]?.();
+        },
+        reported: (event: string) => new Promise<void>((resolve) => (waiters[event] = resolve)),
+      };
+    }
+
+    it('reports the connections it admits, refuses past the per-address limit, and those its framed socket rejects', async () => {
+      const { events, note, reported } = recorder();
+      const { server, port } = await listening({ maxConnections: 10, maxConnectionsPerAddress: 1 }, note);
       const peers = [createConnection({ host: '127.0.0.1', port })];
       try {
         expect(server.security).toBe('TCP');
         await reported('opened');
-        const dropped = reported('dropped');
-        peers.push(createConnection({ host: '127.0.0.1', port }));
-        await dropped;
+        const refused = reported('refused');
+        const second = createConnection({ host: '127.0.0.1', port });
+        peers.push(second);
+        const secondClosed = new Promise((resolve) => second.once('close', resolve));
+        await refused;
+        await secondClosed;
+        const admitted = reported('opened');
+        peers.push(createConnection({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }));
+        await admitted;
         const rejected = reported('rejected');
         peers[0].write('x#{}');
         await rejected;
 
-        expect(events).toEqual(['opened', 'dropped 127.0.0.1', 'rejected BAD_HEADER']);
+        expect(events).toEqual([
+          'opened 127.0.0.1',
+          'refused MAX_CONNECTIONS_PER_ADDRESS 127.0.0.1 1',
+          'opened 127.0.0.2',
+          'rejected BAD_HEADER',
+        ]);
+      } finally {
+        peers.forEach((peer) => peer.destroy());
+        server.close();
+      }
+    });
+
+    it('at maxConnections, closes the connection idle longest (no complete frame) for a newcomer', async () => {
+      const { events, note, reported } = recorder();
+      const { server, port } = await listening({ maxConnections: 2, requirePattern: true, framing: {} }, note);
+      const first = createConnection({ host: '127.0.0.1', port });
+      const second = createConnection({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+      const peers = [first, second];
+      try {
+        await reported('opened');
+        await reported('opened');
+        // The first speaks (an event frame: no reply), so the second is the one idle longest.
+        const framed = JSON.stringify({ pattern: 'nobody-listens', data: {} });
+        first.write(`${framed.length}#${framed}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const secondClosed = new Promise((resolve) => second.once('close', resolve));
+        const evicted = reported('evicted');
+        peers.push(createConnection({ host: '127.0.0.1', port, localAddress: '127.0.0.3' }));
+        await evicted;
+        await secondClosed;
+        expect(events).toEqual(['opened 127.0.0.1', 'opened 127.0.0.2', 'evicted 127.0.0.2 MAX_CONNECTIONS', 'opened 127.0.0.3']);
+        expect(first.destroyed).toBe(false);
       } finally {
         peers.forEach((peer) => peer.destroy());
         server.close();

@@ -1,7 +1,11 @@
 import { describeTlsClientError, FramedJsonSocket, TlsPeerMemory } from '@echo-pair/common';
 import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
 import { IncomingRequestDeserializer, ServerTCP, TcpContext } from '@nestjs/microservices';
-import type { DropArgument, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { AdmissionReport } from '../../core/connection-refusal';
+import type { AdmittedConnection } from '../admission/connection-admission';
+import { limitConnections } from '../admission/connection-gate';
+import { LISTEN_BACKLOG, listenWithBacklog } from '../admission/listen-backlog';
 import type { TLSSocket } from 'node:tls';
 import { isObservable } from 'rxjs';
 import { finalize } from 'rxjs/operators';
@@ -13,6 +17,8 @@ export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp
 const JSON_START = /^[\s{["\-0-9tfn]/;
 /** What `handleMessage` returns for a frame it rejected (Nest's socket listener chains `.catch` on it). */
 const REJECTED = Promise.resolve();
+/** Refusals and evictions reported nowhere (a server built without hooks). */
+const UNREPORTED: AdmissionReport = { refused: () => undefined, evicted: () => undefined };
 /** A frame that broke a request rule. */
 const REFUSED = Symbol('refused');
 
@@ -31,6 +37,9 @@ export class EchoServerTcp extends ServerTCP {
   private readonly requirePattern: boolean;
   /** Whether the fast paths run (ECHO_FAST_PATH), for the start-up log line. */
   readonly fastPath: boolean;
+  /** The admitted place of each raw socket, and of each socket wrapper (to mark frames as activity). */
+  private readonly connectionOf = new WeakMap<Socket, AdmittedConnection>();
+  private readonly admitted = new WeakMap<TcpSocket, AdmittedConnection>();
   /** Per connection, the ids of its requests in flight (with `maxInFlight` only). */
   private readonly inFlight = new WeakMap<TcpSocket, Set<unknown>>();
 
@@ -42,11 +51,11 @@ export class EchoServerTcp extends ServerTCP {
     if ((this.maxInFlight > 0 || this.requirePattern) && !framed) {
       throw new TypeError('EchoServerTcp: maxInFlight and requirePattern need a FramedJsonSocket as socketClass (framedJsonSocket())');
     }
-    if (options.maxConnections !== undefined) {
-      this.server.maxConnections = options.maxConnections;
-    }
     if (hooks !== undefined) {
       this.report(hooks);
+    }
+    if (options.maxConnections !== undefined) {
+      this.limitConnections(options.maxConnections, options.maxConnectionsPerAddress ?? 0, hooks);
     }
     this.fastPath = options.fastPath ?? true;
     if (!this.fastPath) {
@@ -54,6 +63,11 @@ export class EchoServerTcp extends ServerTCP {
       this.handleMessage = (socket, rawMessage) => this.stockHandleMessage(socket, rawMessage);
       this.getRouteFromPattern = (pattern) => super.getRouteFromPattern(pattern);
     }
+  }
+
+  /** Nest's listen, with the doors' listen backlog. */
+  override listen(callback: (error?: unknown) => void): void {
+    listenWithBacklog(this.server, LISTEN_BACKLOG, () => super.listen(callback));
   }
 
   /** Plain TCP, TLS, or mutual TLS (a client certificate required), as the listening log line says. */
@@ -68,6 +82,7 @@ export class EchoServerTcp extends ServerTCP {
 
   /** The request rules, then a request with a handler through `runRequest`; events, requests without one, a custom deserializer: stock. */
   override handleMessage(socket: TcpSocket, rawMessage: unknown): Promise<unknown> {
+    this.touch(socket);
     // The id of this request if it is counted in flight (with `maxInFlight`): released when it ends.
     let tracked: unknown;
     if (this.requirePattern || this.maxInFlight > 0) {
@@ -113,6 +128,7 @@ export class EchoServerTcp extends ServerTCP {
 
   /** `handleMessage` with `fastPath: false`: the request rules, then stock `handleMessage`. */
   private stockHandleMessage(socket: TcpSocket, rawMessage: unknown): Promise<unknown> {
+    this.touch(socket);
     let tracked: unknown;
     if (this.requirePattern || this.maxInFlight > 0) {
       tracked = this.admit(socket, rawMessage);
@@ -210,10 +226,34 @@ export class EchoServerTcp extends ServerTCP {
     };
   }
 
+  /** Counts a complete frame as the connection's activity: the longest idle gives way at the cap. */
+  private touch(socket: TcpSocket): void {
+    const connection = this.admitted.get(socket);
+    if (connection !== undefined) {
+      connection.lastActive = performance.now();
+    }
+  }
+
+  /** The connection limits, in front of every other `connection` listener (the TLS handshake's too). */
+  private limitConnections(maxConnections: number, maxPerAddress: number, report: AdmissionReport = UNREPORTED): void {
+    const limits = { transport: 'tcp', maxConnections, maxPerAddress, capSetting: 'MAX_CONNECTIONS', report } as const;
+    limitConnections(this.server, limits, (socket, connection) => this.connectionOf.set(socket, connection));
+  }
+
+  /** Nest's socket wrapper, its frames counted as its connection's activity. */
+  protected override getSocketInstance(socket: Socket): TcpSocket {
+    const framed = super.getSocketInstance(socket);
+    // With TLS this is the TLS socket; the gate admitted the raw socket under it.
+    const connection = this.connectionOf.get(socket) ?? this.connectionOf.get((socket as { _parent?: Socket })._parent!);
+    if (connection !== undefined) {
+      this.admitted.set(framed, connection);
+    }
+    return framed;
+  }
+
   /** Hooks the server's connection events, before it listens. */
   private report(hooks: EchoServerTcpHooks): void {
     this.server.on('connection', (socket: Socket) => hooks.opened(socket));
-    this.server.on('drop', (peer: DropArgument) => hooks.dropped(peer));
     if (this.tlsOptions !== undefined) {
       // A failed handshake's socket may have lost its peer address: remembered from the connection.
       const peers = new TlsPeerMemory();

@@ -8,7 +8,7 @@ import { EchoServerTcp, type EchoServerTcpOptions } from './echo-server-tcp';
 /**
  * Nest's TCP transport of the server from the environment: the address, TLS (given by the TLS
  * module), the framed socket's limits, the request rules (every frame must name a pattern;
- * MAX_IN_FLIGHT_PER_CONNECTION), MAX_CONNECTIONS and ECHO_FAST_PATH.
+ * MAX_IN_FLIGHT_PER_CONNECTION), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS and ECHO_FAST_PATH.
  */
 function tcpServerOptionsOf(environment: EchoServerEnvironment, tlsOptions: TcpTlsOptions | undefined): EchoServerTcpOptions {
   if (environment.TLS_CERT_FILE !== undefined && tlsOptions == null) {
@@ -29,6 +29,7 @@ function tcpServerOptionsOf(environment: EchoServerEnvironment, tlsOptions: TcpT
     maxInFlight: environment.MAX_IN_FLIGHT_PER_CONNECTION,
     requirePattern: true,
     maxConnections: environment.MAX_CONNECTIONS,
+    maxConnectionsPerAddress: environment.MAX_CONNECTIONS_PER_ADDRESS,
     fastPath: environment.ECHO_FAST_PATH,
   };
 }
@@ -55,7 +56,8 @@ export class TcpTransportModule {
           useFactory: (connections: ConnectionTracker, tlsOptions?: TcpTlsOptions): EchoServerTcp => {
             const server = new EchoServerTcp(tcpServerOptionsOf(environment, tlsOptions), {
               opened: (socket) => connections.track(socket, 'tcp'),
-              dropped: (peer) => connections.dropped(peer, environment.MAX_CONNECTIONS),
+              refused: (refusal) => connections.refused(refusal),
+              evicted: (eviction) => connections.evicted(eviction),
               rejected: (rejection) => connections.rejected(rejection),
               tlsRefused: (refusal) => connections.tlsRefused(refusal),
             });

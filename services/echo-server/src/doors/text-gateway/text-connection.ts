@@ -12,57 +12,55 @@ import {
 import { GatewayContext } from '../../core/gateway-context';
 import type { ChatMember, Delivery } from './chat-member';
 import type { ChatReply } from './chat-rooms.service';
-import { LineSplitter, type SplitEvent } from '../text/line-splitter';
 import { encodeText, type EncodingSetting } from '../text/text-codec';
 import { isLocalCommand, runLocalCommand } from './local-commands';
 import { parseContractCall } from '../text/contract-call';
-import { bytesToHold, continuesCharacter, decodeLine, errorLine } from '../text/text-line';
+import { decodeLine, errorLine } from '../text/text-line';
+import type { AdmittedConnection } from '../admission/connection-admission';
+import { LineInput, type LineReader, type QueuedInput } from './line-input';
 import type { TextGatewayHost } from './text-gateway-host';
 
 /** Lines read ahead of the one being handled; past it the socket is paused (TCP flow control does the rest). */
 const MAX_QUEUED_LINES = 64;
-/** How long a trailing half character may wait for its other bytes, in multiples of the idle flush. */
-const INCOMPLETE_CHARACTER_FLUSHES = 30;
-
-type QueuedInput = SplitEvent | { kind: 'incomplete' };
 
 /**
- * One text-gateway connection: its bytes become lines, its lines run one at a time through the
- * same handlers as every other transport, its replies go back in its own encoding, and it is
- * a chat member. The welcome, the idle flush of a partial line and the idle timeout are its timers.
+ * One text-gateway connection: its bytes become lines (`LineInput`), its lines run one at a time
+ * through the same handlers as every other transport, no faster than the peer reads the replies,
+ * which go back in its own encoding; and it is a chat member. Its timers: the welcome, and the
+ * idle timeout, which only complete lines restart (its door's `place` holds the time of the last).
  */
-export class TextConnection implements ChatMember {
+export class TextConnection implements ChatMember, LineReader {
   nick: string;
-  private readonly splitter: LineSplitter;
+  private readonly input: LineInput;
   private readonly queue: QueuedInput[] = [];
   private encoding: EncodingSetting;
   private spoken = false;
   private busy = false;
   private corked = false;
   private closing = false;
-  private flushTimer: NodeJS.Timeout | undefined;
-  /** The start of a character that a flush kept back for the next read. */
-  private heldTail: Buffer | undefined;
   private welcomeTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
     readonly id: number,
     private readonly peer: string,
     private readonly host: TextGatewayHost,
+    private readonly place: AdmittedConnection,
   ) {
     const { settings } = host;
     this.nick = `guest-${id}`;
     this.encoding = settings.encoding;
-    this.splitter = new LineSplitter({ maxLineBytes: settings.maxLineBytes });
+    this.input = new LineInput(settings, this);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
-    socket.on('drain', () => this.resumeIfReady());
+    socket.on('drain', () => {
+      void this.pump();
+      this.resumeIfReady();
+    });
     socket.on('error', () => undefined); // a reset peer; 'close' follows and cleans up
     socket.once('close', () => this.closed());
-    if (settings.idleTimeoutMs > 0) {
-      socket.setTimeout(settings.idleTimeoutMs, () => this.idleTimedOut());
-    }
+    this.armIdleTimer(settings.idleTimeoutMs);
     host.chat.enter(this);
     this.welcomeTimer = setTimeout(() => {
       this.welcomeTimer = undefined;
@@ -70,6 +68,12 @@ export class TextConnection implements ChatMember {
         this.write(host.welcome());
       }
     }, settings.welcomeDelayMs);
+  }
+
+  /** Its door is full and this connection has been idle the longest: it makes room for a newcomer. */
+  giveWay(setting: string): void {
+    this.write(`bye: the server is at ${setting} and this connection was idle the longest`);
+    this.close();
   }
 
   deliver(line: string): Delivery {
@@ -88,6 +92,42 @@ export class TextConnection implements ChatMember {
     return 'delivered';
   }
 
+  encodingNow(): EncodingSetting {
+    return this.encoding;
+  }
+
+  room(): number {
+    return MAX_QUEUED_LINES - this.queue.length;
+  }
+
+  quiet(): boolean {
+    return !this.busy && this.queue.length === 0 && !this.socket.isPaused() && !this.closing;
+  }
+
+  enqueue(input: QueuedInput): void {
+    this.queue.push(input);
+    if (this.queue.length >= MAX_QUEUED_LINES) {
+      this.socket.pause();
+    }
+    void this.pump();
+  }
+
+  lineEnded(): void {
+    this.place.lastActive = performance.now();
+  }
+
+  lineTimedOut(): void {
+    const seconds = this.host.settings.lineTimeoutMs / 1000;
+    this.write(
+      errorLine({
+        code: ErrorCodes.LIMIT_REACHED,
+        message: `TEXT_LINE_TIMEOUT_MS: the line was not complete ${seconds} s after its first byte`,
+      }),
+    );
+    this.host.closedByDoor('TEXT_LINE_TIMEOUT_MS', this.peer, `a line incomplete ${seconds} s after its first byte`);
+    this.close();
+  }
+
   private received(chunk: Buffer): void {
     if (this.closing) {
       return;
@@ -96,69 +136,10 @@ export class TextConnection implements ChatMember {
       this.spoken = true;
       clearTimeout(this.welcomeTimer);
     }
-    if (this.heldTail !== undefined) {
-      const held = this.heldTail;
-      this.heldTail = undefined;
-      if (!continuesCharacter(held, chunk, this.encoding)) {
-        this.splitter.reset();
-        this.enqueue({ kind: 'incomplete' });
-      }
-    }
-    for (const event of this.splitter.push(chunk)) {
-      this.enqueue(event);
-    }
-    this.armFlush();
-  }
-
-  /**
-   * Starts the idle flush of a partial line, but only while the peer is really silent: not while
-   * lines wait or run (their handling may outlast the flush delay) nor while reading is paused,
-   * when the rest of the line may be waiting unread.
-   */
-  private armFlush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.splitter.pendingBytes === 0 || this.busy || this.queue.length > 0 || this.socket.isPaused() || this.closing) {
-      return;
-    }
-    // setImmediate after the timer: bytes the kernel already holds are read before the partial line is taken as whole.
-    const timer = setTimeout(() => setImmediate(() => this.flushIfStillSilent(timer)), this.host.settings.idleFlushMs);
-    this.flushTimer = timer;
-  }
-
-  private flushIfStillSilent(timer: NodeJS.Timeout): void {
-    if (this.flushTimer === timer && this.splitter.pendingBytes > 0 && !this.busy && this.queue.length === 0) {
-      this.flushPartial();
-    }
-  }
-
-  /** The peer paused mid-line: the tutorials' clients send a string without a newline and wait for the reply. */
-  private flushPartial(): void {
-    this.flushTimer = undefined;
-    const line = this.splitter.flushPartial((bytes) => {
-      const hold = bytesToHold(bytes, this.encoding);
-      this.heldTail = hold === 0 ? undefined : Buffer.from(bytes.subarray(bytes.length - hold));
-      return hold;
-    });
-    if (line !== undefined) {
-      this.enqueue({ kind: 'line', bytes: line });
-    }
-    if (this.splitter.pendingBytes > 0) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        this.heldTail = undefined;
-        this.splitter.reset();
-        this.enqueue({ kind: 'incomplete' });
-      }, this.host.settings.idleFlushMs * INCOMPLETE_CHARACTER_FLUSHES);
-    }
-  }
-
-  private enqueue(input: QueuedInput): void {
-    this.queue.push(input);
-    if (this.queue.length >= MAX_QUEUED_LINES) {
+    this.input.push(chunk);
+    if (this.input.backlogged) {
       this.socket.pause();
     }
-    void this.pump();
   }
 
   private async pump(): Promise<void> {
@@ -167,19 +148,21 @@ export class TextConnection implements ChatMember {
     }
     this.busy = true;
     try {
-      for (let input = this.queue.shift(); input !== undefined && !this.closing; input = this.queue.shift()) {
-        await this.handle(input);
+      // No further line while the replies wait for the peer: what it does not read, it cannot make the server hold.
+      while (this.queue.length > 0 && !this.closing && !this.socket.writableNeedDrain) {
+        await this.handle(this.queue.shift()!);
       }
     } finally {
       this.busy = false;
+      this.input.split();
       this.resumeIfReady();
-      this.armFlush();
     }
   }
 
-  /** Reads on once the queue is short and the peer is reading its replies. */
+  /** Reads on once the queue is short, no chunk waits to be split and the peer is reading its replies. */
   private resumeIfReady(): void {
-    if (!this.closing && this.queue.length < MAX_QUEUED_LINES && !this.socket.writableNeedDrain && this.socket.isPaused()) {
+    const ready = this.queue.length < MAX_QUEUED_LINES && !this.input.backlogged && !this.socket.writableNeedDrain;
+    if (!this.closing && ready && this.socket.isPaused()) {
       this.socket.resume();
     }
   }
@@ -278,9 +261,21 @@ export class TextConnection implements ChatMember {
     }
   }
 
-  private idleTimedOut(): void {
-    this.write(`bye: nothing received for ${Math.round(this.host.settings.idleTimeoutMs / 1000)} s`);
-    this.close();
+  /** Closes the connection once it has sent no complete line for `idleTimeoutMs` (checked when due, not moved per line). */
+  private armIdleTimer(delayMs: number): void {
+    const { idleTimeoutMs } = this.host.settings;
+    if (idleTimeoutMs === 0 || this.closing) {
+      return;
+    }
+    this.idleTimer = setTimeout(() => {
+      const idleMs = performance.now() - this.place.lastActive;
+      if (idleMs < idleTimeoutMs) {
+        this.armIdleTimer(idleTimeoutMs - idleMs);
+        return;
+      }
+      this.write(`bye: nothing received for ${Math.round(idleTimeoutMs / 1000)} s`);
+      this.close();
+    }, delayMs);
   }
 
   private close(): void {
@@ -291,7 +286,8 @@ export class TextConnection implements ChatMember {
 
   private closed(): void {
     this.closing = true;
-    clearTimeout(this.flushTimer);
+    this.input.close();
+    clearTimeout(this.idleTimer);
     clearTimeout(this.welcomeTimer);
     this.queue.length = 0;
     this.host.chat.exit(this, 'disconnected');

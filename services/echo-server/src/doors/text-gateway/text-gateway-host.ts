@@ -12,6 +12,8 @@ export interface TextGatewaySettings {
   idleFlushMs: number;
   welcomeDelayMs: number;
   idleTimeoutMs: number;
+  /** A line must be complete this long after its first byte; 0: no deadline. */
+  lineTimeoutMs: number;
   maxSendBufferBytes: number;
 }
 
@@ -29,4 +31,6 @@ export interface TextGatewayHost {
   replyText(pattern: RequestPattern, request: object, response: unknown): string;
   /** Counts an error the gateway found itself (the exception filter counts the handlers'). */
   countError(code: ErrorCode): void;
+  /** The connection closes itself because of a limit of the door (`reason`, its setting), as the door's refusals are reported. */
+  closedByDoor(reason: string, peer: string, detail: string): void;
 }

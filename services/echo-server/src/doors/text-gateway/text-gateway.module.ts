@@ -33,17 +33,21 @@ const TEXT_GATEWAY_SERVER: Provider = {
         host: setting('TEXT_HOST') ?? setting('ECHO_HOST'),
         port: setting('TEXT_PORT'),
         maxConnections,
+        maxConnectionsPerAddress: setting('MAX_CONNECTIONS_PER_ADDRESS'),
         encoding: setting('TEXT_ENCODING'),
         maxLineBytes: setting('TEXT_MAX_LINE_BYTES'),
         idleFlushMs: setting('TEXT_IDLE_FLUSH_MS'),
         welcomeDelayMs: setting('TEXT_WELCOME_DELAY_MS'),
         idleTimeoutMs: setting('TEXT_IDLE_TIMEOUT_MS'),
+        lineTimeoutMs: setting('TEXT_LINE_TIMEOUT_MS'),
         maxSendBufferBytes: setting('TEXT_MAX_SEND_BUFFER_BYTES'),
       },
       chat,
       {
         opened: (socket) => connections.track(socket, 'text'),
-        dropped: (peer) => connections.dropped(peer, maxConnections, 'TEXT_MAX_CONNECTIONS'),
+        refused: (refusal) => connections.refused(refusal),
+        evicted: (eviction) => connections.evicted(eviction),
+        closedByDoor: (reason, peer, detail) => connections.closedByDoor('text', reason, peer, detail),
         countError: (code) => stats.recordError(code, 'text'),
         // One line of plain ASCII, so that it reads right whatever encoding the client assumes; the
         // commands come from the command registry, the patterns and their examples from the contract.

@@ -1,6 +1,11 @@
 import { type ErrorCode, type EventPattern, type RequestPattern, formatPeer, Transports } from '@echo-pair/common';
 import { Logger } from '@nestjs/common';
-import { createServer, type DropArgument, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { AdmissionReport } from '../../core/connection-refusal';
+import { ConnectionGate } from '../admission/connection-gate';
+import { LISTEN_BACKLOG } from '../admission/listen-backlog';
+import { encodeText } from '../text/text-codec';
+import { errorLine } from '../text/text-line';
 import { GatewayServer, type CallOutcome } from '../gateway-server';
 import type { GatewayContext } from '../../core/gateway-context';
 import type { ChatRooms } from './chat-rooms.service';
@@ -13,15 +18,18 @@ import type { TextGatewayHost, TextGatewaySettings } from './text-gateway-host';
 export interface TextGatewayOptions extends TextGatewaySettings {
   host: string;
   port: number;
+  /** At the cap, the connection idle longest gives way to a newcomer. */
   maxConnections: number;
+  /** Connections one address (an IPv6 /64) may hold; 0: no limit. */
+  maxConnectionsPerAddress: number;
 }
 
 /** What the gateway reports to the rest of the server, without depending on it. */
-export interface TextGatewayHooks {
-  /** A connection opened; returns its number. */
+export interface TextGatewayHooks extends AdmissionReport {
+  /** A connection was admitted; returns its number. */
   opened(socket: Socket): number;
-  /** A connection closed on arrival because `maxConnections` were open. */
-  dropped(peer: DropArgument): void;
+  /** A connection closed by the door for one of its limits (a line deadline). */
+  closedByDoor(reason: string, peer: string, detail: string): void;
   countError(code: ErrorCode): void;
   welcome(): string;
 }
@@ -37,6 +45,7 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
   readonly settings: TextGatewaySettings;
   private readonly server: NetServer;
   private readonly sockets = new Set<Socket>();
+  private readonly gate: ConnectionGate;
 
   constructor(
     private readonly options: TextGatewayOptions,
@@ -44,18 +53,29 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     private readonly hooks: TextGatewayHooks,
   ) {
     super();
-    const { host: _host, port: _port, maxConnections: _max, ...settings } = options;
+    const { host: _host, port: _port, maxConnections, maxConnectionsPerAddress, ...settings } = options;
     this.settings = settings;
     this.server = createServer((socket) => this.accept(socket));
-    this.server.maxConnections = options.maxConnections;
-    this.server.on('drop', (peer?: DropArgument) => peer && hooks.dropped(peer));
+    this.gate = new ConnectionGate({
+      transport: 'text',
+      maxConnections,
+      maxPerAddress: maxConnectionsPerAddress,
+      capSetting: 'TEXT_MAX_CONNECTIONS',
+      report: hooks,
+      // SMTP's 421 for a line client: why, before the close; plain ASCII, readable in any encoding.
+      refusalLine: ({ limit, max, address }) =>
+        encodeText(
+          `${errorLine({ code: 'LIMIT_REACHED', message: `${limit}: ${max} connections from ${address} are open; try again later` })}\n`,
+          'utf-8',
+        ),
+    });
   }
 
   listen(callback: (error?: unknown) => void): void {
     const failed = (error: Error): void =>
       callback(new Error(`text gateway cannot listen on ${this.options.host}:${this.options.port}: ${error.message}`));
     this.server.once('error', failed);
-    this.server.listen(this.options.port, this.options.host, () => {
+    this.server.listen({ port: this.options.port, host: this.options.host, backlog: LISTEN_BACKLOG }, () => {
       this.server.off('error', failed);
       this.server.on('error', (error) => this.logger.error(error.message));
       this._status$.next('connected');
@@ -109,10 +129,20 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     this.hooks.countError(code);
   }
 
+  closedByDoor(reason: string, peer: string, detail: string): void {
+    this.hooks.closedByDoor(reason, peer, detail);
+  }
+
   private accept(socket: Socket): void {
+    // The connection is made once admitted; the eviction callback runs later, if ever.
+    const made: { connection?: TextConnection } = {};
+    const place = this.gate.admit(socket, () => made.connection?.giveWay('TEXT_MAX_CONNECTIONS'));
+    if (place === undefined) {
+      return;
+    }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const id = this.hooks.opened(socket);
-    new TextConnection(socket, id, formatPeer(socket), this);
+    made.connection = new TextConnection(socket, id, formatPeer(socket), this, place);
   }
 }

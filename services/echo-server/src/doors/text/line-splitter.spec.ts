@@ -304,3 +304,33 @@ describe('LineSplitter', () => {
     expect(splitter.push(bytes('tail\nok\n'))).toEqual([{ kind: 'too-long', bytes: 4 }, line('ok')]);
   });
 });
+
+describe('LineSplitter.pushUpTo and endedLines', () => {
+  it('splits a chunk only up to the events asked for and returns the rest as a view', () => {
+    const splitter = new LineSplitter({ maxLineBytes: 64 });
+    const chunk = Buffer.from('a\nbb\nccc\ndd');
+    const first = splitter.pushUpTo(chunk, 2);
+    expect(first.events.map((event) => (event.kind === 'line' ? event.bytes.toString() : event.kind))).toEqual(['a', 'bb']);
+    expect(first.rest?.toString()).toBe('ccc\ndd');
+    expect(first.rest?.buffer).toBe(chunk.buffer);
+    const second = splitter.pushUpTo(first.rest!, 2);
+    expect(second.events.map((event) => (event.kind === 'line' ? event.bytes.toString() : event.kind))).toEqual(['ccc']);
+    expect(second.rest).toBeUndefined();
+    expect(splitter.pendingBytes).toBe(2);
+    expect(splitter.endedLines).toBe(3);
+  });
+
+  it('counts a line as ended when it completes, when an over-long one reaches its newline, and when it is flushed', () => {
+    const splitter = new LineSplitter({ maxLineBytes: 4 });
+    splitter.push(Buffer.from('ok\n'));
+    expect(splitter.endedLines).toBe(1);
+    splitter.push(Buffer.from('far too long'));
+    expect(splitter.endedLines).toBe(1); // reported too long, but still being discarded
+    splitter.push(Buffer.from(' still\nab'));
+    expect(splitter.endedLines).toBe(2);
+    splitter.flushPartial(() => 0);
+    expect(splitter.endedLines).toBe(3);
+    splitter.push(Buffer.from('toolong\n'));
+    expect(splitter.endedLines).toBe(4);
+  });
+});

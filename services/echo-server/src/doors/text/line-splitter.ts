@@ -23,6 +23,7 @@ export class LineSplitter {
   private held: Buffer = EMPTY;
   private heldBytes = 0;
   private dropping = false;
+  private ended = 0;
 
   constructor(options: LineSplitterOptions) {
     if (!Number.isSafeInteger(options.maxLineBytes) || options.maxLineBytes < 1) {
@@ -41,17 +42,35 @@ export class LineSplitter {
     return this.dropping;
   }
 
+  /** Lines ended so far: complete, too long (at their `\n`), or flushed as whole by `flushPartial`. */
+  get endedLines(): number {
+    return this.ended;
+  }
+
   /** Feeds one chunk read from the socket; returns the events it completes, in order. */
   push(chunk: Buffer): SplitEvent[] {
+    return this.pushUpTo(chunk, Infinity).events;
+  }
+
+  /**
+   * Feeds a chunk up to its `maxEvents`-th event: returns the events and the rest of the chunk
+   * not yet fed (a view, not a copy), so that a reader that is behind splits a chunk of many
+   * short lines as it handles them rather than all at once.
+   */
+  pushUpTo(chunk: Buffer, maxEvents: number): { events: SplitEvent[]; rest: Buffer | undefined } {
     const events: SplitEvent[] = [];
     let start = 0;
     while (start < chunk.length) {
+      if (events.length >= maxEvents) {
+        return { events, rest: chunk.subarray(start) };
+      }
       const newline = chunk.indexOf(LF, start);
       if (this.dropping) {
         if (newline === -1) {
           break;
         }
         this.dropping = false;
+        this.ended += 1;
       } else if (newline === -1) {
         this.hold(chunk.subarray(start), events);
         break;
@@ -60,7 +79,7 @@ export class LineSplitter {
       }
       start = newline + 1;
     }
-    return events;
+    return { events, rest: undefined };
   }
 
   /**
@@ -81,6 +100,7 @@ export class LineSplitter {
       return undefined;
     }
     const line = Buffer.from(this.held.subarray(0, withoutTrailingCr(this.held, flushed)));
+    this.ended += 1;
     this.held.copyWithin(0, flushed, total);
     this.heldBytes = tail;
     return line;
@@ -110,6 +130,7 @@ export class LineSplitter {
       event = { kind: 'line', bytes: line };
     }
     this.heldBytes = 0;
+    this.ended += 1;
     if (this.held.length > KEEP_CAPACITY_BELOW) {
       this.held = EMPTY;
     }

@@ -37,13 +37,14 @@ describe('ConnectionTracker', () => {
   });
 
   afterEach(() => {
+    tracker.onApplicationShutdown();
     jest.restoreAllMocks();
   });
 
   it('counts an opened connection and logs its number, peer and the open count', () => {
     tracker.track(fakeSocket('127.0.0.1', 40_000) as unknown as Socket, 'tcp');
 
-    expect(stats.snapshot().connections).toEqual({ open: 1, total: 1, rejected: 0 });
+    expect(stats.snapshot().connections).toEqual({ open: 1, total: 1, rejected: 0, evicted: 0 });
     expect(log).toHaveBeenCalledTimes(1);
     expect(log).toHaveBeenCalledWith('connection #1 opened from 127.0.0.1:40000 over tcp (1 open)');
   });
@@ -59,7 +60,7 @@ describe('ConnectionTracker', () => {
     socket.emit('close', false);
     socket.emit('close', false);
 
-    expect(stats.snapshot().connections).toEqual({ open: 0, total: 1, rejected: 0 });
+    expect(stats.snapshot().connections).toEqual({ open: 0, total: 1, rejected: 0, evicted: 0 });
     expect(log).toHaveBeenCalledTimes(2);
     expect(log).toHaveBeenLastCalledWith('connection #1 from 10.0.0.7:51234 closed after 2.750 s, 120 bytes in, 345 bytes out (0 open)');
   });
@@ -80,7 +81,7 @@ describe('ConnectionTracker', () => {
     b.emit('close', false);
     tracker.track(c as unknown as Socket, 'tcp');
 
-    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0 });
+    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0, evicted: 0 });
     expect(log).toHaveBeenCalledWith('connection #2 opened from 127.0.0.1:2 over tcp (2 open)');
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^connection #2 from 127\.0\.0\.1:2 closed after .* \(1 open\)$/));
     expect(log).toHaveBeenCalledWith('connection #3 opened from 127.0.0.1:3 over tcp (2 open)');
@@ -171,12 +172,42 @@ describe('ConnectionTracker', () => {
     expect(warn).toHaveBeenCalledWith('TLS handshake from 127.0.0.1:5051 refused: ERR_SSL_WRONG_VERSION_NUMBER (not a TLS handshake)');
   });
 
-  it('counts and warns about a connection refused because MAX_CONNECTIONS were open', () => {
+  it('counts a connection refused by MAX_CONNECTIONS_PER_ADDRESS and an eviction, and warns about them', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
-    tracker.dropped({ localAddress: '127.0.0.1', localPort: 3000, remoteAddress: '::1', remotePort: 5050, remoteFamily: 'IPv6' }, 2);
+    tracker.refused({ transport: 'text', limit: 'MAX_CONNECTIONS_PER_ADDRESS', peer: '[::1]:5050', address: '0:0:0:0::/64', max: 256 });
+    tracker.evicted({ transport: 'tcp', peer: '10.0.0.1:5051', address: '10.0.0.1', setting: 'MAX_CONNECTIONS', idleMs: 12_345 });
+    tracker.onApplicationShutdown();
 
-    expect(stats.snapshot().connections).toEqual({ open: 0, total: 0, rejected: 1 });
-    expect(warn).toHaveBeenCalledWith('connection from [::1]:5050 refused: 2 connections open (MAX_CONNECTIONS)');
+    expect(stats.snapshot().connections).toEqual({ open: 0, total: 0, rejected: 1, evicted: 1 });
+    expect(warn.mock.calls).toEqual([
+      ['connection from [::1]:5050 refused on text: 256 connections from 0:0:0:0::/64 are open (MAX_CONNECTIONS_PER_ADDRESS)'],
+      ['1 more in the last 10 s: 1 evicted at MAX_CONNECTIONS on tcp; from 1 address, top: 10.0.0.1 (1)'],
+    ]);
+  });
+
+  it('logs a flood of refusals as one line for the interval, counting every one', () => {
+    jest.useFakeTimers();
+    try {
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      for (let index = 0; index < 3001; index += 1) {
+        tracker.refused({
+          transport: 'text',
+          limit: 'MAX_CONNECTIONS_PER_ADDRESS',
+          peer: `127.0.0.1:${1024 + index}`,
+          address: '127.0.0.1',
+          max: 256,
+        });
+      }
+      jest.advanceTimersByTime(10_000);
+      expect(stats.snapshot().connections.rejected).toBe(3001);
+      expect(warn).toHaveBeenCalledTimes(2);
+      expect(warn).toHaveBeenLastCalledWith(
+        '3000 more in the last 10 s: 3000 refused by MAX_CONNECTIONS_PER_ADDRESS on text; from 1 address, top: 127.0.0.1 (3000)',
+      );
+    } finally {
+      tracker.onApplicationShutdown();
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,7 +1,11 @@
 import { destroyUnlessClosed, type SocketRejection, type TlsHandshakeRefusal, type TransportName, formatPeer } from '@echo-pair/common';
-import { Injectable, Logger } from '@nestjs/common';
-import type { DropArgument, Socket } from 'node:net';
+import { Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Socket } from 'node:net';
+import type { EchoServerEnvironment } from '../../config/echo-server-environment';
+import type { ConnectionEviction, ConnectionRefusal } from '../../core/connection-refusal';
 import { StatsService } from '../stats/stats.service';
+import { RefusalSummary } from './refusal-summary';
 
 export interface ClosedConnections {
   /** Connections that were open when `closeAll` began. */
@@ -12,14 +16,27 @@ export interface ClosedConnections {
 
 /**
  * Logs each connection's open and close with the peer address (at debug level: a container's
- * healthcheck alone opens one every 5 s), counts them, and closes them all on shutdown.
+ * healthcheck alone opens one every 5 s), counts them, and closes them all on shutdown. Refusals,
+ * rejections and evictions are counted each and logged through a `RefusalSummary`: one line per
+ * REFUSAL_LOG_INTERVAL_MS under attack, whatever the attacker does.
  */
 @Injectable()
-export class ConnectionTracker {
+export class ConnectionTracker implements OnApplicationShutdown {
   private readonly logger = new Logger(ConnectionTracker.name);
   private readonly sockets = new Set<Socket>();
+  private readonly summary: RefusalSummary;
 
-  constructor(private readonly stats: StatsService) {}
+  constructor(
+    private readonly stats: StatsService,
+    @Optional() config?: ConfigService<EchoServerEnvironment, true>,
+  ) {
+    const intervalMs = config?.get('REFUSAL_LOG_INTERVAL_MS', { infer: true }) ?? 10_000;
+    this.summary = new RefusalSummary(intervalMs, (line) => this.logger.warn(line));
+  }
+
+  onApplicationShutdown(): void {
+    this.summary.flush();
+  }
 
   get openConnections(): number {
     return this.sockets.size;
@@ -66,18 +83,47 @@ export class ConnectionTracker {
   /** A connection the framed socket closed because its peer broke the framing or a limit. */
   rejected({ reason, peer, detail }: SocketRejection): void {
     this.stats.recordRejection(reason);
-    this.logger.warn(`connection from ${peer} rejected: ${reason} (${detail})`);
+    this.summary.record(`rejected ${reason}`, addressOf(peer), `connection from ${peer} rejected: ${reason} (${detail})`);
   }
 
   /** A TLS handshake the server refused; counted with the framing's rejections. */
   tlsRefused({ peer, reason, detail }: TlsHandshakeRefusal): void {
     this.stats.recordRejection('TLS_HANDSHAKE_REFUSED');
-    this.logger.warn(`TLS handshake from ${peer} refused: ${reason} (${detail})`);
+    this.summary.record(`TLS handshake refused ${reason}`, addressOf(peer), `TLS handshake from ${peer} refused: ${reason} (${detail})`);
   }
 
-  /** A connection closed on arrival because MAX_CONNECTIONS were open. */
-  dropped(peer: DropArgument, maxConnections: number, setting = 'MAX_CONNECTIONS'): void {
+  /** A connection refused on arrival by MAX_CONNECTIONS_PER_ADDRESS. */
+  refused({ transport, limit, peer, address, max }: ConnectionRefusal): void {
     this.stats.connectionRejected();
-    this.logger.warn(`connection from ${formatPeer(peer)} refused: ${maxConnections} connections open (${setting})`);
+    this.summary.record(
+      `refused by ${limit} on ${transport}`,
+      address,
+      `connection from ${peer} refused on ${transport}: ${max} connections from ${address} are open (${limit})`,
+    );
   }
+
+  /** A connection closed, the longest idle, to make room for a newcomer at its door's cap. */
+  evicted({ transport, peer, address, setting, idleMs }: ConnectionEviction): void {
+    this.stats.connectionEvicted();
+    this.summary.record(
+      `evicted at ${setting} on ${transport}`,
+      address,
+      `connection from ${peer} on ${transport} closed for a newcomer: ${setting} reached and it was the longest idle (${(idleMs / 1000).toFixed(1)} s)`,
+    );
+  }
+
+  /** A text connection closed by the text door for a reason of its own (a line deadline), summarized with the rest. */
+  closedByDoor(transport: TransportName, reason: string, peer: string, detail: string): void {
+    this.summary.record(
+      `closed by ${reason} on ${transport}`,
+      addressOf(peer),
+      `connection from ${peer} on ${transport} closed: ${reason} (${detail})`,
+    );
+  }
+}
+
+/** The address of an `address:port` (`[v6]:port`) peer. */
+function addressOf(peer: string): string {
+  const match = /^\[?(.*?)\]?:\d+$/.exec(peer);
+  return match === null ? peer : match[1];
 }

@@ -19,7 +19,7 @@ describe('StatsCommand', () => {
     expect(output).toBe(JSON.stringify(stats.snapshot()));
     expect(JSON.parse(output)).toEqual<ServerStats>({
       uptimeSeconds: 12.346,
-      connections: { open: 0, total: 0, rejected: 0 },
+      connections: { open: 0, total: 0, rejected: 0, evicted: 0 },
       messages: { ...NO_MESSAGES },
       events: { note: 0 },
       commands: {},
@@ -50,7 +50,7 @@ describe('StatsCommand', () => {
     expect(JSON.parse(output)).toEqual(stats.snapshot());
     expect(JSON.parse(output)).toEqual<ServerStats>({
       uptimeSeconds: 12.346,
-      connections: { open: 1, total: 2, rejected: 0 },
+      connections: { open: 1, total: 2, rejected: 0, evicted: 0 },
       messages: { ...NO_MESSAGES, echo: 1, command: 1 },
       events: { note: 1 },
       commands: { upper: 1 },

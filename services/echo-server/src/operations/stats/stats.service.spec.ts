@@ -3,7 +3,7 @@ import { NO_MESSAGES } from '../../testing/no-messages';
 import { StatsService } from './stats.service';
 
 const EMPTY: Omit<ServerStats, 'uptimeSeconds'> = {
-  connections: { open: 0, total: 0, rejected: 0 },
+  connections: { open: 0, total: 0, rejected: 0, evicted: 0 },
   messages: { ...NO_MESSAGES },
   events: { note: 0 },
   commands: {},
@@ -43,7 +43,7 @@ describe('StatsService', () => {
     expect(stats.openConnections).toBe(1);
     expect(stats.connectionOpened('tcp')).toBe(3);
 
-    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0 });
+    expect(stats.snapshot().connections).toEqual({ open: 2, total: 3, rejected: 0, evicted: 0 });
   });
 
   it('counts messages and events per pattern', () => {
@@ -115,7 +115,7 @@ describe('StatsService', () => {
     const second = stats.snapshot();
     expect(second).toEqual({
       uptimeSeconds: expect.any(Number) as unknown,
-      connections: { open: 1, total: 1, rejected: 0 },
+      connections: { open: 1, total: 1, rejected: 0, evicted: 0 },
       messages: { ...NO_MESSAGES, echo: 1 },
       events: { note: 0 },
       commands: { upper: 1 },

@@ -20,6 +20,7 @@ export class StatsService {
   private open = 0;
   private totalConnections = 0;
   private rejectedConnections = 0;
+  private evictedConnections = 0;
   private readonly messages = zeroCounts(REQUEST_PATTERNS);
   private readonly events = zeroCounts(EVENT_PATTERNS);
   private readonly commands: Record<string, number> = {};
@@ -57,8 +58,14 @@ export class StatsService {
     this.transports[transport].connections.open -= 1;
   }
 
+  /** A connection refused on arrival by MAX_CONNECTIONS_PER_ADDRESS. */
   connectionRejected(): void {
     this.rejectedConnections += 1;
+  }
+
+  /** A connection closed to make room for a newcomer at a door's cap. */
+  connectionEvicted(): void {
+    this.evictedConnections += 1;
   }
 
   recordMessage(pattern: RequestPattern, transport: TransportName): void {
@@ -115,7 +122,7 @@ export class StatsService {
   snapshot(): ServerStats {
     return {
       uptimeSeconds: Number(this.uptimeSeconds().toFixed(3)),
-      connections: { open: this.open, total: this.totalConnections, rejected: this.rejectedConnections },
+      connections: { open: this.open, total: this.totalConnections, rejected: this.rejectedConnections, evicted: this.evictedConnections },
       messages: { ...this.messages },
       events: { ...this.events },
       commands: { ...this.commands },

@@ -78,11 +78,20 @@ export class ServerMetrics {
     });
     new Counter({
       name: 'echo_server_connections_refused_total',
-      help: 'Connections closed on arrival because MAX_CONNECTIONS (or TEXT_MAX_CONNECTIONS) were open.',
+      help: 'Connections refused on arrival because their address held MAX_CONNECTIONS_PER_ADDRESS already (Nest TCP and text doors).',
       registers,
       collect() {
         this.reset();
         this.inc(snapshot().connections.rejected);
+      },
+    });
+    new Counter({
+      name: 'echo_server_connections_evicted_total',
+      help: 'Connections closed, the longest idle, to make room for a newcomer at MAX_CONNECTIONS or TEXT_MAX_CONNECTIONS.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(snapshot().connections.evicted);
       },
     });
     new Counter<'reason'>({
