@@ -37,6 +37,8 @@ describe('EchoServerEnvironment', () => {
       TEXT_MAX_SEND_BUFFER_BYTES: 1024 * 1024,
       CHAT_MAX_ROOMS: 100,
       CHAT_MAX_MEMBERS: 50,
+      CHAT_STALL_MS: 30_000,
+      CHAT_MAX_BACKLOG_BYTES: 16 * 1024 * 1024,
       UDP_ENABLED: true,
       UDP_HOST: undefined,
       UDP_PORT: 3001,

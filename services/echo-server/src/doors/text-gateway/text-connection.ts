@@ -10,7 +10,7 @@ import {
   type TextLine,
 } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
-import type { ChatMember, Delivery } from './chat-member';
+import { TextChatMember } from './text-chat-member';
 import type { ChatReply } from './chat-rooms.service';
 import { LineSplitter, type SplitEvent } from '../text/line-splitter';
 import { encodeText, type EncodingSetting } from '../text/text-codec';
@@ -29,10 +29,10 @@ type QueuedInput = SplitEvent | { kind: 'incomplete' };
 /**
  * One text-gateway connection: its bytes become lines, its lines run one at a time through the
  * same handlers as every other transport, its replies go back in its own encoding, and it is
- * a chat member. The welcome, the idle flush of a partial line and the idle timeout are its timers.
+ * a chat member (`member`). The welcome, the idle flush of a partial line and the idle timeout are its timers.
  */
-export class TextConnection implements ChatMember {
-  nick: string;
+export class TextConnection {
+  private readonly member: TextChatMember;
   private readonly splitter: LineSplitter;
   private readonly queue: QueuedInput[] = [];
   private encoding: EncodingSetting;
@@ -52,7 +52,6 @@ export class TextConnection implements ChatMember {
     private readonly host: TextGatewayHost,
   ) {
     const { settings } = host;
-    this.nick = `guest-${id}`;
     this.encoding = settings.encoding;
     this.splitter = new LineSplitter({ maxLineBytes: settings.maxLineBytes });
     socket.setNoDelay(true);
@@ -63,7 +62,11 @@ export class TextConnection implements ChatMember {
     if (settings.idleTimeoutMs > 0) {
       socket.setTimeout(settings.idleTimeoutMs, () => this.idleTimedOut());
     }
-    host.chat.enter(this);
+    this.member = new TextChatMember(id, socket, settings, host.chat, {
+      write: (line, taken) => this.write(line, taken),
+      cutOff: (reason) => this.cutOff(reason),
+    });
+    host.chat.enter(this.member);
     this.welcomeTimer = setTimeout(() => {
       this.welcomeTimer = undefined;
       if (!this.spoken) {
@@ -72,20 +75,10 @@ export class TextConnection implements ChatMember {
     }, settings.welcomeDelayMs);
   }
 
-  deliver(line: string): Delivery {
-    if (this.closing || this.socket.writableEnded || this.socket.destroyed) {
-      return 'closed';
-    }
-    this.write(line);
-    // Corked bytes are not unread bytes: hand them to the kernel before judging the reader.
-    this.uncork();
-    if (this.socket.writableLength > this.host.settings.maxSendBufferBytes) {
-      this.host.logger.warn(`text connection #${this.id} from ${this.peer} cut off: ${this.socket.writableLength} bytes unread`);
-      this.closing = true;
-      this.socket.destroy();
-      return 'cut-off';
-    }
-    return 'delivered';
+  private cutOff(reason: string): void {
+    this.host.logger.warn(`text connection #${this.id} from ${this.peer} cut off: ${reason}`);
+    this.closing = true;
+    this.socket.destroy();
   }
 
   private received(chunk: Buffer): void {
@@ -217,15 +210,17 @@ export class TextConnection implements ChatMember {
       case 'invalid':
         return this.writeError({ code: ErrorCodes.INVALID_COMMAND_ARGS, message: line.reason });
       case 'echo':
-        if (this.host.chat.roomOf(this) !== undefined) {
-          this.host.chat.say(this, line.text);
+        if (this.host.chat.roomOf(this.member) !== undefined) {
+          await this.host.chat.whenClear(this.member); // its room throttles it: meanwhile nothing is read
+          this.host.chat.say(this.member, line.text);
           return;
         }
         return this.call(Patterns.ECHO, { text: line.text });
       case 'command':
         if (isLocalCommand(line.name)) {
+          await this.host.chat.whenClear(this.member); // /nick, /join and /leave speak to the room too
           return this.writeChatReply(
-            runLocalCommand(line.name, line.args, this, this.host.chat, this.host.settings.encoding, (encoding) => {
+            runLocalCommand(line.name, line.args, this.member, this.host.chat, this.host.settings.encoding, (encoding) => {
               this.encoding = encoding;
             }),
           );
@@ -254,7 +249,7 @@ export class TextConnection implements ChatMember {
     this.write(errorLine(error));
   }
 
-  private write(line: string): void {
+  private write(line: string, taken?: (error?: Error | null) => void): void {
     if (this.closing || this.socket.writableEnded || this.socket.destroyed) {
       return;
     }
@@ -265,7 +260,10 @@ export class TextConnection implements ChatMember {
       this.socket.cork();
       setImmediate(() => this.uncork());
     }
-    this.socket.write(encodeText(`${line}\n`, this.encoding === 'auto' ? 'utf-8' : this.encoding));
+    this.socket.write(encodeText(`${line}\n`, this.encoding === 'auto' ? 'utf-8' : this.encoding), taken);
+    if (taken !== undefined) {
+      this.uncork(); // a chat line: its member is judged by what the kernel has not taken, and corked bytes are not unread
+    }
     if (this.socket.writableNeedDrain) {
       this.socket.pause();
     }
@@ -294,6 +292,6 @@ export class TextConnection implements ChatMember {
     clearTimeout(this.flushTimer);
     clearTimeout(this.welcomeTimer);
     this.queue.length = 0;
-    this.host.chat.exit(this, 'disconnected');
+    this.host.chat.exit(this.member, 'disconnected');
   }
 }

@@ -12,7 +12,9 @@ export interface TextGatewaySettings {
   idleFlushMs: number;
   welcomeDelayMs: number;
   idleTimeoutMs: number;
-  maxSendBufferBytes: number;
+  /** CHAT_STALL_MS and CHAT_MAX_BACKLOG_BYTES. */
+  chatStallMs: number;
+  chatMaxBacklogBytes: number;
 }
 
 /** What a text connection needs of its gateway. */
