@@ -582,7 +582,7 @@ describe('text gateway: a chat member that does not read', () => {
   const peers = new PeerSet();
 
   beforeAll(async () => {
-    server = await startTestServer({ TEXT_MAX_SEND_BUFFER_BYTES: '4096', TEXT_WELCOME_DELAY_MS: '60000', LOG_LEVEL: 'fatal' });
+    server = await startTestServer({ CHAT_MAX_BACKLOG_BYTES: '65536', TEXT_WELCOME_DELAY_MS: '60000', LOG_LEVEL: 'fatal' });
     pool = new ClientPool(server);
     client = pool.create();
   });
@@ -631,7 +631,7 @@ describe('text gateway: a chat member that does not read', () => {
     }
     expect(cutAt).toBeGreaterThan(0);
     console.info(
-      `slow chat member: cut off by line ${cutAt} of ${LINE_BYTES} bytes (${cutAt * LINE_BYTES} bytes unread), TEXT_MAX_SEND_BUFFER_BYTES=4096`,
+      `slow chat member: cut off by line ${cutAt} of ${LINE_BYTES} bytes (${cutAt * LINE_BYTES} bytes unread), CHAT_MAX_BACKLOG_BYTES=65536`,
     );
     expect(await bob.readLine()).toBe('* slow-steady left (disconnected) #steady');
     expect(await alice.readLine()).toBe('* slow-steady left (disconnected) #steady');

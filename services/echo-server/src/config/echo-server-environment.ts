@@ -191,7 +191,10 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   @IntegerSetting(1, 100_000)
   TEXT_MAX_CONNECTIONS = 1000;
 
-  /** Bytes of replies and chat lines that may wait for a text peer that does not read; past it the connection is cut off. */
+  /**
+   * No longer read: chat members are held to CHAT_STALL_MS and CHAT_MAX_BACKLOG_BYTES, and a peer
+   * that does not read its replies is paused (flow control). Still accepted, so that settings naming it stay valid.
+   */
   @IntegerSetting(4096, 1024 * 1024 * 1024)
   TEXT_MAX_SEND_BUFFER_BYTES = 1024 * 1024;
 
@@ -202,6 +205,20 @@ export class EchoServerEnvironment extends LoggingEnvironment {
   /** Members of one chat room. */
   @IntegerSetting(2, 10_000)
   CHAT_MAX_MEMBERS = 50;
+
+  /**
+   * A chat member with lines waiting for it that reads none of them for this long is cut off.
+   * A member that reads holds its room's senders back instead (they wait, their sockets unread).
+   */
+  @IntegerSetting(100, 3_600_000)
+  CHAT_STALL_MS = 30_000;
+
+  /**
+   * Bytes of chat lines that may wait for one member (what the kernel has not taken); past it
+   * the member is cut off at once. Bounds the memory a member that stopped reading holds.
+   */
+  @IntegerSetting(4096, 1024 * 1024 * 1024)
+  CHAT_MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 
   /** The UDP endpoint (text lines and Nest packets as datagrams); `false` turns it off. */
   @BooleanSetting()

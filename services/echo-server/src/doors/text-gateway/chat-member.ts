@@ -7,8 +7,13 @@ export interface ChatMember {
   readonly id: number;
   nick: string;
   /**
-   * Queues one line for the member, in the member's own encoding; a member that leaves more than
-   * its send-buffer bound unread is cut off instead: it never holds the room back.
+   * Whether the member's room's senders wait for it: lines are backed up for it and it is still
+   * reading them. It tells its room (`ChatRooms.released`) when that ends.
+   */
+  readonly holdsBack: boolean;
+  /**
+   * Queues one line for the member, in the member's own encoding; a member that reads nothing
+   * for CHAT_STALL_MS, or leaves more than CHAT_MAX_BACKLOG_BYTES unread, is cut off instead.
    */
   deliver(line: string): Delivery;
 }

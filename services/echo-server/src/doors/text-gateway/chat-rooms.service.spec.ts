@@ -7,12 +7,14 @@ import { ChatRooms, NICK_MAX_LENGTH, ROOM_NAME_MAX_LENGTH, type ChatReply } from
 
 /**
  * A connection as the chat sees it. It records the lines it got; `cutOffNext` makes the next
- * delivery cut it off (as a connection whose send buffer is full), after which it is 'closed'.
+ * delivery cut it off (as a connection with too much unread), after which it is 'closed';
+ * `holdsBack` says it is backed up and still reading.
  */
 class FakeMember implements ChatMember {
   readonly lines: string[] = [];
   cutOffNext = false;
   closed = false;
+  holdsBack = false;
   /** Runs inside `deliver`, before the line is taken: what a connection's side effects would do. */
   onDeliver?: (line: string) => void;
 
@@ -586,6 +588,122 @@ describe('ChatRooms', () => {
 
       expect(chatStats()).toMatchObject({ rooms: 0, members: 0 });
       expect(line(chat.who(member('bob')))).toBe('* you are not in a room; rooms: none yet');
+    });
+  });
+
+  describe('a room throttles its senders, not its readers', () => {
+    /** A promise's state, seen after the microtasks queued so far have run. */
+    async function settled(promise: Promise<void> | undefined): Promise<boolean> {
+      let done = promise === undefined;
+      void promise?.then(() => {
+        done = true;
+      });
+      for (let turn = 0; turn < 5; turn++) {
+        await Promise.resolve();
+      }
+      return done;
+    }
+
+    it('lets a sender go at once when no other member of its room holds back', () => {
+      const [alice, bob] = inRoom('lobby', 'alice', 'bob');
+      const [carol] = inRoom('other', 'carol');
+      carol.holdsBack = true; // another room's
+      alice.holdsBack = true; // its own backlog: its lines do not go to itself
+
+      expect(chat.whenClear(alice)).toBeUndefined();
+      expect(chat.whenClear(bob)).toBeDefined();
+      expect(chat.whenClear(member('loner'))).toBeUndefined();
+    });
+
+    it('holds a sender back while a member of its room holds back, and lets it go once none does', async () => {
+      const [alice, bob, carol] = inRoom('lobby', 'alice', 'bob', 'carol');
+      bob.holdsBack = true;
+      carol.holdsBack = true;
+
+      const waiting = chat.whenClear(alice);
+      expect(await settled(waiting)).toBe(false);
+
+      bob.holdsBack = false;
+      chat.released(bob);
+      expect(await settled(waiting)).toBe(false); // carol still does
+
+      carol.holdsBack = false;
+      chat.released(carol);
+      expect(await settled(waiting)).toBe(true);
+    });
+
+    it('lets every waiting sender of the room go together, and no sender of another room', async () => {
+      const [alice, bob, carol] = inRoom('lobby', 'alice', 'bob', 'carol');
+      const [dave, erin] = inRoom('other', 'dave', 'erin');
+      carol.holdsBack = true;
+      erin.holdsBack = true;
+      const waits = [chat.whenClear(alice), chat.whenClear(bob), chat.whenClear(dave)];
+
+      carol.holdsBack = false;
+      chat.released(carol);
+
+      expect(await Promise.all(waits.map((wait) => settled(wait)))).toEqual([true, true, false]);
+    });
+
+    it.each([
+      ['leaves the room', (chat: ChatRooms, holder: ChatMember) => chat.leave(holder)],
+      ['joins another room', (chat: ChatRooms, holder: ChatMember) => chat.join(holder, 'elsewhere')],
+      ['disconnects', (chat: ChatRooms, holder: ChatMember) => chat.exit(holder, 'disconnected')],
+    ])('lets the senders go when the member holding them back %s', async (_label, leave) => {
+      const [alice, bob] = inRoom('lobby', 'alice', 'bob');
+      bob.holdsBack = true;
+      const waiting = chat.whenClear(alice);
+      expect(await settled(waiting)).toBe(false);
+
+      leave(chat, bob);
+
+      expect(await settled(waiting)).toBe(true);
+      expect(alice.take()).toEqual([expect.stringMatching(/^\* bob (left|joined)/)]);
+    });
+
+    it('ends the wait of a sender whose own connection closes while it waits', async () => {
+      const [alice, bob, carol] = inRoom('lobby', 'alice', 'bob', 'carol');
+      bob.holdsBack = true;
+      const waiting = chat.whenClear(alice);
+
+      chat.exit(alice, 'disconnected');
+
+      expect(await settled(waiting)).toBe(true);
+      expect(chat.say(alice, 'too late')).toBe(0);
+      expect(carol.take()).toEqual(['* alice left (disconnected) #lobby']);
+    });
+
+    it('counts a member cut off for stalling, and lets the senders it held go', async () => {
+      const [alice, bob] = inRoom('lobby', 'alice', 'bob');
+      bob.holdsBack = true;
+      const waiting = chat.whenClear(alice);
+
+      bob.holdsBack = false;
+      chat.stalledOut(bob);
+
+      expect(await settled(waiting)).toBe(true);
+      expect(chatStats().cutOff).toBe(1);
+    });
+
+    it('does not deadlock two members that flood each other: each waits for the other only while the other holds back', async () => {
+      const [alice, bob] = inRoom('lobby', 'alice', 'bob');
+      alice.holdsBack = true;
+      bob.holdsBack = true;
+      const aliceWaits = chat.whenClear(alice);
+      const bobWaits = chat.whenClear(bob);
+      expect([await settled(aliceWaits), await settled(bobWaits)]).toEqual([false, false]);
+
+      // Alice reads her backlog down: bob's lines may go to her again; alice still waits for bob.
+      alice.holdsBack = false;
+      chat.released(alice);
+      expect([await settled(aliceWaits), await settled(bobWaits)]).toEqual([false, true]);
+
+      // Bob stops reading altogether: he holds no one back any more (his connection says so once its window passes).
+      bob.holdsBack = false;
+      chat.released(bob);
+      expect(await settled(aliceWaits)).toBe(true);
+      expect(chat.whenClear(alice)).toBeUndefined();
+      expect(chat.whenClear(bob)).toBeUndefined();
     });
   });
 

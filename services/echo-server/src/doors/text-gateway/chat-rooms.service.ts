@@ -20,12 +20,16 @@ const ROOM = new RegExp(`^#?([\\p{L}\\p{N}_-]{1,${ROOM_NAME_MAX_LENGTH}})$`, 'u'
  * A member is in at most one room. Nicks are unique by look: the map of nicks is keyed by
  * `nickKey` (NFKC, case and the confusable skeleton of UTS #39), a member's nick is shown as
  * typed. Rooms, members per room and name lengths are bounded; an empty room is removed.
+ * A room throttles its senders, not its readers: while a member that still reads is backed up,
+ * the others' lines wait (`whenClear`), as IRC servers throttle an excess flood.
  */
 @Injectable()
 export class ChatRooms {
   private readonly rooms = new Map<string, Set<ChatMember>>();
   private readonly roomOfMember = new Map<ChatMember, string>();
   private readonly nicks = new Map<string, ChatMember>();
+  /** Senders waiting for a member of their room that holds back, by room. */
+  private readonly waiting = new Map<string, Map<ChatMember, () => void>>();
   private readonly maxRooms: number;
   private readonly maxMembers: number;
 
@@ -123,6 +127,38 @@ export class ChatRooms {
     return room === undefined ? 0 : this.broadcast(room, member, `<${member.nick}> ${text}`);
   }
 
+  /**
+   * Undefined when no other member of the sender's room holds back (is backed up and still
+   * reading); else a promise that resolves once none does, or once the sender is out of the room.
+   * The sender's connection awaits it before its next room line, and reads nothing meanwhile.
+   */
+  whenClear(sender: ChatMember): Promise<void> | undefined {
+    const room = this.roomOf(sender);
+    if (room === undefined || !this.heldBack(room, sender)) {
+      return undefined;
+    }
+    return new Promise((resolve) => {
+      const waiters = this.waiting.get(room) ?? new Map<ChatMember, () => void>();
+      this.waiting.set(room, waiters);
+      waiters.get(sender)?.(); // one wait per sender: its lines run one at a time
+      waiters.set(sender, resolve);
+    });
+  }
+
+  /** A member no longer holds back (it read its backlog down, or stopped reading): its room's senders may go on. */
+  released(member: ChatMember): void {
+    const room = this.roomOf(member);
+    if (room !== undefined) {
+      this.wake(room);
+    }
+  }
+
+  /** A member cut off between deliveries, for reading nothing for CHAT_STALL_MS: counted like one cut off by a delivery. */
+  stalledOut(member: ChatMember): void {
+    this.stats.recordChatCutOff();
+    this.released(member);
+  }
+
   /** The member's connection closed. */
   exit(member: ChatMember, reason: string): void {
     this.leaveRoom(member, `left (${reason})`);
@@ -146,6 +182,8 @@ export class ChatRooms {
       this.broadcast(room, member, `* ${member.nick} ${how} #${room}`);
     }
     this.updateGauges();
+    // It may have held the others back, or have been waiting itself.
+    this.wake(room);
     return room;
   }
 
@@ -165,6 +203,32 @@ export class ChatRooms {
     }
     this.stats.recordChatDeliveries(delivered);
     return delivered;
+  }
+
+  private heldBack(room: string, sender: ChatMember): boolean {
+    for (const member of this.rooms.get(room) ?? []) {
+      if (member !== sender && member.holdsBack) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Lets go of the senders of `room` that no member holds back any more, and of those that left it. */
+  private wake(room: string): void {
+    const waiters = this.waiting.get(room);
+    if (waiters === undefined) {
+      return;
+    }
+    for (const [sender, resolve] of waiters) {
+      if (this.roomOf(sender) !== room || !this.heldBack(room, sender)) {
+        waiters.delete(sender);
+        resolve();
+      }
+    }
+    if (waiters.size === 0) {
+      this.waiting.delete(room);
+    }
   }
 
   private updateGauges(): void {

@@ -10,9 +10,9 @@ import {
   type TextLine,
 } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
-import type { ChatMember, Delivery } from './chat-member';
+import { TextChatMember } from './text-chat-member';
 import type { ChatReply } from './chat-rooms.service';
-import { encodeText, type EncodingSetting } from '../text/text-codec';
+import { encodeText, encodeTextShared, type EncodingSetting } from '../text/text-codec';
 import { isLocalCommand, runLocalCommand } from './local-commands';
 import { parseContractCall } from '../text/contract-call';
 import { decodeLine, errorLine } from '../text/text-line';
@@ -24,13 +24,14 @@ import type { TextGatewayHost } from './text-gateway-host';
 const MAX_QUEUED_LINES = 64;
 
 /**
+/**
  * One text-gateway connection: its bytes become lines (`LineInput`), its lines run one at a time
  * through the same handlers as every other transport, no faster than the peer reads the replies,
- * which go back in its own encoding; and it is a chat member. Its timers: the welcome, and the
- * idle timeout, which only complete lines restart (its door's `place` holds the time of the last).
+ * which go back in its own encoding; and it is a chat member (`member`). Its timers: the welcome,
+ * and the idle timeout, which only complete lines restart (its door's `place` holds the time of the last).
  */
-export class TextConnection implements ChatMember, LineReader {
-  nick: string;
+export class TextConnection implements LineReader {
+  private readonly member: TextChatMember;
   private readonly input: LineInput;
   private readonly queue: QueuedInput[] = [];
   private encoding: EncodingSetting;
@@ -49,7 +50,6 @@ export class TextConnection implements ChatMember, LineReader {
     private readonly place: AdmittedConnection,
   ) {
     const { settings } = host;
-    this.nick = `guest-${id}`;
     this.encoding = settings.encoding;
     this.input = new LineInput(settings, this);
     socket.setNoDelay(true);
@@ -61,7 +61,11 @@ export class TextConnection implements ChatMember, LineReader {
     socket.on('error', () => undefined); // a reset peer; 'close' follows and cleans up
     socket.once('close', () => this.closed());
     this.armIdleTimer(settings.idleTimeoutMs);
-    host.chat.enter(this);
+    this.member = new TextChatMember(id, socket, settings, host.chat, {
+      write: (line, taken) => this.write(line, taken),
+      cutOff: (reason) => this.cutOff(reason),
+    });
+    host.chat.enter(this.member);
     this.welcomeTimer = setTimeout(() => {
       this.welcomeTimer = undefined;
       if (!this.spoken) {
@@ -76,20 +80,10 @@ export class TextConnection implements ChatMember, LineReader {
     this.close();
   }
 
-  deliver(line: string): Delivery {
-    if (this.closing || this.socket.writableEnded || this.socket.destroyed) {
-      return 'closed';
-    }
-    this.write(line);
-    // Corked bytes are not unread bytes: hand them to the kernel before judging the reader.
-    this.uncork();
-    if (this.socket.writableLength > this.host.settings.maxSendBufferBytes) {
-      this.host.logger.warn(`text connection #${this.id} from ${this.peer} cut off: ${this.socket.writableLength} bytes unread`);
-      this.closing = true;
-      this.socket.destroy();
-      return 'cut-off';
-    }
-    return 'delivered';
+  private cutOff(reason: string): void {
+    this.host.logger.warn(`text connection #${this.id} from ${this.peer} cut off: ${reason}`);
+    this.closing = true;
+    this.socket.destroy();
   }
 
   encodingNow(): EncodingSetting {
@@ -200,15 +194,17 @@ export class TextConnection implements ChatMember, LineReader {
       case 'invalid':
         return this.writeError({ code: ErrorCodes.INVALID_COMMAND_ARGS, message: line.reason });
       case 'echo':
-        if (this.host.chat.roomOf(this) !== undefined) {
-          this.host.chat.say(this, line.text);
+        if (this.host.chat.roomOf(this.member) !== undefined) {
+          await this.host.chat.whenClear(this.member); // its room throttles it: meanwhile nothing is read
+          this.host.chat.say(this.member, line.text);
           return;
         }
         return this.call(Patterns.ECHO, { text: line.text });
       case 'command':
         if (isLocalCommand(line.name)) {
+          await this.host.chat.whenClear(this.member); // /nick, /join and /leave speak to the room too
           return this.writeChatReply(
-            runLocalCommand(line.name, line.args, this, this.host.chat, this.host.settings.encoding, (encoding) => {
+            runLocalCommand(line.name, line.args, this.member, this.host.chat, this.host.settings.encoding, (encoding) => {
               this.encoding = encoding;
             }),
           );
@@ -237,7 +233,7 @@ export class TextConnection implements ChatMember, LineReader {
     this.write(errorLine(error));
   }
 
-  private write(line: string): void {
+  private write(line: string, taken?: (error?: Error | null) => void): void {
     if (this.closing || this.socket.writableEnded || this.socket.destroyed) {
       return;
     }
@@ -248,7 +244,11 @@ export class TextConnection implements ChatMember, LineReader {
       this.socket.cork();
       setImmediate(() => this.uncork());
     }
-    this.socket.write(encodeText(`${line}\n`, this.encoding === 'auto' ? 'utf-8' : this.encoding));
+    const encoding = this.encoding === 'auto' ? 'utf-8' : this.encoding;
+    this.socket.write(taken === undefined ? encodeText(`${line}\n`, encoding) : encodeTextShared(`${line}\n`, encoding), taken);
+    if (taken !== undefined) {
+      this.uncork(); // a chat line: its member is judged by what the kernel has not taken, and corked bytes are not unread
+    }
     if (this.socket.writableNeedDrain) {
       this.socket.pause();
     }
@@ -290,6 +290,6 @@ export class TextConnection implements ChatMember, LineReader {
     clearTimeout(this.idleTimer);
     clearTimeout(this.welcomeTimer);
     this.queue.length = 0;
-    this.host.chat.exit(this, 'disconnected');
+    this.host.chat.exit(this.member, 'disconnected');
   }
 }

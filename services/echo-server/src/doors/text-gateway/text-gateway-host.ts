@@ -14,7 +14,9 @@ export interface TextGatewaySettings {
   idleTimeoutMs: number;
   /** A line must be complete this long after its first byte; 0: no deadline. */
   lineTimeoutMs: number;
-  maxSendBufferBytes: number;
+  /** CHAT_STALL_MS and CHAT_MAX_BACKLOG_BYTES. */
+  chatStallMs: number;
+  chatMaxBacklogBytes: number;
 }
 
 /** What a text connection needs of its gateway. */

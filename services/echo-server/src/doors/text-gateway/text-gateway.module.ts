@@ -40,7 +40,8 @@ const TEXT_GATEWAY_SERVER: Provider = {
         welcomeDelayMs: setting('TEXT_WELCOME_DELAY_MS'),
         idleTimeoutMs: setting('TEXT_IDLE_TIMEOUT_MS'),
         lineTimeoutMs: setting('TEXT_LINE_TIMEOUT_MS'),
-        maxSendBufferBytes: setting('TEXT_MAX_SEND_BUFFER_BYTES'),
+        chatStallMs: setting('CHAT_STALL_MS'),
+        chatMaxBacklogBytes: setting('CHAT_MAX_BACKLOG_BYTES'),
       },
       chat,
       {

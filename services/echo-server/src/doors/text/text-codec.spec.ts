@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { LineSplitter } from './line-splitter';
-import { decodeText, detectEncoding, encodeText, incompleteTailBytes, parseEncodingName, type TextEncodingName } from './text-codec';
+import {
+  decodeText,
+  detectEncoding,
+  encodeText,
+  encodeTextShared,
+  incompleteTailBytes,
+  parseEncodingName,
+  type TextEncodingName,
+} from './text-codec';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/ /g, ''), 'hex');
 const gbk = (text: string): Buffer => iconv.encode(text, 'gb18030');
@@ -269,5 +277,17 @@ describe('text codec', () => {
         expect(parseEncodingName(name)).toBeUndefined();
       }
     });
+  });
+});
+
+describe('encodeTextShared', () => {
+  it('returns the same buffer for the same text and encoding in a row, and the right bytes', () => {
+    const first = encodeTextShared('<alice> 你好\n', 'gbk');
+    expect(encodeTextShared('<alice> 你好\n', 'gbk')).toBe(first);
+    expect(first).toEqual(encodeText('<alice> 你好\n', 'gbk'));
+    const utf8 = encodeTextShared('<alice> 你好\n', 'utf-8');
+    expect(utf8).toEqual(Buffer.from('<alice> 你好\n', 'utf8'));
+    expect(encodeTextShared('<alice> 你好\n', 'gbk')).toBe(first);
+    expect(encodeTextShared('<bob> hi\n', 'utf-8')).not.toBe(utf8);
   });
 });

@@ -190,3 +190,21 @@ function isGbLead(byte: number): boolean {
 function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
 }
+
+/** The last text `encodeTextShared` encoded, per encoding. */
+const lastEncoded = new Map<TextEncodingName, { text: string; bytes: Buffer }>();
+
+/**
+ * `encodeText`, returning the very buffer of the previous call for the same text and encoding: a
+ * chat line goes out to every member of a room in turn, and the members' send queues then hold
+ * one buffer between them rather than a copy each (the buffers are never written to).
+ */
+export function encodeTextShared(text: string, encoding: TextEncodingName): Buffer {
+  const last = lastEncoded.get(encoding);
+  if (last !== undefined && last.text === text) {
+    return last.bytes;
+  }
+  const bytes = encodeText(text, encoding);
+  lastEncoded.set(encoding, { text, bytes });
+  return bytes;
+}
