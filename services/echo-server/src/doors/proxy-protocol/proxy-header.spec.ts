@@ -115,7 +115,10 @@ describe('parseProxyHeader, version 1', () => {
 
   it('rejects a line with no CRLF in its first 107 bytes, and one whose CRLF would end past them', () => {
     const long = ascii(`PROXY UNKNOWN ${'a'.repeat(200)}\r\n`);
-    expect(parseProxyHeader(long.subarray(0, V1_MAX_LENGTH))).toEqual({ status: 'invalid', reason: 'v1 header has no CRLF within 107 bytes' });
+    expect(parseProxyHeader(long.subarray(0, V1_MAX_LENGTH))).toEqual({
+      status: 'invalid',
+      reason: 'v1 header has no CRLF within 107 bytes',
+    });
     expect(parseProxyHeader(long)).toEqual({ status: 'invalid', reason: 'v1 header has no CRLF within 107 bytes' });
     const crAt106 = ascii(`PROXY UNKNOWN ${'a'.repeat(106 - 14)}\r\n`);
     expect(crAt106.indexOf('\r')).toBe(106);
@@ -172,11 +175,19 @@ describe('parseProxyHeader, version 2', () => {
     ['PROXY over AF_UNIX', { familyTransport: 0x31, body: Buffer.alloc(216, 0x61) }],
   ])('takes %s as "use the socket’s own peer"', (_case, fields) => {
     const header = v2Header(fields);
-    expect(parseProxyHeader(Buffer.concat([header, PAYLOAD]))).toEqual({ status: 'complete', version: 2, headerLength: header.length, client: null });
+    expect(parseProxyHeader(Buffer.concat([header, PAYLOAD]))).toEqual({
+      status: 'complete',
+      version: 2,
+      headerLength: header.length,
+      client: null,
+    });
   });
 
   it('waits for the whole announced length, up to 65535 bytes of TLVs', () => {
-    const header = v2Header({ familyTransport: 0x11, body: Buffer.concat([inetBlock('1.2.3.4', '5.6.7.8', 1, 2), Buffer.alloc(65_535 - 12)]) });
+    const header = v2Header({
+      familyTransport: 0x11,
+      body: Buffer.concat([inetBlock('1.2.3.4', '5.6.7.8', 1, 2), Buffer.alloc(65_535 - 12)]),
+    });
     expect(parseProxyHeader(header.subarray(0, 16))).toEqual({ status: 'incomplete', needed: 16 + 65_535 });
     expect(parseProxyHeader(header.subarray(0, header.length - 1))).toEqual({ status: 'incomplete', needed: 16 + 65_535 });
     expect(parseProxyHeader(header)).toMatchObject({ status: 'complete', headerLength: 16 + 65_535 });
@@ -221,7 +232,10 @@ describe('parseProxyHeader: where a header begins', () => {
     ['CRLF then text', '\r\nhello'],
     ['a Nest frame', '17#{"pattern":"echo"}'],
   ])('is absent from the first byte that matches no signature: %s', (_case, text) => {
-    expect(parseProxyHeader(ascii(text))).toEqual({ status: 'absent', reason: 'the connection did not begin with a PROXY protocol header' });
+    expect(parseProxyHeader(ascii(text))).toEqual({
+      status: 'absent',
+      reason: 'the connection did not begin with a PROXY protocol header',
+    });
     expect(feedByteByByte(ascii(text)).result.status).toBe('absent');
   });
 
@@ -236,7 +250,13 @@ describe('parseProxyHeader: where a header begins', () => {
     ['v1 TCP4', v1Header('TCP4', '203.0.113.7', '127.0.0.1', 5555, 3001)],
     ['v1 TCP6', v1Header('TCP6', '2001:db8::1', '::1', 5555, 3001)],
     ['v1 UNKNOWN', ascii('PROXY UNKNOWN\r\n')],
-    ['v2 TCP4 with a TLV', v2Header({ familyTransport: 0x11, body: Buffer.concat([inetBlock('1.2.3.4', '5.6.7.8', 1, 2), tlv(0x02, Buffer.from('example.com'))]) })],
+    [
+      'v2 TCP4 with a TLV',
+      v2Header({
+        familyTransport: 0x11,
+        body: Buffer.concat([inetBlock('1.2.3.4', '5.6.7.8', 1, 2), tlv(0x02, Buffer.from('example.com'))]),
+      }),
+    ],
     ['v2 TCP6', v2Header({ familyTransport: 0x21, body: inet6Block('2001:db8::7', '::1', 1, 2) })],
     ['v2 LOCAL', v2Header({ versionCommand: 0x20, familyTransport: 0x00 })],
   ])('decides a %s header delivered byte by byte exactly at its last byte', (_case, header) => {
