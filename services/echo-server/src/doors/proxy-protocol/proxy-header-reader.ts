@@ -15,7 +15,7 @@ export interface ProxyHeaderReaderOptions {
 }
 
 /** Why a connection is to be closed instead of served. */
-export type ProxyHeaderFailure =
+type ProxyHeaderFailure =
   /** The header began as one and broke the specification (its reason says how). */
   | 'INVALID_HEADER'
   /** A trusted proxy's connection did not begin with a header. */

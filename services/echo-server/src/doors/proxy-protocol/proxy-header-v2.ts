@@ -2,7 +2,7 @@ import type { ClientAddress } from './client-address';
 import { canonicalIPv6, incomplete, invalid, type ProxyHeaderResult } from './proxy-header-result';
 
 /** The fixed part: signature (12), version and command (1), family and transport (1), length (2). */
-export const V2_FIXED_LENGTH = 16;
+const V2_FIXED_LENGTH = 16;
 
 const COMMAND_LOCAL = 0x0;
 const COMMAND_PROXY = 0x1;

@@ -98,7 +98,7 @@ export class LoopbackDoor {
 }
 
 /** Polls a condition every few milliseconds, failing with what was awaited after WAIT_LIMIT_MS. */
-export async function until(condition: () => boolean, what: string): Promise<void> {
+async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + WAIT_LIMIT_MS;
   while (!condition()) {
     if (Date.now() > deadline) {
