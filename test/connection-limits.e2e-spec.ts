@@ -222,3 +222,65 @@ describe('connection limits: deadlines that dripping cannot reset', () => {
     expect(lines).toEqual([`bye: nothing received for ${IDLE_TIMEOUT_MS / 1000} s`]);
   });
 });
+
+describe('connection limits: behind a proxy that sends the PROXY protocol', () => {
+  let server: RunningEchoServer;
+  const peers = new PeerSet();
+  const raw: RawPeer[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      PROXY_PROTOCOL: 'true',
+      TRUSTED_PROXIES: '127.0.0.1',
+      MAX_CONNECTIONS_PER_ADDRESS: '2',
+      TEXT_WELCOME_DELAY_MS: '60000',
+      LOG_LEVEL: 'fatal',
+    });
+  });
+
+  afterAll(async () => {
+    raw.splice(0).forEach((peer) => peer.destroy());
+    await peers.destroyAll();
+    await server?.close();
+  });
+
+  const header = (client: string, port: number) => `PROXY TCP4 ${client} 127.0.0.1 5555 ${port}\r\n`;
+
+  it('counts each client a trusted proxy names, not the proxy, on the text door', async () => {
+    const proxied = async (client: string) => {
+      const peer = await peers.connect(server.textPort!);
+      await peer.write(header(client, server.textPort!));
+      return peer;
+    };
+    const first = await proxied('203.0.113.7');
+    const second = await proxied('203.0.113.7');
+    expect(await first.ask('one')).toBe('one');
+    expect(await second.ask('two')).toBe('two');
+    const third = await proxied('203.0.113.7');
+    expect(await third.closesWithin(3_000)).toBe(true);
+    expect((await third.drainFor(0)).lines).toEqual([
+      'ERR LIMIT_REACHED MAX_CONNECTIONS_PER_ADDRESS: 2 connections from 203.0.113.7 are open; try again later',
+    ]);
+    const other = await proxied('203.0.113.8');
+    expect(await other.ask('another client behind the same proxy')).toBe('another client behind the same proxy');
+  });
+
+  it('serves an untrusted peer as a direct client, its would-be header being data', async () => {
+    const peer = await peers.connect(server.textPort!, { localAddress: OTHER_ADDRESS });
+    await peer.write(header('198.51.100.1', server.textPort!));
+    expect(await peer.readLine(5_000)).toBe(`PROXY TCP4 198.51.100.1 127.0.0.1 5555 ${server.textPort!}`);
+  });
+
+  it('closes a trusted connection that sends no header, and serves a proxied Nest TCP request', async () => {
+    const bare = await RawPeer.connect(server.textPort!, server.host);
+    raw.push(bare);
+    await bare.write('no header\n');
+    expect(await bare.closesWithin(3_000)).toBe(true);
+    expect(bare.text()).toBe('');
+    const nest = await RawPeer.connect(server.port, server.host);
+    raw.push(nest);
+    await nest.write(header('203.0.113.9', server.port) + frameOf({ pattern: 'echo', data: { text: 'proxied' }, id: 'p' }));
+    const [reply] = await nest.waitForFrames(1, 5_000);
+    expect(reply).toMatchObject({ id: 'p', response: { text: 'proxied' } });
+  });
+});

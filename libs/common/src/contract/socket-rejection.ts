@@ -27,6 +27,8 @@ export const SOCKET_REJECTION_REASONS = [
   'SEND_BUFFER_LIMIT',
   /** A TLS handshake failed: plain TCP, no client certificate, one from another CA, a timeout (TLS servers only). */
   'TLS_HANDSHAKE_REFUSED',
+  /** With PROXY_PROTOCOL on: a trusted proxy's connection sent no valid PROXY header in time (checked by the server's doors). */
+  'PROXY_HEADER_REFUSED',
 ] as const;
 
 export type SocketRejectionReason = (typeof SOCKET_REJECTION_REASONS)[number];

@@ -23,6 +23,8 @@ describe('EchoServerEnvironment', () => {
       ECHO_FAST_PATH: true,
       VALIDATE_RESPONSES: undefined,
       NODE_ENV: undefined,
+      PROXY_PROTOCOL: false,
+      TRUSTED_PROXIES: '',
       REFUSAL_LOG_INTERVAL_MS: 10000,
       SLEEP_MAX_MS: 10_000,
       DRAIN_TIMEOUT_MS: 10_000,

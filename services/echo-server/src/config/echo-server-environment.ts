@@ -1,5 +1,6 @@
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { BooleanSetting, IntegerSetting, LoggingEnvironment, MIN_FRAME_LENGTH, RequiresAlso, TransportDefaults } from '@echo-pair/common';
+import { IsAddressList } from './is-address-list.decorator';
 
 /** The text doors' encodings: UTF-8, GBK, or detected per line. */
 export const ENCODING_SETTINGS = ['auto', 'utf-8', 'gbk'] as const;
@@ -72,6 +73,18 @@ export class EchoServerEnvironment extends LoggingEnvironment {
    */
   @IntegerSetting(0, 100_000)
   MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+  /**
+   * The Nest TCP and text doors read a PROXY protocol header (v1 or v2, as HAProxy and cloud load
+   * balancers send it) from connections of TRUSTED_PROXIES, and count and log the client it names
+   * instead of the proxy. Not with TLS on the Nest port. See docs/doors.md.
+   */
+  @BooleanSetting()
+  PROXY_PROTOCOL = false;
+
+  /** Addresses and CIDR ranges (comma-separated) whose PROXY headers are believed, e.g. `10.0.0.0/8,fd00::/8`; others are direct clients. */
+  @IsAddressList()
+  TRUSTED_PROXIES = '';
 
   /**
    * Refused connections, rejected peers and evictions are logged as one summary line per interval

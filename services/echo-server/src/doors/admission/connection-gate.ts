@@ -1,6 +1,8 @@
 import { CLOSE_GRACE_MS, destroyUnlessClosed, formatPeer, type TransportName } from '@echo-pair/common';
 import type { Server, Socket } from 'node:net';
 import type { AdmissionReport, ConnectionRefusal } from '../../core/connection-refusal';
+import type { ProxyHeaderReader } from '../proxy-protocol/proxy-header-reader';
+import { withClientAddress } from '../proxy-protocol/with-client-address';
 import { ConnectionAdmission, type AdmissionLimits, type AdmittedConnection } from './connection-admission';
 
 export interface ConnectionGateOptions extends AdmissionLimits {
@@ -54,7 +56,7 @@ export class ConnectionGate {
  * Closes a refused connection after `line`. What the peer sends meanwhile is read and discarded:
  * closing with unread input would reset the connection, and the peer could lose the line.
  */
-export function refuse(socket: Socket, line?: Buffer): void {
+function refuse(socket: Socket, line?: Buffer): void {
   socket.on('error', () => undefined);
   socket.resume();
   if (line === undefined) {
@@ -69,7 +71,7 @@ export function refuse(socket: Socket, line?: Buffer): void {
  * Puts `gate` in front of the `connection` listeners the server has so far (for a TLS server, its
  * handshake among them): they run for a socket only once the gate passes it on.
  */
-export function gateConnections(server: Server, gate: (socket: Socket, pass: () => void) => void): void {
+function gateConnections(server: Server, gate: (socket: Socket, pass: () => void) => void): void {
   const listeners = server.rawListeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => gate(socket, () => listeners.forEach((listener) => listener.call(server, socket))));
@@ -77,23 +79,35 @@ export function gateConnections(server: Server, gate: (socket: Socket, pass: () 
 
 /**
  * Limits the connections of a door whose connections are handed to `connection` listeners (Nest's
- * TCP transport): an admitted socket is passed on (`admitted` learns its place first), a refused
- * one is closed, an evicted one is ended.
+ * TCP transport), by the client's address (`withClientAddress`): an admitted socket is passed on
+ * (`admitted` learns its place first), a refused one is closed, an evicted one is ended.
  */
 export function limitConnections(
   server: Server,
-  options: ConnectionGateOptions,
+  options: ConnectionGateOptions & { proxyHeaders?: ProxyHeaderReader; headerRefused: (peer: string, detail: string) => void },
   admitted: (socket: Socket, connection: AdmittedConnection) => void,
 ): void {
   const gate = new ConnectionGate(options);
-  gateConnections(server, (socket, pass) => {
-    const connection = gate.admit(socket, () => {
-      socket.end();
-      void destroyUnlessClosed(socket, CLOSE_GRACE_MS);
-    });
-    if (connection !== undefined) {
-      admitted(socket, connection);
-      pass();
-    }
-  });
+  gateConnections(server, (socket, pass) =>
+    withClientAddress(
+      socket,
+      options.proxyHeaders,
+      (address, peer) => {
+        const connection = gate.admit(
+          socket,
+          () => {
+            socket.end();
+            void destroyUnlessClosed(socket, CLOSE_GRACE_MS);
+          },
+          address,
+          peer,
+        );
+        if (connection !== undefined) {
+          admitted(socket, connection);
+          pass();
+        }
+      },
+      options.headerRefused,
+    ),
+  );
 }

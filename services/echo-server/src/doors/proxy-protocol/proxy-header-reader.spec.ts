@@ -6,7 +6,7 @@ import { clientAddressOf, formatClientPeer } from './client-address';
 import { DEFAULT_HEADER_TIMEOUT_MS, ProxyHeaderReader } from './proxy-header-reader';
 import { inet6Block, inetBlock, tlv, v1Header, v2Header } from './testing/proxy-header-bytes';
 import { LoopbackDoor, type DoorConnection } from './testing/loopback-door';
-import { TrustedProxies } from './trusted-proxies';
+import { TrustedProxies } from '../../config/trusted-proxies';
 
 const LOOPBACK_TRUSTED = TrustedProxies.from('127.0.0.1,::1');
 const HEADER = v1Header('TCP4', '203.0.113.7', '127.0.0.1', 5555, 3001);

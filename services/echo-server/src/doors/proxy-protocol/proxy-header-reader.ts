@@ -2,7 +2,8 @@ import { formatPeer } from '@echo-pair/common';
 import type { Socket } from 'node:net';
 import { rememberClientAddress, socketAddressOf, type ClientAddress } from './client-address';
 import { parseProxyHeader } from './proxy-header';
-import { type TrustedProxies } from './trusted-proxies';
+import type { EchoServerEnvironment } from '../../config/echo-server-environment';
+import { TrustedProxies } from '../../config/trusted-proxies';
 
 /** Five seconds: above a TCP retransmission (the specification asks for at least 3 s), short for a stalled peer. */
 export const DEFAULT_HEADER_TIMEOUT_MS = 5_000;
@@ -158,4 +159,9 @@ function remembered(socket: Socket, client: ClientAddress): ClientAddress {
 
 function describe(peer: ClientAddress): string {
   return formatPeer({ remoteAddress: peer.address, remotePort: peer.port });
+}
+
+/** The doors' reader from PROXY_PROTOCOL's companion setting, TRUSTED_PROXIES. */
+export function proxyHeaderReaderOf(environment: Pick<EchoServerEnvironment, 'TRUSTED_PROXIES'>): ProxyHeaderReader {
+  return new ProxyHeaderReader({ trustedProxies: TrustedProxies.from(environment.TRUSTED_PROXIES) });
 }

@@ -2,6 +2,7 @@ import { framedJsonSocket, type FramedJsonSocketOptions, type SocketRejection, t
 import type { TcpOptions } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import type { AdmissionReport } from '../../core/connection-refusal';
+import type { ProxyHeaderReader } from '../proxy-protocol/proxy-header-reader';
 
 /** Nest's TCP options, the framed socket's limits, the request rules and the connection limit of this server. */
 export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']> {
@@ -12,6 +13,8 @@ export interface EchoServerTcpOptions extends NonNullable<TcpOptions['options']>
   framing?: Omit<FramedJsonSocketOptions, 'onRejection'>;
   /** Connections served at once; at the cap the longest-idle one (no complete frame) is closed for a newcomer (the hooks' `evicted`). */
   maxConnections?: number;
+  /** With PROXY_PROTOCOL: reads the header of trusted proxies' connections; limits and logs then go by the client it names. Not with TLS. */
+  proxyHeaders?: ProxyHeaderReader;
   /** Connections one address (an IPv6 /64) may hold; further ones are closed on arrival (the hooks' `refused`). 0 or unset: no limit. */
   maxConnectionsPerAddress?: number;
   /**
@@ -42,4 +45,21 @@ export interface EchoServerTcpHooks extends AdmissionReport {
 /** The framed socket with these limits, its rejections reported to the hooks (logged without). */
 export function framedSocketOf(framing: Omit<FramedJsonSocketOptions, 'onRejection'>, hooks: EchoServerTcpHooks | undefined) {
   return framedJsonSocket(hooks === undefined ? framing : { ...framing, onRejection: (rejection) => hooks.rejected(rejection) });
+}
+
+/** What `limitConnections` takes for the TCP door; refusals, evictions and refused headers go to the hooks (nowhere without). */
+export function connectionLimitsOf(options: EchoServerTcpOptions, tls: boolean, hooks: EchoServerTcpHooks | undefined) {
+  const { maxConnections = 0, maxConnectionsPerAddress = 0, proxyHeaders } = options;
+  if (proxyHeaders !== undefined && tls) {
+    throw new TypeError('EchoServerTcp: the PROXY protocol header precedes the TLS handshake; the two cannot be combined here');
+  }
+  return {
+    transport: 'tcp',
+    maxConnections,
+    maxPerAddress: maxConnectionsPerAddress,
+    capSetting: 'MAX_CONNECTIONS',
+    report: hooks ?? { refused: () => undefined, evicted: () => undefined },
+    proxyHeaders,
+    headerRefused: (peer: string, detail: string) => hooks?.rejected({ reason: 'PROXY_HEADER_REFUSED', peer, detail }),
+  } as const;
 }

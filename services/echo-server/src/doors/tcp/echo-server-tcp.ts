@@ -2,14 +2,13 @@ import { describeTlsClientError, FramedJsonSocket, TlsPeerMemory } from '@echo-p
 import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
 import { IncomingRequestDeserializer, ServerTCP, TcpContext } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
-import type { AdmissionReport } from '../../core/connection-refusal';
 import type { AdmittedConnection } from '../admission/connection-admission';
 import { limitConnections } from '../admission/connection-gate';
 import { LISTEN_BACKLOG, listenWithBacklog } from '../admission/listen-backlog';
 import type { TLSSocket } from 'node:tls';
 import { isObservable } from 'rxjs';
 import { finalize } from 'rxjs/operators';
-import { framedSocketOf, type EchoServerTcpHooks, type EchoServerTcpOptions } from './echo-server-tcp-options';
+import { connectionLimitsOf, framedSocketOf, type EchoServerTcpHooks, type EchoServerTcpOptions } from './echo-server-tcp-options';
 
 export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp-options';
 
@@ -17,8 +16,6 @@ export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp
 const JSON_START = /^[\s{["\-0-9tfn]/;
 /** What `handleMessage` returns for a frame it rejected (Nest's socket listener chains `.catch` on it). */
 const REJECTED = Promise.resolve();
-/** Refusals and evictions reported nowhere (a server built without hooks). */
-const UNREPORTED: AdmissionReport = { refused: () => undefined, evicted: () => undefined };
 /** A frame that broke a request rule. */
 const REFUSED = Symbol('refused');
 
@@ -55,7 +52,7 @@ export class EchoServerTcp extends ServerTCP {
       this.report(hooks);
     }
     if (options.maxConnections !== undefined) {
-      this.limitConnections(options.maxConnections, options.maxConnectionsPerAddress ?? 0, hooks);
+      this.limitConnections(options, hooks);
     }
     this.fastPath = options.fastPath ?? true;
     if (!this.fastPath) {
@@ -235,8 +232,8 @@ export class EchoServerTcp extends ServerTCP {
   }
 
   /** The connection limits, in front of every other `connection` listener (the TLS handshake's too). */
-  private limitConnections(maxConnections: number, maxPerAddress: number, report: AdmissionReport = UNREPORTED): void {
-    const limits = { transport: 'tcp', maxConnections, maxPerAddress, capSetting: 'MAX_CONNECTIONS', report } as const;
+  private limitConnections(options: EchoServerTcpOptions, hooks: EchoServerTcpHooks | undefined): void {
+    const limits = connectionLimitsOf(options, this.tlsOptions !== undefined, hooks);
     limitConnections(this.server, limits, (socket, connection) => this.connectionOf.set(socket, connection));
   }
 

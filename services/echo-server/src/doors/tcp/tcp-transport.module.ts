@@ -4,6 +4,7 @@ import { TCP_TLS_OPTIONS, type TcpTlsOptions } from '../../core/tcp-tls';
 import { ConnectionsModule } from '../../operations/connections/connections.module';
 import { ConnectionTracker } from '../../operations/connections/connection-tracker.service';
 import { EchoServerTcp, type EchoServerTcpOptions } from './echo-server-tcp';
+import { proxyHeaderReaderOf } from '../proxy-protocol/proxy-header-reader';
 
 /**
  * Nest's TCP transport of the server from the environment: the address, TLS (given by the TLS
@@ -30,6 +31,7 @@ function tcpServerOptionsOf(environment: EchoServerEnvironment, tlsOptions: TcpT
     requirePattern: true,
     maxConnections: environment.MAX_CONNECTIONS,
     maxConnectionsPerAddress: environment.MAX_CONNECTIONS_PER_ADDRESS,
+    ...(environment.PROXY_PROTOCOL ? { proxyHeaders: proxyHeaderReaderOf(environment) } : {}),
     fastPath: environment.ECHO_FAST_PATH,
   };
 }

@@ -13,6 +13,7 @@ import { ChatRooms } from './chat-rooms.service';
 import { TEXT_GATEWAY_COMMANDS } from '../text/reply-text';
 import { contractWelcome } from '../text/contract-help';
 import { TextGatewayServer } from './text-gateway.server';
+import { proxyHeaderReaderOf } from '../proxy-protocol/proxy-header-reader';
 
 /** The text gateway's strategy, built by Nest with what it reports to. */
 const TEXT_GATEWAY_SERVER: Provider = {
@@ -34,6 +35,7 @@ const TEXT_GATEWAY_SERVER: Provider = {
         port: setting('TEXT_PORT'),
         maxConnections,
         maxConnectionsPerAddress: setting('MAX_CONNECTIONS_PER_ADDRESS'),
+        ...(setting('PROXY_PROTOCOL') ? { proxyHeaders: proxyHeaderReaderOf({ TRUSTED_PROXIES: setting('TRUSTED_PROXIES') }) } : {}),
         encoding: setting('TEXT_ENCODING'),
         maxLineBytes: setting('TEXT_MAX_LINE_BYTES'),
         idleFlushMs: setting('TEXT_IDLE_FLUSH_MS'),
@@ -47,6 +49,7 @@ const TEXT_GATEWAY_SERVER: Provider = {
       {
         opened: (socket) => connections.track(socket, 'text'),
         refused: (refusal) => connections.refused(refusal),
+        rejected: (rejection) => connections.rejected(rejection),
         evicted: (eviction) => connections.evicted(eviction),
         closedByDoor: (reason, peer, detail) => connections.closedByDoor('text', reason, peer, detail),
         countError: (code) => stats.recordError(code, 'text'),

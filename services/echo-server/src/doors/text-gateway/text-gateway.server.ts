@@ -1,9 +1,11 @@
-import { type ErrorCode, type EventPattern, type RequestPattern, formatPeer, Transports } from '@echo-pair/common';
+import { type ErrorCode, type EventPattern, type RequestPattern, type SocketRejection, Transports } from '@echo-pair/common';
 import { Logger } from '@nestjs/common';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AdmissionReport } from '../../core/connection-refusal';
 import { ConnectionGate } from '../admission/connection-gate';
 import { LISTEN_BACKLOG } from '../admission/listen-backlog';
+import type { ProxyHeaderReader } from '../proxy-protocol/proxy-header-reader';
+import { withClientAddress } from '../proxy-protocol/with-client-address';
 import { encodeText } from '../text/text-codec';
 import { errorLine } from '../text/text-line';
 import { GatewayServer, type CallOutcome } from '../gateway-server';
@@ -22,12 +24,16 @@ export interface TextGatewayOptions extends TextGatewaySettings {
   maxConnections: number;
   /** Connections one address (an IPv6 /64) may hold; 0: no limit. */
   maxConnectionsPerAddress: number;
+  /** With PROXY_PROTOCOL: reads the header of trusted proxies' connections; limits and logs then go by the client it names. */
+  proxyHeaders?: ProxyHeaderReader;
 }
 
 /** What the gateway reports to the rest of the server, without depending on it. */
 export interface TextGatewayHooks extends AdmissionReport {
   /** A connection was admitted; returns its number. */
   opened(socket: Socket): number;
+  /** A connection refused because of its PROXY header (PROXY_HEADER_REFUSED). */
+  rejected(rejection: SocketRejection): void;
   /** A connection closed by the door for one of its limits (a line deadline). */
   closedByDoor(reason: string, peer: string, detail: string): void;
   countError(code: ErrorCode): void;
@@ -53,7 +59,7 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     private readonly hooks: TextGatewayHooks,
   ) {
     super();
-    const { host: _host, port: _port, maxConnections, maxConnectionsPerAddress, ...settings } = options;
+    const { host: _host, port: _port, maxConnections, maxConnectionsPerAddress, proxyHeaders: _proxyHeaders, ...settings } = options;
     this.settings = settings;
     this.server = createServer((socket) => this.accept(socket));
     this.gate = new ConnectionGate({
@@ -134,15 +140,25 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
   }
 
   private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    withClientAddress(
+      socket,
+      this.options.proxyHeaders,
+      (address, peer) => this.serve(socket, address, peer),
+      (peer, detail) => this.hooks.rejected({ reason: 'PROXY_HEADER_REFUSED', peer, detail }),
+    );
+  }
+
+  /** Admits the connection from `address` (refused, it gets its line) and serves it. */
+  private serve(socket: Socket, address: string | undefined, peer: string): void {
     // The connection is made once admitted; the eviction callback runs later, if ever.
     const made: { connection?: TextConnection } = {};
-    const place = this.gate.admit(socket, () => made.connection?.giveWay('TEXT_MAX_CONNECTIONS'));
+    const place = this.gate.admit(socket, () => made.connection?.giveWay('TEXT_MAX_CONNECTIONS'), address, peer);
     if (place === undefined) {
       return;
     }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     const id = this.hooks.opened(socket);
-    made.connection = new TextConnection(socket, id, formatPeer(socket), this, place);
+    made.connection = new TextConnection(socket, id, peer, this, place);
   }
 }
