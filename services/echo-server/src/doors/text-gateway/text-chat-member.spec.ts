@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { BACKED_UP_BYTES, READING_WINDOW_MS, TextChatMember, type ChatConnection } from './text-chat-member';
+import { BACKED_UP_BYTES, LINE_OVERHEAD_BYTES, READING_WINDOW_MS, TextChatMember, type ChatConnection } from './text-chat-member';
 
 const KIB = 1024;
 const STALL_MS = 10_000;
@@ -176,21 +176,32 @@ describe('TextChatMember', () => {
     expect(connection.cutOff).not.toHaveBeenCalled();
   });
 
-  it('is cut off at once by the delivery that leaves more than CHAT_MAX_BACKLOG_BYTES unread; the room counts that one', () => {
-    expect(deliver(MAX_BACKLOG / KIB)).toBe('delivered');
+  it('is cut off at once by the delivery that leaves more than CHAT_MAX_BACKLOG_BYTES waiting, each line weighed with its overhead', () => {
+    const fits = Math.floor(MAX_BACKLOG / (KIB + LINE_OVERHEAD_BYTES));
+    expect(deliver(fits)).toBe('delivered');
 
-    expect(member.deliver('x')).toBe('cut-off');
-    expect(connection.cutOff).toHaveBeenCalledWith(`${MAX_BACKLOG + 1} bytes unread, above CHAT_MAX_BACKLOG_BYTES (${MAX_BACKLOG})`);
+    expect(member.deliver('x'.repeat(KIB))).toBe('cut-off');
+    expect(connection.cutOff).toHaveBeenCalledWith(
+      `${(fits + 1) * KIB} bytes in ${fits + 1} lines unread, above CHAT_MAX_BACKLOG_BYTES (${MAX_BACKLOG})`,
+    );
     expect(chat.stalledOut).not.toHaveBeenCalled();
     expect(member.deliver('x')).toBe('closed');
   });
 
+  it('bounds a flood of one-byte lines by their count, not only their bytes', () => {
+    const fits = Math.floor(MAX_BACKLOG / (1 + LINE_OVERHEAD_BYTES));
+    for (let index = 0; index < fits; index++) {
+      expect(member.deliver('x')).toBe('delivered');
+    }
+    expect(member.deliver('x')).toBe('cut-off');
+  });
+
   it('holds the room back from a smaller backlog when CHAT_MAX_BACKLOG_BYTES is below BACKED_UP_BYTES', () => {
     setUp({ chatStallMs: STALL_MS, chatMaxBacklogBytes: 8 * KIB });
-    deliver(8);
+    deliver(6);
     expect(member.holdsBack).toBe(false);
 
-    expect(member.deliver('x')).toBe('cut-off');
+    expect(member.deliver('x'.repeat(3 * KIB))).toBe('cut-off');
   });
 
   it('reads within half of CHAT_STALL_MS when that is shorter than READING_WINDOW_MS', () => {

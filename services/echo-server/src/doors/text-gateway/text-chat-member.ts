@@ -9,6 +9,12 @@ export const BACKED_UP_BYTES = 64 * 1024;
  * CHAT_STALL_MS, if that is shorter) no longer holds its room's senders back.
  */
 export const READING_WINDOW_MS = 1_000;
+/**
+ * What one waiting line costs beyond its bytes (the buffers are shared by the room, the write
+ * queue's entry is the member's own), counted against CHAT_MAX_BACKLOG_BYTES so that a flood of
+ * short lines cannot hold many times the bound.
+ */
+export const LINE_OVERHEAD_BYTES = 256;
 
 /** The chat settings a member is held to. */
 export interface ChatMemberSettings {
@@ -41,6 +47,8 @@ export class TextChatMember implements ChatMember {
   /** When the kernel last took bytes, or bytes started waiting. */
   private lastProgressAt = performance.now();
   private holding = false;
+  /** Lines written and not yet taken by the kernel. */
+  private waitingLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerDueAt = Infinity;
 
@@ -70,6 +78,7 @@ export class TextChatMember implements ChatMember {
       // Nothing was waiting: the member is not behind, whatever it last read.
       this.lastProgressAt = performance.now();
     }
+    this.waitingLines += 1;
     this.connection.write(line, (error) => this.taken(error));
     const reason = this.judge();
     if (reason === undefined) {
@@ -80,6 +89,7 @@ export class TextChatMember implements ChatMember {
   }
 
   private taken(error: Error | null | undefined): void {
+    this.waitingLines -= 1;
     if (error || this.socket.destroyed) {
       return;
     }
@@ -90,8 +100,9 @@ export class TextChatMember implements ChatMember {
   /** Whether the member must be cut off (why); else updates whether it holds back, and its timer. */
   private judge(): string | undefined {
     const backlog = this.socket.writableLength;
-    if (backlog > this.settings.chatMaxBacklogBytes) {
-      return `${backlog} bytes unread, above CHAT_MAX_BACKLOG_BYTES (${this.settings.chatMaxBacklogBytes})`;
+    const held = backlog + this.waitingLines * LINE_OVERHEAD_BYTES;
+    if (held > this.settings.chatMaxBacklogBytes) {
+      return `${backlog} bytes in ${this.waitingLines} lines unread, above CHAT_MAX_BACKLOG_BYTES (${this.settings.chatMaxBacklogBytes})`;
     }
     const now = performance.now();
     const idleMs = now - this.lastProgressAt;
