@@ -1,3 +1,4 @@
+import { memoryBudget, memoryBudgetLine } from './operations/memory/memory-budget';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
@@ -71,6 +72,7 @@ function reportListening(
   logger.log(`listening on ${address}:${port} (${tcp.security}, Nest JSON framing, framed socket)`);
   const others = transports.filter(({ name }) => name !== 'tcp');
   others.forEach((transport) => logger.log(transport.listeningLine()));
+  logger.log(memoryBudgetLine(memoryBudget()));
   const portOf = (name: string): number | undefined => others.find((transport) => transport.name === name)?.port();
   return { host: address, port, textPort: portOf('text'), udpPort: portOf('udp') };
 }
