@@ -41,10 +41,15 @@ const clients = new Set();
 
 function run(command, args, timeoutMs) {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: REPO_ROOT, env: environment, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')}: ${error.message}\n${stderr}`));
-      else resolve(stdout.trim());
-    });
+    execFile(
+      command,
+      args,
+      { cwd: REPO_ROOT, env: environment, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${command} ${args.join(' ')}: ${error.message}\n${stderr}`));
+        else resolve(stdout.trim());
+      },
+    );
   });
 }
 
@@ -62,8 +67,19 @@ async function wellBehavedFrom(network, runSeconds) {
   clients.add(name);
   const stdout = await run(
     'docker',
-    ['run', '--rm', '--name', name, '--network', network, '--user', 'node', '-v', `${join(REPO_ROOT, 'bench/abuse')}:/abuse:ro`, CLIENT_IMAGE]
-      .concat(['node', '/abuse/well-behaved.cjs', SERVER_ALIAS, '3000', '3001', String(runSeconds)]),
+    [
+      'run',
+      '--rm',
+      '--name',
+      name,
+      '--network',
+      network,
+      '--user',
+      'node',
+      '-v',
+      `${join(REPO_ROOT, 'bench/abuse')}:/abuse:ro`,
+      CLIENT_IMAGE,
+    ].concat(['node', '/abuse/well-behaved.cjs', SERVER_ALIAS, '3000', '3001', String(runSeconds)]),
     (runSeconds + 60) * 1000,
   );
   clients.delete(name);

@@ -7,8 +7,9 @@ const { readFileSync } = require('node:fs');
 const os = require('node:os');
 const { longLines, unreadFlood, chatFlood, MiB } = require('./stream-attacks.cjs');
 const { connectionFlood, udpFlood } = require('./connection-attacks.cjs');
-const { readMemory, inspectContainer, logLinesBetween, startSampler } = require('./container-memory.cjs');
+const { readMemory, inspectContainer, logLinesBetween, startSampler, watchEvents } = require('./container-memory.cjs');
 const { probeDoors } = require('./probe-doors.cjs');
+const { watchOpenConnections } = require('./open-connections.cjs');
 const { sleep } = require('./tracked-socket.cjs');
 
 /** The attacks of the combined phase: several connections each. */
@@ -28,7 +29,7 @@ const DEFAULT_SCALE = {
 };
 /** The connection flood starts this long after the others, which hold their connections by then (one address shares one limit). */
 const FLOOD_DELAY_MS = 1_000;
-const SINGLE_STEP_MS = 4_000;
+const SINGLE_STEP_MS = 3_000;
 /** After a single-connection step, how long its RSS is still watched (the server frees what it held). */
 const SETTLE_MS = 500;
 
@@ -36,14 +37,23 @@ const SETTLE_MS = 500;
 function singleSteps({ host, tcpPort, textPort, udpPort }, scale) {
   const durationMs = SINGLE_STEP_MS;
   return [
-    ['long line, no newline (text)', () => longLines({ host, port: textPort, connections: 1, bytesPerConnection: scale.longLineBytes, durationMs })],
+    [
+      'long line, no newline (text)',
+      () => longLines({ host, port: textPort, connections: 1, bytesPerConnection: scale.longLineBytes, durationMs }),
+    ],
     ['unfinished 8 MiB frame (Nest)', () => longLines({ host, port: tcpPort, door: 'nest', connections: 1, durationMs })],
-    ['flood, replies unread (text)', () => unreadFlood({ host, port: textPort, connections: 1, bytesPerConnection: scale.floodBytes, durationMs })],
+    [
+      'flood, replies unread (text)',
+      () => unreadFlood({ host, port: textPort, connections: 1, bytesPerConnection: scale.floodBytes, durationMs }),
+    ],
     [
       'flood, replies unread (Nest)',
       () => unreadFlood({ host, port: tcpPort, door: 'nest', connections: 1, bytesPerConnection: scale.floodBytes, durationMs }),
     ],
-    ['silent and dripping connections', () => connectionFlood({ host, textPort, tcpPort, textConnections: 1, tcpConnections: 1, drippers: 1, durationMs })],
+    [
+      'silent and dripping connections',
+      () => connectionFlood({ host, textPort, tcpPort, textConnections: 1, tcpConnections: 1, drippers: 1, durationMs }),
+    ],
     ['chat flood into a reader that never reads', () => chatFlood({ host, port: textPort, flooders: 1, slowReaders: 1, durationMs })],
     ['UDP flood', () => udpFlood({ host, port: udpPort, sockets: 1, durationMs })],
   ];
@@ -55,7 +65,14 @@ async function allAttacks({ host, tcpPort, textPort, udpPort }, durationMs, scal
     longLines({ host, port: textPort, connections: scale.longLineConnections, bytesPerConnection: scale.longLineBytes, durationMs }),
     longLines({ host, port: tcpPort, door: 'nest', connections: scale.longFrameConnections, durationMs }),
     unreadFlood({ host, port: textPort, connections: scale.floodConnections, bytesPerConnection: scale.floodBytes, durationMs }),
-    unreadFlood({ host, port: tcpPort, door: 'nest', connections: scale.floodConnections, bytesPerConnection: scale.floodBytes, durationMs }),
+    unreadFlood({
+      host,
+      port: tcpPort,
+      door: 'nest',
+      connections: scale.floodConnections,
+      bytesPerConnection: scale.floodBytes,
+      durationMs,
+    }),
     chatFlood({ host, port: textPort, flooders: scale.chatFlooders, slowReaders: scale.chatSlowReaders, durationMs }),
     udpFlood({ host, port: udpPort, sockets: scale.udpSockets, perSecond: scale.udpPerSecond, durationMs }),
     sleep(FLOOD_DELAY_MS).then(() =>
@@ -100,7 +117,8 @@ async function attackRounds(target, seconds, roundSeconds, sizes, progress) {
     merged = mergeFigures(merged, await allAttacks(target, Math.min(left, roundSeconds) * 1000, sizes));
   }
   const { udp } = merged;
-  udp.replyToRequestRatio = udp.sent > 0 ? Math.round(((udp.replyBytes + 28 * udp.replies) / (udp.bytesSent + 28 * udp.sent)) * 1000) / 1000 : 0;
+  udp.replyToRequestRatio =
+    udp.sent > 0 ? Math.round(((udp.replyBytes + 28 * udp.replies) / (udp.bytesSent + 28 * udp.sent)) * 1000) / 1000 : 0;
   return { ...merged, rounds };
 }
 
@@ -127,9 +145,10 @@ async function runAbuse({
   progress = () => undefined,
 }) {
   const sizes = { ...DEFAULT_SCALE, ...scale };
-  const stepsSeconds = singleConnection ? 7 * (SINGLE_STEP_MS + SETTLE_MS + 1_500) / 1000 : 0;
+  const stepsSeconds = singleConnection ? (7 * (SINGLE_STEP_MS + SETTLE_MS + 1_500)) / 1000 : 0;
   const before = { memory: await readMemory(containerId), container: await inspectContainer(containerId) };
   const sampler = startSampler(containerId, { maxSeconds: baselineSeconds + stepsSeconds + abuseSeconds + 60 });
+  const watch = watchEvents(containerId);
   try {
     progress(`baseline: well-behaved load alone for ${baselineSeconds} s`);
     const baseline = await wellBehaved(baselineSeconds);
@@ -143,14 +162,25 @@ async function runAbuse({
         const figures = await attack();
         await sleep(SETTLE_MS);
         const peak = sampler.maxRssBetween(from, performance.now());
-        single.push({ kind, rssBeforeBytes: start?.rssBytes ?? null, rssPeakBytes: peak, growthBytes: peak === null || !start ? null : Math.max(0, peak - start.rssBytes), figures });
+        single.push({
+          kind,
+          rssBeforeBytes: start?.rssBytes ?? null,
+          rssPeakBytes: peak,
+          growthBytes: peak === null || !start ? null : Math.max(0, peak - start.rssBytes),
+          figures,
+        });
       }
     }
 
     progress(`abuse: every attack together with the well-behaved load for ${abuseSeconds} s`);
     const abuseFrom = performance.now();
     const abuseStartedAt = new Date();
-    const [underAbuse, attacks] = await Promise.all([wellBehaved(abuseSeconds), attackRounds(target, abuseSeconds, roundSeconds, sizes, progress)]);
+    const openConnections = watchOpenConnections(target.host, target.httpPort);
+    const [underAbuse, attacks] = await Promise.all([
+      wellBehaved(abuseSeconds),
+      attackRounds(target, abuseSeconds, roundSeconds, sizes, progress),
+    ]);
+    const open = await openConnections.stop();
     const abuseEndedAt = new Date();
     const abuseTo = performance.now();
 
@@ -166,6 +196,8 @@ async function runAbuse({
       single,
       attacks,
       doors,
+      /** The server's largest count of open connections per door during the abuse, every address together. */
+      openConnections: open,
       memory: {
         cgroupVersion: after.memory.cgroupVersion,
         limitBytes: after.memory.limitBytes ?? after.container.memoryLimitBytes,
@@ -182,12 +214,15 @@ async function runAbuse({
         sameStart: after.container.startedAt === before.container.startedAt,
         samePid: after.memory.pid === before.memory.pid,
         running: after.container.running,
+        /** Each exit (`die`, with its code) and OOM kill (`oom`) during the run. */
+        events: watch.events,
       },
       logLinesDuringAbuse: await logLinesBetween(containerId, abuseStartedAt, abuseEndedAt),
       environment: before.container.environment,
     };
   } finally {
     sampler.stop();
+    watch.stop();
   }
 }
 

@@ -108,7 +108,9 @@ async function udpFlood({ host, port, sockets = 4, perSecond = 2_000, durationMs
   opened.forEach((socket) => socket.close());
   const withHeaders = (bytes, count) => bytes + UDP_HEADERS * count;
   figures.replyToRequestRatio =
-    figures.sent > 0 ? Math.round((withHeaders(figures.replyBytes, figures.replies) / withHeaders(figures.bytesSent, figures.sent)) * 1000) / 1000 : 0;
+    figures.sent > 0
+      ? Math.round((withHeaders(figures.replyBytes, figures.replies) / withHeaders(figures.bytesSent, figures.sent)) * 1000) / 1000
+      : 0;
   return figures;
 }
 

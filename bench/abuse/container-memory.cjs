@@ -11,7 +11,7 @@ const SAMPLE_MS = 250;
 
 /** Finds the server's Node process and the cgroup's files; sets pid, v, dir. Builtins only where it loops. */
 const LOCATE = `
-pid=; for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null); case "$c" in node\ *echo-server/dist/main.js*) pid=\${d#/proc/}; break;; esac; done
+pid=; for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null); case "$c" in "node "*echo-server/dist/main.js*) pid=\${d#/proc/}; break;; esac; done
 if [ -f /sys/fs/cgroup/memory.max ]; then v=2; dir=/sys/fs/cgroup; cur=memory.current; else v=1; dir=/sys/fs/cgroup/memory; cur=memory.usage_in_bytes; fi
 rss() { r=0; h=0; while read k n u; do case "$k" in VmRSS:) r=$n;; VmHWM:) h=$n;; esac; done < /proc/$pid/status; }
 `;
@@ -25,7 +25,7 @@ rss; echo "v=$v current=$(cat $dir/$cur) max=$max peak=$peak oom=\${oom:--} pid=
 function docker(args, timeoutMs = CLI_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     execFile('docker', args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`docker ${args.slice(0, 3).join(' ')}: ${error.message} ${stderr}`.trim()));
+      if (error) reject(new Error(`docker ${args.slice(0, 2).join(' ')} failed (${error.code ?? error.signal}): ${stderr.trim()}`));
       else resolve({ stdout, stderr });
     });
   });
@@ -46,7 +46,8 @@ async function readMemory(containerId) {
     cgroupVersion: Number(fields.v),
     currentBytes: number(fields.current),
     peakBytes: number(fields.peak),
-    limitBytes: number(fields.max),
+    // cgroup v1 writes "no limit" as a number near 2^63.
+    limitBytes: number(fields.max) >= 2 ** 60 ? null : number(fields.max),
     oomKills: number(fields.oom),
     pid: number(fields.pid),
     rssBytes: number(fields.rssKb) * 1024,
@@ -64,7 +65,9 @@ async function inspectContainer(containerId) {
     startedAt: container.State.StartedAt,
     oomKilled: container.State.OOMKilled,
     memoryLimitBytes: container.HostConfig.Memory || null,
-    environment: Object.fromEntries((container.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])),
+    environment: Object.fromEntries(
+      (container.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    ),
     networks: Object.keys(container.NetworkSettings.Networks ?? {}),
   };
 }
@@ -112,4 +115,48 @@ function startSampler(containerId, { maxSeconds }) {
   };
 }
 
-module.exports = { docker, readMemory, inspectContainer, logLinesBetween, startSampler };
+/**
+ * The container's `die` and `oom` events from now on (`docker events`), so that a restart says why: each
+ * exit's code and whether the kernel's OOM killer acted. `stop()` ends the watch and returns them.
+ */
+function watchEvents(containerId) {
+  const args = [
+    'events',
+    '--filter',
+    `container=${containerId}`,
+    '--filter',
+    'event=die',
+    '--filter',
+    'event=oom',
+    '--format',
+    '{{json .}}',
+  ];
+  const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const events = [];
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      try {
+        const event = JSON.parse(line);
+        events.push({
+          event: event.status ?? event.Action,
+          exitCode: event.Actor?.Attributes?.exitCode ?? null,
+          at: new Date(event.time * 1000).toISOString(),
+        });
+      } catch {
+        // not an event line
+      }
+    }
+  });
+  return {
+    events,
+    stop() {
+      if (child.exitCode === null) child.kill();
+      return events;
+    },
+  };
+}
+
+module.exports = { docker, readMemory, inspectContainer, logLinesBetween, startSampler, watchEvents };

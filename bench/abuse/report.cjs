@@ -40,7 +40,7 @@ function wellBehavedRows({ baseline, underAbuse }) {
   return rows;
 }
 
-function attackRows({ attacks, single }, setting) {
+function attackRows({ attacks, single, openConnections }, setting) {
   const { longText, longNest, floodText, floodNest, chat, udp, connections } = attacks;
   const rows = [
     [
@@ -66,12 +66,12 @@ function attackRows({ attacks, single }, setting) {
     [
       `${connections.text.attempted} silent connections (text)`,
       `at most MAX_CONNECTIONS_PER_ADDRESS (${setting('MAX_CONNECTIONS_PER_ADDRESS')}) per door and address; each refused one gets \`ERR LIMIT_REACHED\``,
-      `${connections.text.openAtEnd} open at the end; ${connections.text.refusedWithLine} refused with the line, ${connections.text.closedWithoutLine} closed without a line, ${connections.text.connectFailed} not connected`,
+      `the server's peak of open text connections, every address: ${openConnections.peak.text ?? '-'}; the flood's own: ${connections.text.openAtEnd} open at the end (${connections.text.silentAtEnd} without a byte: not accepted yet); ${connections.text.refusedWithLine} refused with the line, ${connections.text.closedWithoutLine} closed without a line, ${connections.text.connectFailed} not connected`,
     ],
     [
       `${connections.tcp.attempted} silent connections (Nest)`,
       `at most MAX_CONNECTIONS_PER_ADDRESS (${setting('MAX_CONNECTIONS_PER_ADDRESS')}) per door and address; refused ones closed`,
-      `${connections.tcp.openAtEnd} open at the end; ${connections.tcp.closedByServer} closed by the server, ${connections.tcp.connectFailed} not connected`,
+      `the server's peak of open Nest connections, every address: ${openConnections.peak.tcp ?? '-'}; the flood's own: ${connections.tcp.openAtEnd} open at the end, ${connections.tcp.closedByServer} closed by the server, ${connections.tcp.connectFailed} not connected`,
     ],
     [
       `drippers, 1 byte/s (${connections.textDrippers.attempted} text, ${connections.tcpDrippers.attempted} Nest)`,
@@ -116,7 +116,9 @@ function formatReport(report, title) {
     '',
     '| peak memory | limit | peak / limit | peak during abuse | Node RSS peak | OOM kills | restarts | doors after |',
     '| ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
-    `| ${mib(memory.peakBytes)} (${memory.peakSource}) | ${mib(memory.limitBytes)} | ${percent} | ${mib(memory.peakDuringAbuseBytes)} | ${mib(memory.rssPeakBytes)} | ${memory.oomKills ?? '-'} (OOMKilled ${memory.oomKilled}) | ${restarts.restartCount}${restarts.sameStart && restarts.samePid ? ' (same start, same process)' : ' (started again)'} | ${Object.entries(doors)
+    `| ${mib(memory.peakBytes)} (${memory.peakSource}) | ${mib(memory.limitBytes)} | ${percent} | ${mib(memory.peakDuringAbuseBytes)} | ${mib(memory.rssPeakBytes)} | ${memory.oomKills ?? '-'} (OOMKilled ${memory.oomKilled}) | ${restarts.restartCount}${restarts.sameStart && restarts.samePid ? ' (same start, same process)' : ` (started again${restarts.events.map(({ event, exitCode }) => `; ${event}${exitCode === null ? '' : ` ${exitCode}`}`).join('')})`} | ${Object.entries(
+      doors,
+    )
       .map(([door, outcome]) => `${door} ${outcome}`)
       .join(', ')} |`,
     '',
@@ -129,7 +131,9 @@ function formatReport(report, title) {
   if (report.single.length > 0) {
     lines.push('', '| one connection | RSS before | RSS peak | growth | bound |', '| --- | ---: | ---: | ---: | ---: |');
     for (const step of report.single) {
-      lines.push(`| ${step.kind} | ${mib(step.rssBeforeBytes)} | ${mib(step.rssPeakBytes)} | ${mib(step.growthBytes)} | ${mib(RSS_BOUND_BYTES)} |`);
+      lines.push(
+        `| ${step.kind} | ${mib(step.rssBeforeBytes)} | ${mib(step.rssPeakBytes)} | ${mib(step.growthBytes)} | ${mib(RSS_BOUND_BYTES)} |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -98,7 +98,8 @@ async function writeUntil(tracked, limit, deadline, chunk) {
   let sent = 0;
   let index = 0;
   while (sent < limit && !socket.destroyed && performance.now() < deadline) {
-    const data = typeof chunk === 'function' ? chunk(index++) : chunk;
+    const whole = typeof chunk === 'function' ? chunk(index++) : chunk;
+    const data = whole.length > limit - sent ? whole.subarray(0, limit - sent) : whole;
     sent += data.length;
     if (!socket.write(data)) {
       await new Promise((resolve) => {
@@ -138,6 +139,8 @@ function summarise(connections) {
     openAtEnd: 0,
     maxSecondsToClose: null,
     byeLines: 0,
+    /** Open at the end without a byte from the server: on a text door, not accepted yet (held in Docker's proxy or the backlog). */
+    silentAtEnd: 0,
   };
   for (const tracked of connections) {
     if (tracked.connectFailed) {
@@ -155,6 +158,7 @@ function summarise(connections) {
       }
     } else if (tracked.closedAt === undefined) {
       figures.openAtEnd += 1;
+      if (tracked.bytesReceived === 0) figures.silentAtEnd += 1;
     }
   }
   return figures;
