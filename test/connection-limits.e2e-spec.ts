@@ -94,9 +94,9 @@ describe('connection limits: MAX_CONNECTIONS_PER_ADDRESS on the text and Nest TC
     await Promise.all(refused.map((peer) => peer.closesWithin(3_000)));
     const after = await readStats(client);
     expect(after.connections.rejected - before.connections.rejected).toBe(attempts);
-    // At most the first refusal in full; the rest wait for the interval's summary.
+    // At most the interval's first few refusals in full; the rest wait for its summary.
     const lines = capturedLogs('warn').filter((line) => line.message.includes('127.0.0.5'));
-    expect(lines.length).toBeLessThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(5);
     expect(admitted.every((peer) => !peer.isClosed)).toBe(true);
   });
 });

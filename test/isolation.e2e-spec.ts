@@ -107,12 +107,13 @@ describe('a bad request changes nothing else', () => {
   });
 });
 
-describe('MAX_CONNECTIONS', () => {
+describe('MAX_CONNECTIONS_PER_ADDRESS, as EchoClient sees it', () => {
   let server: RunningEchoServer;
   let pool: ClientPool;
 
   beforeAll(async () => {
-    server = await startTestServer({ MAX_CONNECTIONS: '3' });
+    // Every client here connects from 127.0.0.1 (the global cap evicts the idle instead: connection-limits.e2e-spec.ts).
+    server = await startTestServer({ MAX_CONNECTIONS_PER_ADDRESS: '3' });
     pool = new ClientPool(server);
   });
 
@@ -121,7 +122,7 @@ describe('MAX_CONNECTIONS', () => {
     await server?.close();
   });
 
-  it('refuses a connection beyond the limit, counts it, and keeps serving the connections it holds', async () => {
+  it('refuses a connection beyond the limit (the call fails as a lost connection), counts it, and keeps serving the others', async () => {
     const admitted = [pool.create(), pool.create(), pool.create()];
     // A reply to each: the server holds all three before the fourth one connects.
     for (const [index, client] of admitted.entries()) {

@@ -42,7 +42,8 @@ describe('mutual TLS', () => {
       warnings.push(String(message));
     });
     fixtures = await createTlsFixtures();
-    server = await startTestServer({ ...serverTlsEnv(fixtures.trusted), LOG_LEVEL: 'fatal' });
+    // Every refused handshake logged in full: these tests refuse several within the summaries' interval.
+    server = await startTestServer({ ...serverTlsEnv(fixtures.trusted), LOG_LEVEL: 'fatal', REFUSAL_LOG_FULL_LINES: '1000' });
     const { caCert, clientCert, clientKey } = fixtures.trusted;
     trustedClient = client({ tlsOptions: clientTlsOptions(readTlsFiles({ caFile: caCert, certFile: clientCert, keyFile: clientKey })) });
   });

@@ -26,6 +26,7 @@ describe('EchoServerEnvironment', () => {
       PROXY_PROTOCOL: false,
       TRUSTED_PROXIES: '',
       REFUSAL_LOG_INTERVAL_MS: 10000,
+      REFUSAL_LOG_FULL_LINES: 5,
       SLEEP_MAX_MS: 10_000,
       DRAIN_TIMEOUT_MS: 10_000,
       TLS_REQUIRE_CLIENT_CERT: true,

@@ -88,10 +88,14 @@ export class EchoServerEnvironment extends LoggingEnvironment {
 
   /**
    * Refused connections, rejected peers and evictions are logged as one summary line per interval
-   * (counts per reason, the top addresses); the first after a quiet interval is logged at once.
+   * (counts per reason, the top addresses), after the interval's first REFUSAL_LOG_FULL_LINES in full.
    */
   @IntegerSetting(100, 3_600_000)
   REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+  /** How many refusals of an interval are logged in full, one line each, before the rest are only counted for its summary. */
+  @IntegerSetting(0, 100_000)
+  REFUSAL_LOG_FULL_LINES = 5;
 
   /**
    * `false` runs the stock Nest and class-validator paths where the server has faster ones (the TCP

@@ -99,10 +99,7 @@ export class TextConnection implements LineReader {
   }
 
   enqueue(input: QueuedInput): void {
-    this.queue.push(input);
-    if (this.queue.length >= MAX_QUEUED_LINES) {
-      this.socket.pause();
-    }
+    this.queue.push(input); // at most MAX_QUEUED_LINES: the input splits no more than `room()` lines
     void this.pump();
   }
 
@@ -112,12 +109,8 @@ export class TextConnection implements LineReader {
 
   lineTimedOut(): void {
     const seconds = this.host.settings.lineTimeoutMs / 1000;
-    this.write(
-      errorLine({
-        code: ErrorCodes.LIMIT_REACHED,
-        message: `TEXT_LINE_TIMEOUT_MS: the line was not complete ${seconds} s after its first byte`,
-      }),
-    );
+    const message = `TEXT_LINE_TIMEOUT_MS: the line was not complete ${seconds} s after its first byte`;
+    this.write(errorLine({ code: ErrorCodes.LIMIT_REACHED, message }));
     this.host.closedByDoor('TEXT_LINE_TIMEOUT_MS', this.peer, `a line incomplete ${seconds} s after its first byte`);
     this.close();
   }
@@ -148,8 +141,16 @@ export class TextConnection implements LineReader {
       }
     } finally {
       this.busy = false;
-      this.input.split();
-      this.resumeIfReady();
+      if (this.input.backlogged) {
+        // The rest of a read waits a turn of the event loop: other connections are served between batches of lines.
+        setImmediate(() => {
+          this.input.split();
+          this.resumeIfReady();
+        });
+      } else {
+        this.input.split();
+        this.resumeIfReady();
+      }
     }
   }
 

@@ -182,7 +182,7 @@ describe('ConnectionTracker', () => {
     expect(stats.snapshot().connections).toEqual({ open: 0, total: 0, rejected: 1, evicted: 1 });
     expect(warn.mock.calls).toEqual([
       ['connection from [::1]:5050 refused on text: 256 connections from 0:0:0:0::/64 are open (MAX_CONNECTIONS_PER_ADDRESS)'],
-      ['1 more in the last 10 s: 1 evicted at MAX_CONNECTIONS on tcp; from 1 address, top: 10.0.0.1 (1)'],
+      ['connection from 10.0.0.1:5051 on tcp closed for a newcomer: MAX_CONNECTIONS reached and it was the longest idle (12.3 s)'],
     ]);
   });
 
@@ -201,9 +201,9 @@ describe('ConnectionTracker', () => {
       }
       jest.advanceTimersByTime(10_000);
       expect(stats.snapshot().connections.rejected).toBe(3001);
-      expect(warn).toHaveBeenCalledTimes(2);
+      expect(warn).toHaveBeenCalledTimes(6);
       expect(warn).toHaveBeenLastCalledWith(
-        '3000 more in the last 10 s: 3000 refused by MAX_CONNECTIONS_PER_ADDRESS on text; from 1 address, top: 127.0.0.1 (3000)',
+        '2996 more in the last 10 s: 2996 refused by MAX_CONNECTIONS_PER_ADDRESS on text; from 1 address, top: 127.0.0.1 (2996)',
       );
     } finally {
       tracker.onApplicationShutdown();

@@ -31,7 +31,8 @@ export class ConnectionTracker implements OnApplicationShutdown {
     @Optional() config?: ConfigService<EchoServerEnvironment, true>,
   ) {
     const intervalMs = config?.get('REFUSAL_LOG_INTERVAL_MS', { infer: true }) ?? 10_000;
-    this.summary = new RefusalSummary(intervalMs, (line) => this.logger.warn(line));
+    const fullLines = config?.get('REFUSAL_LOG_FULL_LINES', { infer: true });
+    this.summary = new RefusalSummary(intervalMs, (line) => this.logger.warn(line), fullLines);
   }
 
   onApplicationShutdown(): void {

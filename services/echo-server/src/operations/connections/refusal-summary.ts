@@ -2,30 +2,38 @@
 const MAX_ADDRESSES = 10_000;
 /** Addresses named in a summary line. */
 const TOP_ADDRESSES = 5;
+/** Events logged in full per interval by default before the rest are only counted (as printk's ratelimit burst). */
+export const FULL_LINES_PER_INTERVAL = 5;
 
 /**
- * Keeps the log of refusals readable under attack: the first event after a quiet interval is
- * logged at once, in full; the events of the interval it opens are counted, per reason and per
- * address, and logged as one summary line when it ends (which opens the next interval, so a
- * sustained attack writes one line per interval). Memory is bounded by MAX_ADDRESSES.
+ * Keeps the log of refusals readable under attack: the first `fullLines` events of an
+ * interval (which the first event after a quiet one opens) are logged at once, in full; further
+ * ones are counted, per reason and per address, and logged as one summary line when the interval
+ * ends (which opens the next, so a sustained attack writes at most `fullLines` + 1
+ * lines per interval). Memory is bounded by MAX_ADDRESSES.
  */
 export class RefusalSummary {
   private readonly reasons = new Map<string, number>();
   private readonly addresses = new Map<string, number>();
   private others = 0;
   private total = 0;
+  private logged = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly intervalMs: number,
     private readonly log: (line: string) => void,
+    private readonly fullLines = FULL_LINES_PER_INTERVAL,
   ) {}
 
   /** One event: `reason` names its kind (e.g. `refused MAX_CONNECTIONS_PER_ADDRESS on text`), `line` describes it in full. */
   record(reason: string, address: string, line: string): void {
     if (this.timer === undefined) {
-      this.log(line);
       this.openInterval();
+    }
+    if (this.logged < this.fullLines) {
+      this.logged += 1;
+      this.log(line);
       return;
     }
     this.total += 1;
@@ -46,6 +54,7 @@ export class RefusalSummary {
   }
 
   private openInterval(): void {
+    this.logged = 0;
     this.timer = setTimeout(() => this.intervalEnded(), this.intervalMs);
     this.timer.unref();
   }
