@@ -48,7 +48,9 @@ EXPOSE 3000 3001 3001/udp 9464
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "services/echo-server/dist/healthcheck.js"]
 STOPSIGNAL SIGTERM
-CMD ["node", "services/echo-server/dist/main.js"]
+# V8's heap sized from the container's memory limit (the script says why), then `exec node`.
+COPY services/echo-server/bin/start-in-container.sh services/echo-server/bin/
+CMD ["sh", "services/echo-server/bin/start-in-container.sh"]
 
 FROM runtime AS client-worker
 COPY --from=build /app/services/client-worker/package.json services/client-worker/

@@ -15,10 +15,8 @@ export interface MemoryBudget {
 }
 
 /**
- * The memory the process may use and the heap V8 will grow to. Node 24 sizes the heap from the
- * cgroup limit itself (about half of it: 259 MiB under the compose file's 512 MiB), which leaves
- * room for buffers, sockets and code outside the heap; docs/operations.md shows by measurement why
- * the server keeps it rather than setting --max-old-space-size.
+ * The memory the process may use and the heap V8 will grow to: in the image, the start script sets
+ * the heap from the cgroup limit (3/8 of it); elsewhere Node's own sizing holds (docs/operations.md).
  */
 export function memoryBudget(readLimit: (path: string) => string | undefined = readIfPresent): MemoryBudget {
   let limitBytes: number | undefined;
