@@ -186,12 +186,14 @@ describe('abuse through the published ports: the compose stack survives, well-be
     expect(longText.closedByServer).toBe(longText.attempted);
   });
 
-  it('a chat flood is throttled at its senders: the member that reads stays and receives', () => {
-    const { reader, linesSent } = report.attacks.chat;
+  it('a chat flood is throttled at its senders: the member that reads stays and receives, those that read nothing are cut', () => {
+    const { reader, slowReaders, linesSent } = report.attacks.chat;
 
     expect(linesSent).toBeGreaterThan(0);
     expect(reader.closedByServer).toBe(0);
     expect(reader.linesReceived).toBeGreaterThan(0);
+    // At CHAT_MAX_BACKLOG_BYTES at once, else after CHAT_STALL_MS (30 s), which the abuse phase outlasts.
+    expect(slowReaders.closedByServer).toBe(slowReaders.attempted);
   });
 
   it('refusals are logged as summaries, not a line each', () => {
