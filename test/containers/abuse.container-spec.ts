@@ -171,6 +171,13 @@ describe('abuse through the published ports: the compose stack survives, well-be
     });
   });
 
+  it('keeps accepting under abuse: every text connection of the flood gets its welcome or its refusal line', () => {
+    const { text } = report.attacks.connections;
+
+    // Open at the end without a byte: the server never took it from its listen queue in the whole phase.
+    expect({ attempted: text.attempted, unanswered: text.silentAtEnd }).toEqual({ attempted: text.attempted, unanswered: 0 });
+  });
+
   it('frames and lines that never end are cut: within INCOMPLETE_MESSAGE_TIMEOUT_MS on the Nest door, before the abuse is over on the text door', () => {
     const { longNest, longText, connections } = report.attacks;
     const boundS = lateBoundS(setting('INCOMPLETE_MESSAGE_TIMEOUT_MS'));
