@@ -186,9 +186,8 @@ describe('abuse through the published ports: the compose stack survives, well-be
       frames: longNest.attempted,
       drippers: connections.tcpDrippers.attempted,
     });
-    expect(Math.max(longNest.maxSecondsToClose ?? Infinity, connections.tcpDrippers.maxSecondsToClose ?? Infinity)).toBeLessThanOrEqual(
-      boundS,
-    );
+    // The frames only: the drippers, timed from their connect, may wait in the listen queue first (the test above).
+    expect(longNest.maxSecondsToClose ?? Infinity).toBeLessThanOrEqual(boundS);
     // TEXT_LINE_TIMEOUT_MS from the line's first byte, which the abuse phase outlasts.
     expect(longText.closedByServer).toBe(longText.attempted);
   });
