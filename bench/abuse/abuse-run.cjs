@@ -175,14 +175,24 @@ async function runAbuse({
     progress(`abuse: every attack together with the well-behaved load for ${abuseSeconds} s`);
     const abuseFrom = performance.now();
     const abuseStartedAt = new Date();
+    const cpuBefore = { server: (await readMemory(containerId)).cpuSeconds, attackers: process.cpuUsage() };
     const openConnections = watchOpenConnections(target.host, target.httpPort);
     const [underAbuse, attacks] = await Promise.all([
       wellBehaved(abuseSeconds),
       attackRounds(target, abuseSeconds, roundSeconds, sizes, progress),
     ]);
-    const open = await openConnections.stop();
     const abuseEndedAt = new Date();
     const abuseTo = performance.now();
+    const open = await openConnections.stop();
+    const serverCpu = (await readMemory(containerId)).cpuSeconds;
+    const attackersCpu = process.cpuUsage(cpuBefore.attackers);
+    const busySeconds = (abuseEndedAt - abuseStartedAt) / 1000;
+    /** Shares of one core during the abuse: the server's container, and this process (the attackers, through Docker's proxy). */
+    const cpu = {
+      serverPercent:
+        serverCpu === null || cpuBefore.server === null ? null : Math.round(((serverCpu - cpuBefore.server) / busySeconds) * 100),
+      attackersPercent: Math.round(((attackersCpu.user + attackersCpu.system) / 1e6 / busySeconds) * 100),
+    };
 
     progress('after: every door, memory, restarts');
     const doors = await probeDoors(target);
@@ -198,6 +208,7 @@ async function runAbuse({
       doors,
       /** The server's largest count of open connections per door during the abuse, every address together. */
       openConnections: open,
+      cpuDuringAbuse: cpu,
       memory: {
         cgroupVersion: after.memory.cgroupVersion,
         limitBytes: after.memory.limitBytes ?? after.container.memoryLimitBytes,

@@ -65,6 +65,7 @@ export interface AbuseReport {
     connections: { text: ConnectionFigures; tcp: ConnectionFigures; textDrippers: ConnectionFigures; tcpDrippers: ConnectionFigures };
   };
   doors: { tcp: string; text: string; udp: string; http: string };
+  cpuDuringAbuse: { serverPercent: number | null; attackersPercent: number };
   openConnections: { peak: Partial<Record<'tcp' | 'text', number>>; polls: number; failures: number };
   memory: {
     cgroupVersion: number;

@@ -1,7 +1,7 @@
 // What a container's memory and life looked like, read through the docker CLI (so that it works wherever
 // `docker` does): the cgroup's usage, peak and limit (cgroup v2's memory.current/peak/max, or v1's
 // memory.usage_in_bytes/max_usage_in_bytes/limit_in_bytes), its OOM kills (v2 memory.events, v1
-// memory.oom_control), the RSS of the server's Node process (/proc/<pid>/status), and `docker inspect`'s
+// memory.oom_control), its CPU time, the RSS of the server's Node process (/proc/<pid>/status), and `docker inspect`'s
 // restart count, start time and OOMKilled flag. A sampler reads usage and RSS every 250 ms, for the peak of
 // one step (the cgroup's own peak covers the container's whole life) and where the kernel keeps no peak.
 const { execFile, spawn } = require('node:child_process');
@@ -19,7 +19,8 @@ rss() { r=0; h=0; while read k n u; do case "$k" in VmRSS:) r=$n;; VmHWM:) h=$n;
 const READ = `${LOCATE}
 if [ $v = 2 ]; then max=$(cat $dir/memory.max); peak=$(cat $dir/memory.peak 2>/dev/null || echo -); oom=$(grep '^oom_kill ' $dir/memory.events | cut -d' ' -f2)
 else max=$(cat $dir/memory.limit_in_bytes); peak=$(cat $dir/memory.max_usage_in_bytes); oom=$(grep '^oom_kill ' $dir/memory.oom_control | cut -d' ' -f2); fi
-rss; echo "v=$v current=$(cat $dir/$cur) max=$max peak=$peak oom=\${oom:--} pid=$pid rssKb=$r hwmKb=$h"
+if [ $v = 2 ]; then cpu=$(grep '^usage_usec ' $dir/cpu.stat | cut -d' ' -f2)000; else cpu=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || echo -); fi
+rss; echo "v=$v current=$(cat $dir/$cur) max=$max peak=$peak oom=\${oom:--} pid=$pid rssKb=$r hwmKb=$h cpuNs=\${cpu:--}"
 `;
 
 function docker(args, timeoutMs = CLI_TIMEOUT_MS) {
@@ -52,6 +53,8 @@ async function readMemory(containerId) {
     pid: number(fields.pid),
     rssBytes: number(fields.rssKb) * 1024,
     rssPeakBytes: number(fields.hwmKb) * 1024,
+    /** CPU time the container has used (cgroup cpuacct.usage, or cpu.stat's usage_usec), in seconds. */
+    cpuSeconds: number(fields.cpuNs) === null ? null : number(fields.cpuNs) / 1e9,
   };
 }
 

@@ -8,10 +8,10 @@ const { join } = require('node:path');
 const SETTING_DEFAULTS = {
   MAX_CONNECTIONS_PER_ADDRESS: '256',
   INCOMPLETE_MESSAGE_TIMEOUT_MS: '10000',
-  TEXT_LINE_TIMEOUT_MS: '(default)',
-  TEXT_MAX_SEND_BUFFER_BYTES: '1048576',
+  TEXT_LINE_TIMEOUT_MS: '30000',
   MAX_SEND_BUFFER_BYTES: '67108864',
-  CHAT_STALL_MS: '(default)',
+  CHAT_STALL_MS: '30000',
+  CHAT_MAX_BACKLOG_BYTES: '16777216',
 };
 /** Most an abusive connection may grow the server's RSS by. */
 const RSS_BOUND_BYTES = 64 * 1024 * 1024;
@@ -55,7 +55,7 @@ function attackRows({ attacks, single, openConnections }, setting) {
     ],
     [
       `floods, replies unread (${floodText.attempted}, text)`,
-      `replies wait up to TEXT_MAX_SEND_BUFFER_BYTES (${setting('TEXT_MAX_SEND_BUFFER_BYTES')}) a connection`,
+      'a peer that leaves its replies unread is paused (flow control): the server stops reading it',
       `${mib(floodText.bytesSent)} sent; ${closed(floodText, floodText.attempted)}`,
     ],
     [
@@ -65,7 +65,7 @@ function attackRows({ attacks, single, openConnections }, setting) {
     ],
     [
       `${connections.text.attempted} silent connections (text)`,
-      `at most MAX_CONNECTIONS_PER_ADDRESS (${setting('MAX_CONNECTIONS_PER_ADDRESS')}) per door and address; each refused one gets \`ERR LIMIT_REACHED\``,
+      `at most MAX_CONNECTIONS_PER_ADDRESS (${setting('MAX_CONNECTIONS_PER_ADDRESS')}) per door and address; each refused one gets \`ERR LIMIT_REACHED MAX_CONNECTIONS_PER_ADDRESS\``,
       `the server's peak of open text connections, every address: ${openConnections.peak.text ?? '-'}; the flood's own: ${connections.text.openAtEnd} open at the end (${connections.text.silentAtEnd} without a byte: not accepted yet); ${connections.text.refusedWithLine} refused with the line, ${connections.text.closedWithoutLine} closed without a line, ${connections.text.connectFailed} not connected`,
     ],
     [
@@ -80,7 +80,7 @@ function attackRows({ attacks, single, openConnections }, setting) {
     ],
     [
       `chat flood (${chat.flooders.attempted} flooders, 1 reader, ${chat.slowReaders.attempted} never reading)`,
-      `senders are throttled, readers not cut (CHAT_STALL_MS ${setting('CHAT_STALL_MS')})`,
+      `a reading member holds the senders back and stays; one that reads nothing is cut after CHAT_STALL_MS (${setting('CHAT_STALL_MS')}), or at once past CHAT_MAX_BACKLOG_BYTES (${setting('CHAT_MAX_BACKLOG_BYTES')})`,
       `flooders sent ${chat.linesSent} lines (${chat.sendMiBPerSecond} MiB/s), ${chat.flooders.closedByServer} closed; the reader got ${chat.reader.linesReceived} lines, ${chat.reader.openAtEnd === 1 ? 'still connected' : 'cut'}; never reading: ${closed(chat.slowReaders, chat.slowReaders.attempted)}`,
     ],
     [
@@ -122,7 +122,7 @@ function formatReport(report, title) {
       .map(([door, outcome]) => `${door} ${outcome}`)
       .join(', ')} |`,
     '',
-    `The server logged ${report.logLinesDuringAbuse} lines during the abuse.`,
+    `During the abuse the server's container used ${report.cpuDuringAbuse.serverPercent ?? '-'} % of one CPU, the attackers (one Node process) ${report.cpuDuringAbuse.attackersPercent} %; the server logged ${report.logLinesDuringAbuse} lines.`,
     '',
     '| attack | bound | measured |',
     '| --- | --- | --- |',

@@ -5,7 +5,7 @@ const { connect } = require('node:net');
 const CONNECT_TIMEOUT_MS = 10_000;
 const FIRST_LINE_MAX = 200;
 /** The line a text connection refused for its address gets, before it is closed. */
-const REFUSAL_PREFIX = 'ERR LIMIT_REACHED';
+const REFUSAL_PREFIX = 'ERR LIMIT_REACHED MAX_CONNECTIONS_PER_ADDRESS';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
