@@ -66,7 +66,7 @@ export interface AbuseReport {
   };
   doors: { tcp: string; text: string; udp: string; http: string };
   cpuDuringAbuse: { serverPercent: number | null; attackersPercent: number };
-  openConnections: { peak: Partial<Record<'tcp' | 'text', number>>; polls: number; failures: number };
+  openConnections: { peak: Partial<Record<'tcp' | 'text', number>>; chatCutOff: number; polls: number; failures: number };
   memory: {
     cgroupVersion: number;
     limitBytes: number | null;

@@ -81,7 +81,7 @@ function attackRows({ attacks, single, openConnections }, setting) {
     [
       `chat flood (${chat.flooders.attempted} flooders, 1 reader, ${chat.slowReaders.attempted} never reading)`,
       `a reading member holds the senders back and stays; one that reads nothing is cut after CHAT_STALL_MS (${setting('CHAT_STALL_MS')}), or at once past CHAT_MAX_BACKLOG_BYTES (${setting('CHAT_MAX_BACKLOG_BYTES')})`,
-      `flooders sent ${chat.linesSent} lines (${chat.sendMiBPerSecond} MiB/s), ${chat.flooders.closedByServer} closed; the reader got ${chat.reader.linesReceived} lines, ${chat.reader.openAtEnd === 1 ? 'still connected' : 'cut'}; never reading: ${closed(chat.slowReaders, chat.slowReaders.attempted)}`,
+      `flooders sent ${chat.linesSent} lines (${chat.sendMiBPerSecond} MiB/s), ${chat.flooders.closedByServer} closed; the reader got ${chat.reader.linesReceived} lines, ${chat.reader.openAtEnd === 1 ? 'still connected' : 'cut'}; never reading: ${closed(chat.slowReaders, chat.slowReaders.attempted)} as they see it (a peer that reads nothing cannot see its close), ${openConnections.chatCutOff ?? '-'} cut off as the server counts`,
     ],
     [
       `UDP flood (${udp.sockets} sockets, 1 B to 65,000 B)`,

@@ -49,9 +49,8 @@ function composeMemoryLimit(): number {
  * the table goes to the console and to bench/results/abuse-<date>.md.
  */
 /**
- * Not in CI yet (ABUSE_SUITE=true runs it): on a 2-CPU machine, with the attackers on the same
- * machine, it fails three checks (issue 19's note): text calls time out under the combined abuse,
- * and Docker's userland proxy passed only a few dozen of the flood's connections to the server.
+ * Its own step of `npm test`, after every other suite (`npm run test:abuse`, ABUSE_SUITE=true): its
+ * attackers load the machine's CPUs for a minute, which would slow the suites running beside it.
  */
 const describeWhenAsked = process.env.ABUSE_SUITE === 'true' ? describe : describe.skip;
 
@@ -91,6 +90,9 @@ describeWhenAsked('abuse through the published ports: the compose stack survives
         METRICS_PUBLISHED_PORT: '0',
         ECHO_SERVER_IMAGE: IMAGES.echoServer.tag,
         CLIENT_WORKER_IMAGE: IMAGES.clientWorker.tag,
+        // Shorter than the default 30 s: the members that read nothing must be cut within the abuse phase, after
+        // the proxy's and the kernel's buffers (several MiB each way) have filled.
+        CHAT_STALL_MS: '10000',
       },
     });
     const { NetworkSettings } = await (await getContainerRuntimeClient()).container.getById(server.getId()).inspect();
@@ -167,7 +169,8 @@ describeWhenAsked('abuse through the published ports: the compose stack survives
 
     // Every abuser shares the bridge gateway's address; the well-behaved client adds one connection per door.
     expect(peak.text).toBeLessThanOrEqual(limit + WELL_BEHAVED_CONNECTIONS);
-    expect(peak.tcp).toBeLessThanOrEqual(limit + WELL_BEHAVED_CONNECTIONS);
+    // The container's HEALTHCHECK probes the Nest door every 5 s, from the container's own loopback address.
+    expect(peak.tcp).toBeLessThanOrEqual(limit + WELL_BEHAVED_CONNECTIONS + 1);
     expect(text.refusedWithLine).toBeGreaterThan(0);
     expect(tcp.closedByServer).toBeGreaterThan(0);
     // A text connection the server closed without a byte was refused without its line.
@@ -205,8 +208,9 @@ describeWhenAsked('abuse through the published ports: the compose stack survives
     expect(linesSent).toBeGreaterThan(0);
     expect(reader.closedByServer).toBe(0);
     expect(reader.linesReceived).toBeGreaterThan(0);
-    // At CHAT_MAX_BACKLOG_BYTES at once, else after CHAT_STALL_MS (30 s), which the abuse phase outlasts.
-    expect(slowReaders.closedByServer).toBe(slowReaders.attempted);
+    // At CHAT_MAX_BACKLOG_BYTES at once, else after CHAT_STALL_MS (10 s here), which the abuse phase outlasts. Counted
+    // by the server: a member that reads nothing cannot see its close, queued behind what it left unread.
+    expect(report.openConnections.chatCutOff).toBeGreaterThanOrEqual(slowReaders.attempted);
   });
 
   it('refusals are logged as summaries, not a line each', () => {

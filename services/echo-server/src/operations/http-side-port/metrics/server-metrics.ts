@@ -130,6 +130,15 @@ export class ServerMetrics {
         this.inc(snapshot().chat.deliveries);
       },
     });
+    new Counter({
+      name: 'echo_server_chat_cut_off_total',
+      help: 'Chat members cut off: nothing read for CHAT_STALL_MS while lines waited, or more than CHAT_MAX_BACKLOG_BYTES waiting.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(snapshot().chat.cutOff);
+      },
+    });
     new Gauge({
       name: 'echo_server_chat_members',
       help: 'Text connections that are members of a chat room.',
