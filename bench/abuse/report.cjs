@@ -75,7 +75,7 @@ function attackRows({ attacks, single, openConnections }, setting) {
     ],
     [
       `drippers, 1 byte/s (${connections.textDrippers.attempted} text, ${connections.tcpDrippers.attempted} Nest)`,
-      `Nest: closed within INCOMPLETE_MESSAGE_TIMEOUT_MS; text: within TEXT_LINE_TIMEOUT_MS, the idle timer restarting only on complete lines`,
+      `Nest: closed within INCOMPLETE_MESSAGE_TIMEOUT_MS; text: a byte a second is a message a second (the idle flush takes each pause of TEXT_IDLE_FLUSH_MS as a line's end, and answers it), so it stays, holding a slot of its address's share and the first to go at the cap after the silent`,
       `text: ${closed(connections.textDrippers, connections.textDrippers.attempted)}; Nest: ${closed(connections.tcpDrippers, connections.tcpDrippers.attempted)}`,
     ],
     [
