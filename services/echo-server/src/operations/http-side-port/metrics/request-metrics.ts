@@ -41,7 +41,8 @@ type Timed = Record<symbol, number | undefined>;
  * `echo_server_requests_total` and `echo_server_request_duration_seconds`, by pattern, transport
  * and outcome, every label bounded. Fed by the transports' processing hooks (`DrainService.observe`),
  * which see every handled message begin and end, and by the exception filter, which alone knows the
- * error code of a failed one. Labels and cost per request: docs/operations.md.
+ * error code of a failed one. Labels, and how it records them: docs/operations.md; cost per
+ * request: docs/performance.md.
  */
 @Injectable()
 export class RequestMetrics implements CallObserver, OnModuleInit {
