@@ -1,9 +1,10 @@
 import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { TcpContext } from '@nestjs/microservices';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { EVENT_PATTERNS, REQUEST_PATTERNS, Transports, type ErrorCode, type TransportName } from '@echo-pair/common';
 import { DrainService, type CallObserver } from '../../shutdown/drain.service';
 import { GatewayContext } from '../../../core/gateway-context';
+import { BucketHistogram, type HistogramSeries } from './bucket-histogram';
 
 /** The `pattern` label of a request whose pattern is not the contract's (a handler reached through a JSON-quoted name). */
 export const OTHER_PATTERN = 'other';
@@ -26,26 +27,34 @@ type RequestLabel = (typeof LABEL_NAMES)[number];
 
 type RequestLabels = Record<RequestLabel, string>;
 
-/** One label set: its request count (exported through the counter's `collect`), and its histogram child. */
+/** One label set: its request count (exported through the counter's `collect`), and its histogram series. */
 interface Series {
   readonly labels: RequestLabels;
   count: number;
-  readonly duration: Histogram.Internal<RequestLabel>;
+  readonly duration: HistogramSeries<RequestLabel>;
 }
+
+/** A context that has started: its start time (`performance.now()`) under the key of one `RequestMetrics`, until it ends. */
+type Timed = Record<symbol, number | undefined>;
 
 /**
  * `echo_server_requests_total` and `echo_server_request_duration_seconds`, by pattern, transport
  * and outcome, every label bounded. Fed by the transports' processing hooks (`DrainService.observe`),
  * which see every handled message begin and end, and by the exception filter, which alone knows the
- * error code of a failed one. Labels and cost per request: docs/operations.md.
+ * error code of a failed one. Labels, and how it records them: docs/operations.md; cost per
+ * request: docs/performance.md.
  */
 @Injectable()
 export class RequestMetrics implements CallObserver, OnModuleInit {
-  private readonly startedAt = new Map<unknown, number>();
+  /**
+   * Where a started context keeps its start time: on the context itself (a message's own object,
+   * dropped with it), not in a map. One key per instance, so that two never share a start.
+   */
+  private readonly startedAt = Symbol('RequestMetrics.startedAt');
   private readonly failures = new Map<unknown, ErrorCode>();
   /** transport → pattern → outcome → series. */
   private readonly series = new Map<string, Map<string, Map<string, Series>>>();
-  private readonly duration: Histogram<RequestLabel>;
+  private readonly duration: BucketHistogram<RequestLabel>;
 
   constructor(
     registry: Registry,
@@ -68,13 +77,13 @@ export class RequestMetrics implements CallObserver, OnModuleInit {
         }
       },
     });
-    this.duration = new Histogram<RequestLabel>({
-      name: 'echo_server_request_duration_seconds',
-      help: 'Time from the dispatch of a request to its handler until its reply or error is produced, by pattern, transport and outcome.',
-      labelNames: LABEL_NAMES,
-      buckets: [...REQUEST_DURATION_BUCKETS],
-      registers: [registry],
-    });
+    // Recorded in plain arrays per series, handed to prom-client at scrape time: no prom-client call per request.
+    this.duration = new BucketHistogram<RequestLabel>(
+      'echo_server_request_duration_seconds',
+      'Time from the dispatch of a request to its handler until its reply or error is produced, by pattern, transport and outcome.',
+      REQUEST_DURATION_BUCKETS,
+      registry,
+    );
   }
 
   /** Fed by the drain's processing hooks from the start: registers with them. */
@@ -84,23 +93,27 @@ export class RequestMetrics implements CallObserver, OnModuleInit {
 
   /** Processing start hook: a message was dispatched. */
   started(context: unknown): void {
-    this.startedAt.set(context, performance.now());
+    const timed = asTimed(context);
+    if (timed !== undefined) {
+      timed[this.startedAt] = performance.now();
+    }
   }
 
   /** The exception filter produced the error envelope `code` for the message of `context`. */
   failed(context: unknown, code: ErrorCode): void {
-    if (this.startedAt.has(context)) {
+    if (asTimed(context)?.[this.startedAt] !== undefined) {
       this.failures.set(context, code);
     }
   }
 
   /** Processing end hook: the message's reply or error was produced (an event: its handler finished). */
   ended(context: unknown): void {
-    const startedAt = this.startedAt.get(context);
-    if (startedAt === undefined) {
-      return;
+    const timed = asTimed(context);
+    const startedAt = timed?.[this.startedAt];
+    if (timed === undefined || startedAt === undefined) {
+      return; // ended without a start, or ended already
     }
-    this.startedAt.delete(context);
+    timed[this.startedAt] = undefined; // not `delete`, which would make V8 slow the object down
     let outcome: string = OK_OUTCOME;
     if (this.failures.size > 0) {
       outcome = this.failures.get(context) ?? OK_OUTCOME;
@@ -116,7 +129,7 @@ export class RequestMetrics implements CallObserver, OnModuleInit {
     }
     const series = this.seriesOf(transport, REQUESTS.has(pattern) ? pattern : OTHER_PATTERN, outcome);
     series.count += 1;
-    series.duration.observe((performance.now() - startedAt) / 1000);
+    this.duration.observe(series.duration, (performance.now() - startedAt) / 1000);
   }
 
   private seriesOf(transport: TransportName, pattern: string, outcome: string): Series {
@@ -133,7 +146,7 @@ export class RequestMetrics implements CallObserver, OnModuleInit {
     let series = byOutcome.get(outcome);
     if (series === undefined) {
       const labels: RequestLabels = { pattern, transport, outcome };
-      series = { labels, count: 0, duration: this.duration.labels(labels) };
+      series = { labels, count: 0, duration: this.duration.series(labels) };
       byOutcome.set(outcome, series);
     }
     return series;
@@ -145,4 +158,9 @@ function transportOf(context: unknown): TransportName | undefined {
     return Transports.TCP;
   }
   return context instanceof GatewayContext ? context.getTransport() : undefined;
+}
+
+/** The context as a carrier of start times: any object can be (Nest's contexts always are objects). */
+function asTimed(context: unknown): Timed | undefined {
+  return typeof context === 'object' && context !== null ? (context as Timed) : undefined;
 }
