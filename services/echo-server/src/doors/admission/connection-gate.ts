@@ -25,10 +25,6 @@ export class ConnectionGate {
     this.admission = new ConnectionAdmission(options);
   }
 
-  get openConnections(): number {
-    return this.admission.openConnections;
-  }
-
   /**
    * Admits `socket`, whose peer is `address` (its own, or the client's from a PROXY header):
    * returns its place, released when it closes; at the door's cap `giveWay` is called to close
