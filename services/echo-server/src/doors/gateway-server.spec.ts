@@ -19,7 +19,7 @@ class TestGateway extends GatewayServer {
     return undefined as T;
   }
 
-  call(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+  async call(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
     return this.invoke(pattern, data, context);
   }
 
@@ -27,7 +27,7 @@ class TestGateway extends GatewayServer {
     return this.dispatchEvent(pattern, data, context);
   }
 
-  deliver(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+  async deliver(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
     return this.deliverEvent(pattern, data, context);
   }
 

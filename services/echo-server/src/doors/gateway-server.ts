@@ -6,6 +6,13 @@ import type { GatewayContext } from '../core/gateway-context';
 /** What a handler produced for one request: its reply, or the error envelope the exception filter made. */
 export type CallOutcome = { ok: true; response: unknown } | { ok: false; error: RpcErrorEnvelope };
 
+/**
+ * A call's outcome: there and then when the handler's whole pipeline ran synchronously, else a
+ * promise of it. A door continues at once on the first, so that lines or datagrams of one read
+ * are answered in one pass (`instanceof Promise` tells them apart).
+ */
+export type OutcomeNowOrLater = CallOutcome | Promise<CallOutcome>;
+
 const INTERNAL_ERROR: CallOutcome = {
   ok: false,
   error: { code: ErrorCodes.INTERNAL_ERROR, message: 'internal server error', details: {} },
@@ -27,7 +34,7 @@ export const EVENT_HANDLED: CallOutcome = { ok: true, response: undefined };
  */
 export abstract class GatewayServer extends Server implements CustomTransportStrategy {
   /** Runs the request handler of `pattern`; resolves with its first reply or its error envelope, never rejects. */
-  protected invoke(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+  protected invoke(pattern: string, data: unknown, context: GatewayContext): OutcomeNowOrLater {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
       return Promise.resolve(NO_HANDLER);
@@ -62,7 +69,7 @@ export abstract class GatewayServer extends Server implements CustomTransportStr
    * `EVENT_HANDLED`, or the error envelope the exception filter made (a payload that fails
    * validation), never rejects. For the text doors' `/emit`, which answer a line.
    */
-  protected deliverEvent(pattern: string, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+  protected deliverEvent(pattern: string, data: unknown, context: GatewayContext): OutcomeNowOrLater {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler?.isEventHandler) {
       return Promise.resolve(NO_HANDLER);

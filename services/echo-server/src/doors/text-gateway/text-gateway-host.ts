@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ErrorCode, RequestPattern } from '@echo-pair/common';
-import type { CallOutcome } from '../gateway-server';
+import type { OutcomeNowOrLater } from '../gateway-server';
 import type { GatewayContext } from '../../core/gateway-context';
 import type { ChatRooms } from './chat-rooms.service';
 import type { EncodingSetting } from '../text/text-codec';
@@ -26,7 +26,7 @@ export interface TextGatewayHost {
   readonly logger: LoggerService;
   welcome(): string;
   /** Runs a request through the handlers Nest registered. */
-  call(pattern: RequestPattern, data: object, context: GatewayContext): Promise<CallOutcome>;
+  call(pattern: RequestPattern, data: object, context: GatewayContext): OutcomeNowOrLater;
   /** Runs a `/call` or `/emit` line through the handlers Nest registered; resolves with its one reply line. */
   contractCall(call: ContractCall, peer: string): Promise<string>;
   /** The text a reply is written back as. */

@@ -8,7 +8,7 @@ import type { ProxyHeaderReader } from '../proxy-protocol/proxy-header-reader';
 import { withClientAddress } from '../proxy-protocol/with-client-address';
 import { encodeText } from '../text/text-codec';
 import { errorLine } from '../text/text-line';
-import { GatewayServer, type CallOutcome } from '../gateway-server';
+import { GatewayServer, type OutcomeNowOrLater } from '../gateway-server';
 import type { GatewayContext } from '../../core/gateway-context';
 import type { ChatRooms } from './chat-rooms.service';
 import type { ContractCall } from '../text/contract-call';
@@ -115,11 +115,11 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     return this.hooks.welcome();
   }
 
-  call(pattern: RequestPattern, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+  call(pattern: RequestPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater {
     return this.invoke(pattern, data, context);
   }
 
-  emit(pattern: EventPattern, data: unknown, context: GatewayContext): Promise<CallOutcome> {
+  emit(pattern: EventPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater {
     return this.deliverEvent(pattern, data, context);
   }
 

@@ -1,6 +1,6 @@
 import { type ErrorCode, type EventPattern, type RequestPattern, type TransportName } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
-import type { CallOutcome } from '../gateway-server';
+import type { CallOutcome, OutcomeNowOrLater } from '../gateway-server';
 import type { ContractCall } from './contract-call';
 import { errorLine } from './text-line';
 
@@ -11,9 +11,9 @@ export const EMITTED_LINE = 'OK';
 export interface ContractDoor {
   readonly transport: TransportName;
   /** Runs a request through the handlers Nest registered (`GatewayServer.invoke`). */
-  call(pattern: RequestPattern, data: unknown, context: GatewayContext): Promise<CallOutcome>;
+  call(pattern: RequestPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater;
   /** Runs an event through the handlers Nest registered (`GatewayServer.deliverEvent`). */
-  emit(pattern: EventPattern, data: unknown, context: GatewayContext): Promise<CallOutcome>;
+  emit(pattern: EventPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater;
   /** Counts an error the door found itself (the exception filter counts the handlers'). */
   countError(code: ErrorCode): void;
 }
