@@ -9,6 +9,7 @@ import { EchoServerEnvironment } from './config/echo-server-environment';
 import { EchoServerModule } from './echo-server.module';
 import { DrainService, type DrainResult } from './operations/shutdown/drain.service';
 import { EchoServerTcp } from './doors/tcp/echo-server-tcp';
+import { installSyncFirstDispatch } from './doors/dispatch/sync-first-rpc-context-creator';
 import { HTTP_SIDE_PORT, SERVED_TRANSPORTS, type HttpSidePort, type ServedTransport } from './core/served-transport';
 
 export interface RunningEchoServer {
@@ -51,7 +52,11 @@ export async function startEchoServer({ env = process.env }: StartEchoServerOpti
   const transports = app.get<readonly ServedTransport[]>(SERVED_TRANSPORTS);
   for (const { strategy } of transports) {
     // The global guards, pipe and filter (APP_* providers) live in the application's config: inherit it.
-    app.connectMicroservice<CustomStrategy>({ strategy }, { inheritAppConfig: true });
+    const fastPath = environment.ECHO_FAST_PATH;
+    const microservice = app.connectMicroservice<CustomStrategy>({ strategy }, { inheritAppConfig: true, deferInitialization: fastPath });
+    if (fastPath) {
+      installSyncFirstDispatch(microservice); // then registers the handlers, as Nest does without deferInitialization
+    }
   }
   await app.init();
   await listenOrFail(app, app.get(EchoServerTcp).unwrap<Server>());

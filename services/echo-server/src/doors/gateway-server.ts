@@ -1,6 +1,6 @@
 import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pair/common';
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { finalize, isObservable, of, throwError, type Observable } from 'rxjs';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { finalize, isObservable, of, type Observable } from 'rxjs';
 import type { GatewayContext } from '../core/gateway-context';
 
 /** What a handler produced for one request: its reply, or the error envelope the exception filter made. */
@@ -33,34 +33,73 @@ export const EVENT_HANDLED: CallOutcome = { ok: true, response: undefined };
  * (the drain's in-flight count) serve them as serve Nest's TCP transport.
  */
 export abstract class GatewayServer extends Server implements CustomTransportStrategy {
-  /** Runs the request handler of `pattern`; resolves with its first reply or its error envelope, never rejects. */
+  /**
+   * Runs the request handler of `pattern` between the processing hooks, as Nest's `handleRequest`
+   * does: its first reply or its error envelope, never a rejection. The outcome itself when the
+   * handler answered synchronously (`SyncFirstPipeline`), else a promise of it.
+   */
   protected invoke(pattern: string, data: unknown, context: GatewayContext): OutcomeNowOrLater {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
-      return Promise.resolve(NO_HANDLER);
+      return NO_HANDLER;
     }
-    return new Promise<CallOutcome>((resolve) => {
-      let settled = false;
-      const settle = (outcome: CallOutcome): void => {
-        if (!settled) {
-          settled = true;
-          resolve(outcome);
-        }
-      };
-      // Typed void, yet it returns the processing hooks' promise, which rejects if `produce` does.
-      const handled: unknown = this.handleRequest(
-        context,
-        async () => {
-          try {
-            return this.transformToObservable(await handler(data, context));
-          } catch (error) {
-            return throwError(() => error); // reported as the call's outcome, whatever the processing hook does with a rejection
-          }
-        },
-        (packet) => settle('err' in packet ? { ok: false, error: toEnvelope(packet.err) } : { ok: true, response: packet.response }),
-      );
-      Promise.resolve(handled).catch(() => settle(INTERNAL_ERROR));
-    });
+    let outcome: CallOutcome | undefined;
+    let later: ((outcome: CallOutcome) => void) | undefined;
+    const settle = (settled: CallOutcome): void => {
+      if (outcome === undefined) {
+        outcome = settled;
+        later?.(settled);
+      }
+    };
+    try {
+      // Typed as returning a promise; the project's hooks pass on whatever `produce` returns (nothing for an answer at once).
+      const produce = (() => this.produce(handler, data, context, settle)) as () => Promise<void>;
+      const started: unknown = this.onProcessingStartHook(this.transportId!, context, produce);
+      if (started instanceof Promise) {
+        started.catch(() => settle(INTERNAL_ERROR));
+      }
+    } catch {
+      settle(INTERNAL_ERROR);
+    }
+    return outcome ?? new Promise<CallOutcome>((resolve) => (later = resolve));
+  }
+
+  /** The handler's result, settled as its first reply or its error; the end hook once it has ended. */
+  private produce(
+    handler: MessageHandler,
+    data: unknown,
+    context: GatewayContext,
+    settle: (outcome: CallOutcome) => void,
+  ): Promise<void> | undefined {
+    const runEndHook = this.createProcessingEndHookRunner(context);
+    const failed = (error: unknown): void => {
+      runEndHook();
+      settle({ ok: false, error: toEnvelope(error) });
+    };
+    const answered = (result: unknown): void => {
+      if (!isObservable(result)) {
+        runEndHook();
+        settle({ ok: true, response: result });
+        return;
+      }
+      result.pipe(finalize(runEndHook)).subscribe({
+        next: (response) => settle({ ok: true, response }),
+        error: failed,
+        complete: () => settle({ ok: true, response: undefined }),
+      });
+    };
+    let result: unknown;
+    try {
+      result = handler(data, context);
+    } catch (error) {
+      failed(error);
+      return undefined;
+    }
+    if (result instanceof Promise) {
+      return result.then(answered, failed);
+    }
+    answered(result);
+    return undefined;
   }
 
   /**

@@ -1,21 +1,20 @@
 import { describeTlsClientError, FramedJsonSocket, TlsPeerMemory } from '@echo-pair/common';
-import type { MessageHandler, PacketId, PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
-import { IncomingRequestDeserializer, ServerTCP, TcpContext } from '@nestjs/microservices';
+import { IncomingRequestDeserializer, ServerTCP, TcpContext, type MessageHandler, type PacketId } from '@nestjs/microservices';
+import type { PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import type { AdmittedConnection } from '../admission/connection-admission';
 import { limitConnections } from '../admission/connection-gate';
 import { LISTEN_BACKLOG, listenWithBacklog } from '../admission/listen-backlog';
 import type { TLSSocket } from 'node:tls';
-import { isObservable } from 'rxjs';
-import { finalize } from 'rxjs/operators';
+import { finalize, isObservable } from 'rxjs';
 import { connectionLimitsOf, framedSocketOf, type EchoServerTcpHooks, type EchoServerTcpOptions } from './echo-server-tcp-options';
 
 export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp-options';
 
 /** Characters a JSON text can begin with: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
 const JSON_START = /^[\s{["\-0-9tfn]/;
-/** What `handleMessage` returns for a frame it rejected (Nest's socket listener chains `.catch` on it). */
-const REJECTED = Promise.resolve();
+/** What `handleMessage` returns when nothing is pending: a frame rejected, a request answered at once (Nest chains `.catch` on it). */
+const SETTLED = Promise.resolve();
 /** A frame that broke a request rule. */
 const REFUSED = Symbol('refused');
 
@@ -85,7 +84,7 @@ export class EchoServerTcp extends ServerTCP {
     if (this.requirePattern || this.maxInFlight > 0) {
       tracked = this.admit(socket, rawMessage);
       if (tracked === REFUSED) {
-        return REJECTED;
+        return SETTLED;
       }
     }
     if (Object.getPrototypeOf(this.deserializer) !== IncomingRequestDeserializer.prototype) {
@@ -108,11 +107,11 @@ export class EchoServerTcp extends ServerTCP {
       // From here the request ends in `runRequest` (`packet` is the message itself: `packet.id` is the id tracked),
       // unless the start hook throws before it calls it: then it stays in flight, as it does on stock paths.
       hooked = true;
-      const started = this.onProcessingStartHook(this.transportId, context, () =>
-        this.runRequest(handler, socket, packet, context),
-      ) as unknown;
+      // Typed as returning a promise; the project's hooks pass on whatever `done` returns (nothing for a request answered at once).
+      const run = (() => this.runRequest(handler, socket, packet, context)) as () => Promise<void>;
+      const started = this.onProcessingStartHook(this.transportId, context, run) as unknown;
       // Nest's socket listener chains `.catch` on what this returns.
-      return started instanceof Promise ? started : Promise.resolve(started);
+      return started instanceof Promise ? started : SETTLED;
     } catch (error) {
       if (!hooked) {
         this.release(socket, tracked); // no reply will come
@@ -130,7 +129,7 @@ export class EchoServerTcp extends ServerTCP {
     if (this.requirePattern || this.maxInFlight > 0) {
       tracked = this.admit(socket, rawMessage);
       if (tracked === REFUSED) {
-        return REJECTED;
+        return SETTLED;
       }
     }
     return this.stockPath(socket, rawMessage, tracked);
@@ -167,35 +166,41 @@ export class EchoServerTcp extends ServerTCP {
     return tracked === undefined ? handled : handled.finally(() => this.release(socket, tracked));
   }
 
-  /** The request's handler, then its reply; what stock `runWithProcessingHooks` and `handleRequest` do, with one promise. */
-  private runRequest(handler: MessageHandler, socket: TcpSocket, packet: IncomingPacket, context: TcpContext): Promise<void> {
+  /** The handler, then its reply, as stock `runWithProcessingHooks` and `handleRequest`; a promise only if the handler made one. */
+  private runRequest(handler: MessageHandler, socket: TcpSocket, packet: IncomingPacket, context: TcpContext): Promise<void> | undefined {
     const runEndHook = this.createProcessingEndHookRunner(context);
-    let result: Promise<unknown>;
+    let result: unknown;
     try {
-      result = Promise.resolve(handler(packet.data, context));
+      result = handler(packet.data, context);
     } catch (error) {
       runEndHook();
       this.release(socket, packet.id);
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
+    if (!(result instanceof Promise)) {
+      this.answer(socket, packet.id, result, runEndHook);
+      return undefined;
+    }
     return result.then(
-      (value) => {
-        if (isObservable(value)) {
-          const respond =
-            this.maxInFlight > 0 ? this.respondUntilFinal(socket, packet.id) : (data: WritePacket) => this.respond(socket, packet.id, data);
-          this.send(value.pipe(finalize(runEndHook)), respond);
-          return;
-        }
-        runEndHook();
-        process.nextTick(this.replyOnce, socket, packet.id, value);
-      },
+      (value: unknown) => this.answer(socket, packet.id, value, runEndHook),
       (error: unknown) => {
         runEndHook();
         this.release(socket, packet.id);
         throw error;
       },
     );
+  }
+
+  /** Sends what the handler produced: a stream's packets, or a value's one packet on the next tick, as stock `send` does. */
+  private answer(socket: TcpSocket, id: string | undefined, value: unknown, runEndHook: () => void): void {
+    if (isObservable(value)) {
+      const respond = this.maxInFlight > 0 ? this.respondUntilFinal(socket, id) : (data: WritePacket) => this.respond(socket, id, data);
+      this.send(value.pipe(finalize(runEndHook)), respond);
+      return;
+    }
+    runEndHook();
+    process.nextTick(this.replyOnce, socket, id, value);
   }
 
   /** The one packet stock `send` writes for a plain result: the value, and `isDisposed` merged into it. */
