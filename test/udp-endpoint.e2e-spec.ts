@@ -325,7 +325,7 @@ describe('UDP endpoint', () => {
   });
 });
 
-describe('UDP endpoint with ECHO_FAST_PATH=false (stock route lookup, dgram’s own address lookup)', () => {
+describe('UDP endpoint with ECHO_FAST_PATH=false (stock route lookup)', () => {
   let server: RunningEchoServer;
   const peers = new PeerSet();
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RemoteInfo, Socket as DgramSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as DgramSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import {
   ErrorCodes,
@@ -20,7 +20,6 @@ import { encodeText, type TextEncodingName } from '../text/text-codec';
 import { decodeLine, errorLine } from '../text/text-line';
 import { asPacket, opensLikeJson, peerOf, withoutLineEnd, type NestPacket } from './udp-datagram';
 import { UdpKernelDrops } from './udp-kernel-drops';
-import { createUdpSocket } from './udp-socket';
 import { packetReply, textReplyLine, withinAllowance } from './udp-reply';
 
 export interface UdpServerOptions {
@@ -29,7 +28,7 @@ export interface UdpServerOptions {
   maxDatagramBytes: number;
   /** SO_RCVBUF asked for once bound (Linux caps it at net.core.rmem_max); unset: the kernel's default. */
   receiveBufferBytes?: number;
-  /** `false` (ECHO_FAST_PATH=false): stock route lookup and dgram's own address lookup. */
+  /** `false` (ECHO_FAST_PATH=false): stock Nest's route lookup. */
   fastPath?: boolean;
 }
 
@@ -81,7 +80,7 @@ export class UdpServer extends GatewayServer {
     super();
     this.fastPath = options.fastPath ?? true;
     const type = isIP(options.host) === 6 ? 'udp6' : 'udp4';
-    this.socket = createUdpSocket(type, this.fastPath);
+    this.socket = createSocket({ type });
     this.kernelDrops = new UdpKernelDrops(type, () => this.boundPort());
     this.socket.on('message', (message, sender) => {
       try {
