@@ -317,4 +317,36 @@ describe('UDP endpoint', () => {
       await expectServing(peer);
     });
   });
+
+  it("exports the kernel's drops of its socket as echo_server_udp_kernel_drops_total, read at scrape time", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+    const sample = text.split('\n').find((line) => line.startsWith('echo_server_udp_kernel_drops_total '));
+    expect(sample).toMatch(/^echo_server_udp_kernel_drops_total \d+$/);
+  });
+});
+
+describe('UDP endpoint with ECHO_FAST_PATH=false (stock route lookup)', () => {
+  let server: RunningEchoServer;
+  const peers = new PeerSet();
+
+  beforeAll(async () => {
+    server = await startTestServer({ ECHO_FAST_PATH: 'false', LOG_LEVEL: 'fatal' });
+  });
+
+  afterAll(async () => {
+    await peers.destroyAll();
+    await server?.close();
+  });
+
+  it('answers text lines, Nest packets and unknown patterns as with the fast paths', async () => {
+    const peer = await peers.datagram(server.udpPort!);
+    expect((await peer.request(Buffer.from('héllo\n'))).toString('utf8')).toBe('héllo\n');
+    expect((await peer.request(Buffer.from('/upper a b'))).toString('utf8')).toBe('A B\n');
+    const echo = JSON.parse(
+      (await peer.request(Buffer.from('{"pattern":"echo","data":{"text":"x"},"id":"s1"}'))).toString('utf8'),
+    ) as ReplyPacket;
+    expect(echo).toMatchObject({ id: 's1', response: { text: 'x' }, isDisposed: true });
+    const unknown = (await peer.request(Buffer.from('{"pattern":"no-such-pattern","data":{},"id":"s2"}'))).toString('utf8');
+    expect(unknown).toBe('{"id":"s2","err":"There is no matching message handler defined in the remote service.","isDisposed":true}');
+  });
 });

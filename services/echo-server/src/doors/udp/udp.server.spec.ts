@@ -20,8 +20,8 @@ class UdpServerUnderTest extends UdpServer {
   }
 
   /** Runs one datagram to its end: a reply sent, a drop counted, or nothing for an event. */
-  deliver(message: Buffer | string): Promise<void> {
-    return this.received(typeof message === 'string' ? Buffer.from(message, 'utf8') : message, SENDER);
+  async deliver(message: Buffer | string): Promise<void> {
+    await this.received(typeof message === 'string' ? Buffer.from(message, 'utf8') : message, SENDER);
   }
 
   /** The drops counted so far, by reason. */

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { PacketMetadata } from '@nestjs/microservices';
 import { createSocket, type RemoteInfo, type Socket as DgramSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import {
@@ -15,17 +14,22 @@ import {
 } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
 import { GatewayServer } from '../gateway-server';
-import { parseContractCall } from '../text/contract-call';
-import { answerContractCall, type ContractDoor } from '../text/contract-reply';
-import { replyTextOf, UDP_HELP } from '../text/reply-text';
-import { decodeText, encodeText } from '../text/text-codec';
+import { parseContractCall, type ContractCall } from '../text/contract-call';
+import { contractReplyLine } from '../text/contract-reply';
+import { encodeText, type TextEncodingName } from '../text/text-codec';
 import { decodeLine, errorLine } from '../text/text-line';
-import { boundedReply, type UdpAnswer } from './udp-reply';
+import { asPacket, opensLikeJson, peerOf, withoutLineEnd, type NestPacket } from './udp-datagram';
+import { UdpKernelDrops } from './udp-kernel-drops';
+import { packetReply, textReplyLine, withinAllowance } from './udp-reply';
 
 export interface UdpServerOptions {
   host: string;
   port: number;
   maxDatagramBytes: number;
+  /** SO_RCVBUF asked for once bound (Linux caps it at net.core.rmem_max); unset: the kernel's default. */
+  receiveBufferBytes?: number;
+  /** `false` (ECHO_FAST_PATH=false): stock Nest's route lookup. */
+  fastPath?: boolean;
 }
 
 /** What the UDP endpoint reports to the rest of the server. */
@@ -36,9 +40,8 @@ export interface UdpServerHooks {
   countError(code: ErrorCode): void;
 }
 
-/** Nest's reply to a request whose pattern has no handler, as its TCP transport words it. */
-const NO_MESSAGE_HANDLER = 'There is no matching message handler defined in the remote service.';
-const OPENING_BRACE = 0x7b;
+/** A pattern that can begin a JSON text: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
+const JSON_START = /^[\s{["\-0-9tfn]/;
 
 /**
  * The UDP endpoint, a Nest custom transport strategy. A datagram holding one Nest packet as JSON
@@ -47,17 +50,27 @@ const OPENING_BRACE = 0x7b;
  * reply datagram, a REPLY_TOO_LARGE error that replaces a larger one included, is bounded by
  * `udpReplyAllowance` of its request, so that a spoofed source address cannot turn a small
  * datagram into a large one aimed at somebody else; a reply that cannot be is not sent.
+ *
+ * A datagram whose handler ran synchronously (`invoke` returned a `CallOutcome`, not a promise) is
+ * answered within the socket's `message` event, before the next datagram is read; only a promise
+ * suspends that datagram.
  */
 export class UdpServer extends GatewayServer {
   override readonly transportId = Symbol('udp');
   protected override readonly logger = new Logger('Udp');
   private readonly socket: DgramSocket;
-  /** What `/call` and `/emit` lines run through: the handlers' Nest pipeline, as for every datagram. */
-  private readonly door: ContractDoor = {
-    transport: Transports.UDP,
-    call: (pattern, data, context) => this.invoke(pattern, data, context),
-    emit: (pattern, data, context) => this.deliverEvent(pattern, data, context),
-    countError: (code) => this.hooks.countError(code),
+  private readonly kernelDrops: UdpKernelDrops;
+  /** Whether the fast paths run (ECHO_FAST_PATH). */
+  readonly fastPath: boolean;
+  /** Each send's callback, one function for all: a failed reply is logged. */
+  private readonly afterSend = (error: Error | null): void => {
+    if (error) {
+      this.logger.warn(`reply not sent: ${error.message}`);
+    }
+  };
+  /** What a datagram that failed past its checks is logged with (a bug: it must not stop the socket). */
+  private readonly failed = (error: unknown): void => {
+    this.logger.error(`datagram not answered: ${error instanceof Error ? error.message : String(error)}`);
   };
 
   constructor(
@@ -65,8 +78,21 @@ export class UdpServer extends GatewayServer {
     private readonly hooks: UdpServerHooks,
   ) {
     super();
-    this.socket = createSocket({ type: isIP(options.host) === 6 ? 'udp6' : 'udp4' });
-    this.socket.on('message', (message, sender) => void this.received(message, sender));
+    this.fastPath = options.fastPath ?? true;
+    const type = isIP(options.host) === 6 ? 'udp6' : 'udp4';
+    this.socket = createSocket({ type });
+    this.kernelDrops = new UdpKernelDrops(type, () => this.boundPort());
+    this.socket.on('message', (message, sender) => {
+      try {
+        this.received(message, sender)?.catch(this.failed);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    if (!this.fastPath) {
+      // An own property in front of the override below: the stock method, with no test per datagram.
+      this.getRouteFromPattern = (pattern) => super.getRouteFromPattern(pattern);
+    }
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -76,6 +102,7 @@ export class UdpServer extends GatewayServer {
     this.socket.bind(this.options.port, this.options.host, () => {
       this.socket.off('error', failed);
       this.socket.on('error', (error) => this.logger.error(error.message));
+      this.sizeReceiveBuffer();
       this._status$.next('connected');
       callback();
     });
@@ -101,76 +128,88 @@ export class UdpServer extends GatewayServer {
     return this.socket as T;
   }
 
-  /** What the socket runs for each datagram (protected: a spec awaits it); settles once the reply is handed to the socket or the datagram dropped. */
-  protected async received(message: Buffer, sender: RemoteInfo): Promise<void> {
+  /** SO_RCVBUF as the kernel reports it (Linux: twice what it granted, for its bookkeeping), or undefined before the socket is bound. */
+  receiveBufferBytes(): number | undefined {
+    try {
+      return this.socket.getRecvBufferSize();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Datagrams the kernel dropped for this socket before they were read (its receive buffer full), where Linux tells; read when asked. */
+  kernelDroppedDatagrams(): number | undefined {
+    return this.kernelDrops.read();
+  }
+
+  /** A pattern that cannot begin JSON is routed as it is, as stock's `JSON.parse` fallback would (without the exception); any other, by stock. */
+  protected override getRouteFromPattern(pattern: string): string {
+    return JSON_START.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
+  }
+
+  /**
+   * What the socket runs for each datagram (protected: a spec runs it): the reply is handed to the
+   * socket, or the datagram dropped, before it returns when its handler ran synchronously; else it
+   * returns the promise that settles once that is done.
+   */
+  protected received(message: Buffer, sender: RemoteInfo): Promise<void> | undefined {
     this.hooks.datagram();
     if (message.length === 0 || message.length > this.options.maxDatagramBytes) {
       this.hooks.dropped(message.length === 0 ? 'EMPTY' : 'TOO_LARGE');
-      return;
+      return undefined;
     }
-    const peer = `${sender.family === 'IPv6' ? `[${sender.address}]` : sender.address}:${sender.port}`;
-    let answer: UdpAnswer | undefined;
-    if (message[firstNonSpace(message)] === OPENING_BRACE) {
-      // A datagram that opens like JSON is a Nest packet or nothing: echoing a broken one would hide the mistake.
-      const packet = asPacket(message);
-      if (typeof packet === 'string') {
-        this.hooks.dropped(packet);
-        return;
-      }
-      answer = await this.answerPacket(packet, peer);
-    } else {
-      answer = await this.answerText(message, peer);
+    if (!opensLikeJson(message)) {
+      return this.answerText(message, sender);
     }
-    if (answer === undefined) {
-      return;
+    // A datagram that opens like JSON is a Nest packet or nothing: echoing a broken one would hide the mistake.
+    const packet = asPacket(message);
+    if (typeof packet === 'string') {
+      this.hooks.dropped(packet);
+      return undefined;
     }
-    const reply = boundedReply(answer, udpReplyAllowance(message.length));
-    if (reply === undefined) {
-      this.hooks.dropped('REPLY_OVER_ALLOWANCE');
-      return;
-    }
-    if (reply.replaced) {
-      this.hooks.replyTooLarge();
-    }
-    this.sendReply(reply.bytes, sender);
+    return this.answerPacket(packet, message.length, sender);
   }
 
   /** Replies to a Nest packet, or to nothing for an event. */
-  private async answerPacket(packet: NestPacket, peer: string): Promise<UdpAnswer | undefined> {
-    const context = new GatewayContext([packet.pattern, Transports.UDP, peer, packet.metadata]);
-    if (packet.id === undefined) {
-      await this.dispatchEvent(packet.pattern, packet.data, context);
+  private answerPacket(packet: NestPacket, requestBytes: number, sender: RemoteInfo): Promise<void> | undefined {
+    const context = new GatewayContext([packet.pattern, Transports.UDP, peerOf(sender), packet.metadata]);
+    const id = packet.id;
+    if (id === undefined) {
+      return this.dispatchEvent(packet.pattern, packet.data, context).then(NOTHING);
+    }
+    if (this.getHandlerByPattern(packet.pattern) === null) {
+      this.sendWithin(packetReply(id, undefined), requestBytes, sender, id);
       return undefined;
     }
-    const id = packet.id;
-    const outcome = this.getHandlerByPattern(packet.pattern) === null ? undefined : await this.invoke(packet.pattern, packet.data, context);
-    const reply =
-      outcome === undefined
-        ? { id, err: NO_MESSAGE_HANDLER, isDisposed: true }
-        : outcome.ok
-          ? { id, response: outcome.response, isDisposed: true }
-          : { id, err: outcome.error, isDisposed: true };
-    return {
-      bytes: Buffer.from(JSON.stringify(reply)),
-      tooLarge: (error) => Buffer.from(JSON.stringify({ id, err: error, isDisposed: true })),
-    };
+    const outcome = this.invoke(packet.pattern, packet.data, context);
+    if (outcome instanceof Promise) {
+      return outcome.then((settled) => this.sendWithin(packetReply(id, settled), requestBytes, sender, id));
+    }
+    this.sendWithin(packetReply(id, outcome), requestBytes, sender, id);
+    return undefined;
   }
 
   /** Replies to a text line: the gateway's syntax, in the encoding the datagram was written in. */
-  private async answerText(message: Buffer, peer: string): Promise<UdpAnswer | undefined> {
+  private answerText(message: Buffer, sender: RemoteInfo): Promise<void> | undefined {
     const decoded = decodeLine(withoutLineEnd(message), 'auto');
-    const encoding = decoded.ok && decoded.detected !== undefined ? decoded.detected : 'utf-8';
-    const text = decoded.ok ? await this.runLine(decoded.text, peer) : this.gatewayError(decoded.error);
-    if (text === undefined) {
+    if (!decoded.ok) {
+      this.sendText(this.gatewayError(decoded.error), 'utf-8', message.length, sender);
       return undefined;
     }
-    return { bytes: encodeText(`${text}\n`, encoding), tooLarge: (error) => Buffer.from(`${errorLine(error)}\n`) };
+    const encoding = decoded.detected ?? 'utf-8';
+    const text = this.runLine(decoded.text, peerOf(sender));
+    if (text instanceof Promise) {
+      return text.then((line) => this.sendText(line, encoding, message.length, sender));
+    }
+    this.sendText(text, encoding, message.length, sender);
+    return undefined;
   }
 
-  private async runLine(text: string, peer: string): Promise<string | undefined> {
+  /** The reply line to a text line, or undefined for none (an empty line); a promise of it while its handler runs. */
+  private runLine(text: string, peer: string): string | undefined | Promise<string> {
     const call = parseContractCall(text);
     if (call !== undefined) {
-      return answerContractCall(call, this.door, peer);
+      return this.runContractCall(call, peer);
     }
     const line = parseTextLine(text);
     switch (line.kind) {
@@ -187,9 +226,23 @@ export class UdpServer extends GatewayServer {
     }
   }
 
-  private async runRequest(pattern: RequestPattern, request: object, peer: string): Promise<string> {
-    const outcome = await this.invoke(pattern, request, new GatewayContext([pattern, Transports.UDP, peer]));
-    return outcome.ok ? replyTextOf(pattern, request, outcome.response, UDP_HELP) : errorLine(outcome.error);
+  private runRequest(pattern: RequestPattern, request: object, peer: string): string | Promise<string> {
+    const outcome = this.invoke(pattern, request, new GatewayContext([pattern, Transports.UDP, peer]));
+    return outcome instanceof Promise
+      ? outcome.then((settled) => textReplyLine(pattern, request, settled))
+      : textReplyLine(pattern, request, outcome);
+  }
+
+  /** `/call` and `/emit`, as `answerContractCall` of the text doors words them, continuing at once on an outcome that is there. */
+  private runContractCall(call: ContractCall, peer: string): string | Promise<string> {
+    if (!call.ok) {
+      return this.gatewayError(call.error);
+    }
+    const context = new GatewayContext([call.pattern, Transports.UDP, peer]);
+    const kind = call.kind;
+    const outcome =
+      kind === 'event' ? this.deliverEvent(call.pattern, call.payload, context) : this.invoke(call.pattern, call.payload, context);
+    return outcome instanceof Promise ? outcome.then((settled) => contractReplyLine(kind, settled)) : contractReplyLine(kind, outcome);
   }
 
   /** An error the endpoint found itself (the exception filter counts the handlers'). */
@@ -198,73 +251,45 @@ export class UdpServer extends GatewayServer {
     return errorLine(error);
   }
 
-  private sendReply(bytes: Buffer, to: RemoteInfo): void {
-    this.socket.send(bytes, to.port, to.address, (error) => {
-      if (error) {
-        this.logger.warn(`reply to ${to.address}:${to.port} not sent: ${error.message}`);
-      }
-    });
-  }
-}
-
-interface NestPacket {
-  pattern: string;
-  data: unknown;
-  id?: string;
-  /** Out-of-band values of the packet (the client's trace context), as Nest TCP's packets carry them. */
-  metadata?: PacketMetadata;
-}
-
-/**
- * The datagram as a Nest packet, if it is one: a JSON object with a string pattern (and, for a
- * request, a string id), in well-formed UTF-8. Else why it is dropped: decoding bad bytes as
- * U+FFFD would make each of them three bytes in the reply's id or echoed text.
- */
-function asPacket(message: Buffer): NestPacket | UdpDropReason {
-  const json = decodeText(message, 'utf-8');
-  if (json === undefined) {
-    return 'INVALID_UTF8';
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return 'NOT_A_PACKET';
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return 'NOT_A_PACKET';
-  }
-  const { pattern, data, id, metadata } = value as Record<string, unknown>;
-  if (typeof pattern !== 'string' || (id !== undefined && typeof id !== 'string')) {
-    return 'NOT_A_PACKET';
-  }
-  const packet: NestPacket = id === undefined ? { pattern, data } : { pattern, data, id };
-  // Metadata that is not an object is ignored, as a stock server would: it is out of band, never a reason to drop the call.
-  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
-    packet.metadata = metadata as PacketMetadata;
-  }
-  return packet;
-}
-
-function firstNonSpace(message: Buffer): number {
-  let index = 0;
-  while (
-    index < message.length &&
-    (message[index] === 0x20 || message[index] === 0x09 || message[index] === 0x0a || message[index] === 0x0d)
-  ) {
-    index += 1;
-  }
-  return index;
-}
-
-/** A datagram is one line: a trailing `\n` or `\r\n`, as `nc -u` sends it, is not part of it. */
-function withoutLineEnd(message: Buffer): Buffer {
-  let end = message.length;
-  if (message[end - 1] === 0x0a) {
-    end -= 1;
-    if (message[end - 1] === 0x0d) {
-      end -= 1;
+  private sendText(text: string | undefined, encoding: TextEncodingName, requestBytes: number, sender: RemoteInfo): void {
+    if (text !== undefined) {
+      this.sendWithin(encodeText(`${text}\n`, encoding), requestBytes, sender, undefined);
     }
   }
-  return message.subarray(0, end);
+
+  /** Sends `bytes`, or its REPLY_TOO_LARGE replacement, within the allowance of the request; else drops the reply (`packetId`: how the replacement is worded). */
+  private sendWithin(bytes: Buffer, requestBytes: number, sender: RemoteInfo, packetId: string | undefined): void {
+    const reply = withinAllowance(bytes, udpReplyAllowance(requestBytes), packetId);
+    if (reply === undefined) {
+      this.hooks.dropped('REPLY_OVER_ALLOWANCE');
+      return;
+    }
+    if (reply !== bytes) {
+      this.hooks.replyTooLarge();
+    }
+    this.socket.send(reply, sender.port, sender.address, this.afterSend);
+  }
+
+  /** Asks for `receiveBufferBytes` of SO_RCVBUF once bound; what the kernel granted is in the start-up line. */
+  private sizeReceiveBuffer(): void {
+    const asked = this.options.receiveBufferBytes;
+    if (asked === undefined) {
+      return;
+    }
+    try {
+      this.socket.setRecvBufferSize(asked);
+    } catch (error) {
+      this.logger.warn(`receive buffer of ${asked} bytes not set: ${(error as Error).message}`);
+    }
+  }
+
+  private boundPort(): number | undefined {
+    try {
+      return this.socket.address().port;
+    } catch {
+      return undefined; // not bound, or closed
+    }
+  }
 }
+
+function NOTHING(): void {}

@@ -95,6 +95,15 @@ describe('StatsService', () => {
     expect(timed.snapshot().uptimeSeconds).toBe(0);
   });
 
+  it("reads the UDP door's kernel drops where the door says, when asked, and keeps them out of the snapshot", () => {
+    expect(stats.udpKernelDrops()).toBeUndefined();
+    const reader = jest.fn(() => 3);
+    stats.readUdpKernelDropsWith(reader);
+    expect(reader).not.toHaveBeenCalled();
+    expect(stats.udpKernelDrops()).toBe(3);
+    expect(Object.keys(stats.snapshot().datagrams)).toEqual(['received', 'dropped', 'repliesTooLarge', 'droppedByReason']);
+  });
+
   it('hands out a copy that changes neither the service nor later snapshots', () => {
     stats.recordMessage('echo', 'tcp');
     stats.recordCommand('upper');

@@ -35,6 +35,8 @@ export class StatsService {
   private readonly chat = { rooms: 0, members: 0, deliveries: 0, cutOff: 0 };
   private readonly datagrams = { received: 0, dropped: 0, repliesTooLarge: 0 };
   private readonly datagramsDroppedByReason: Partial<Record<UdpDropReason, number>> = {};
+  /** Reads the kernel's drops of the UDP door's socket, set by the door; not in `snapshot()` (the `stats` reply keeps its shape). */
+  private udpKernelDropsReader: (() => number | undefined) | undefined;
 
   uptimeSeconds(): number {
     return (performance.now() - this.startedAt) / 1000;
@@ -108,6 +110,16 @@ export class StatsService {
   recordDatagramDropped(reason: UdpDropReason): void {
     this.datagrams.dropped += 1;
     this.datagramsDroppedByReason[reason] = (this.datagramsDroppedByReason[reason] ?? 0) + 1;
+  }
+
+  /** Where `udpKernelDrops()` reads from: the UDP door's socket (`UdpServer.kernelDroppedDatagrams`). */
+  readUdpKernelDropsWith(reader: () => number | undefined): void {
+    this.udpKernelDropsReader = reader;
+  }
+
+  /** Datagrams the kernel dropped for the UDP door's socket before the server read them; undefined where unknown (no UDP door, not Linux). */
+  udpKernelDrops(): number | undefined {
+    return this.udpKernelDropsReader?.();
   }
 
   recordReplyTooLarge(): void {

@@ -88,6 +88,17 @@ describe('ServerMetrics', () => {
     expect(await value('echo_server_udp_replies_too_large_total')).toBe(1);
   });
 
+  it("exports the kernel's drops of the UDP door's socket, read at scrape time, 0 while nothing reads them", async () => {
+    expect(await value('echo_server_udp_kernel_drops_total')).toBe(0);
+    let drops: number | undefined = 5;
+    stats.readUdpKernelDropsWith(() => drops);
+    expect(await value('echo_server_udp_kernel_drops_total')).toBe(5);
+    drops = 12;
+    expect(await value('echo_server_udp_kernel_drops_total')).toBe(12);
+    drops = undefined; // not Linux, or the socket closed
+    expect(await value('echo_server_udp_kernel_drops_total')).toBe(0);
+  });
+
   it('agrees with stats after more traffic: the totals are its own, not a second count', async () => {
     stats.recordError('UNKNOWN_COMMAND', 'tcp');
     expect(await value('echo_server_errors_total', { code: 'UNKNOWN_COMMAND' })).toBe(1);

@@ -176,5 +176,14 @@ export class ServerMetrics {
         this.inc(snapshot().datagrams.repliesTooLarge);
       },
     });
+    new Counter({
+      name: 'echo_server_udp_kernel_drops_total',
+      help: "UDP datagrams the kernel dropped for the UDP door's socket before the server read them (its receive buffer full), the drops column of /proc/net/udp; 0 where that cannot be read (UDP off, not Linux).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(stats.udpKernelDrops() ?? 0);
+      },
+    });
   }
 }
