@@ -1,7 +1,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import { Server } from '@nestjs/microservices';
 import iconv from 'iconv-lite';
-import type { ErrorCode, RpcErrorEnvelope, UdpDropReason } from '@echo-pair/common';
+import { REQUEST_PATTERNS, type ErrorCode, type RpcErrorEnvelope, type UdpDropReason } from '@echo-pair/common';
 import { EVENT_HANDLED, type CallOutcome, type OutcomeNowOrLater } from '../gateway-server';
 import { UdpServer } from './udp.server';
 
@@ -100,7 +100,8 @@ const BEFORE: Array<[request: string | Buffer, reply: string | Buffer | null]> =
   ['/call echo {"text":"called"}\n', '{"text":"called"}\n'],
   ['/call hello\n', '{"greeting":"hi","n":1}\n'],
   ['/emit note {"text":"n"}\n', 'OK\n'],
-  ['/call nosuch {}\n', 'ERR UNKNOWN_PATTERN no request pattern "nosuch"; known: hello, echo, command\n'],
+  // The contract's patterns, not a list: the add-a-pattern recipe adds one (test/docs-recipe.e2e-spec.ts).
+  ['/call nosuch {}\n', `ERR UNKNOWN_PATTERN no request pattern "nosuch"; known: ${REQUEST_PATTERNS.join(', ')}\n`],
   ['/quit\n', 'bye\n'],
   ['/nonsense a b\n', 'ran nonsense\n'],
   ['\n', null],
