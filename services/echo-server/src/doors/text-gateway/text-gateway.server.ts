@@ -27,6 +27,8 @@ export interface TextGatewayOptions extends TextGatewaySettings {
   maxConnectionsPerAddress: number;
   /** With PROXY_PROTOCOL: reads the header of trusted proxies' connections; limits and logs then go by the client it names. */
   proxyHeaders?: ProxyHeaderReader;
+  /** ECHO_FAST_PATH (true unless given): false, Nest's own handler lookup (`getHandlerByPattern`) runs. */
+  fastPath?: boolean;
 }
 
 /** What the gateway reports to the rest of the server, without depending on it. */
@@ -53,6 +55,7 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
   private readonly server: NetServer;
   private readonly sockets = new Set<Socket>();
   private readonly gate: ConnectionGate;
+  private readonly fastPath: boolean;
 
   constructor(
     private readonly options: TextGatewayOptions,
@@ -60,8 +63,17 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     private readonly hooks: TextGatewayHooks,
   ) {
     super();
-    const { host: _host, port: _port, maxConnections, maxConnectionsPerAddress, proxyHeaders: _proxyHeaders, ...settings } = options;
+    const {
+      host: _host,
+      port: _port,
+      maxConnections,
+      maxConnectionsPerAddress,
+      proxyHeaders: _proxyHeaders,
+      fastPath,
+      ...settings
+    } = options;
     this.settings = settings;
+    this.fastPath = fastPath ?? true;
     this.server = createServer((socket) => this.accept(socket));
     this.gate = new ConnectionGate({
       transport: 'text',
@@ -119,10 +131,11 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
   /**
    * The handler of `pattern`. Nest's reads the pattern as JSON first, which for a plain word
    * (`echo`) throws a SyntaxError, stack trace and all, on every call (a third of this door's CPU
-   * in bench/profile.cjs's text phase); a word that is a handler's route is its own route.
+   * in bench/profile.cjs's text phase); a word that is a handler's route is its own route. Not with
+   * ECHO_FAST_PATH=false.
    */
   override getHandlerByPattern(pattern: string): MessageHandler | null {
-    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
+    return (this.fastPath ? this.messageHandlers.get(pattern) : undefined) ?? super.getHandlerByPattern(pattern);
   }
 
   call(pattern: RequestPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater {
