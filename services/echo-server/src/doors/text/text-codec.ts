@@ -1,12 +1,12 @@
 import iconv from 'iconv-lite';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 import type { EncodingSetting, TextEncodingName } from '../../config/echo-server-environment';
 
 export type { EncodingSetting, TextEncodingName };
 
-// Fatal decoders throw on malformed input; without `stream` each call is independent, so they can be shared.
+// A fatal decoder throws on malformed input; without `stream` each call is independent, so it can be shared.
 // `ignoreBOM` keeps a U+FEFF as text: decoding is then the exact inverse of encoding.
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const gb18030Decoder = new TextDecoder('gb18030', { fatal: true, ignoreBOM: true });
 
 /**
@@ -49,16 +49,26 @@ export function detectEncoding(bytes: Buffer): 'ascii' | 'utf-8' | 'gbk' | 'inva
   if (isAscii(bytes)) {
     return 'ascii';
   }
-  if (decodeText(bytes, 'utf-8') !== undefined) {
+  if (isUtf8(bytes)) {
     return 'utf-8';
   }
   return decodeText(bytes, 'gbk') === undefined ? 'invalid' : 'gbk';
 }
 
-/** The text, or undefined when the bytes are not valid in that encoding ('gbk' reads GB18030, its superset). */
+/**
+ * The text, or undefined when the bytes are not valid in that encoding ('gbk' reads GB18030, its
+ * superset). ASCII reads the same in both, and UTF-8 is checked (`isUtf8`, as strict as a fatal
+ * TextDecoder) then read by Buffer, which keeps a BOM as text as well: a few times cheaper per line.
+ */
 export function decodeText(bytes: Buffer, encoding: TextEncodingName): string | undefined {
+  if (isAscii(bytes)) {
+    return bytes.toString('latin1');
+  }
+  if (encoding === 'utf-8') {
+    return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+  }
   try {
-    return (encoding === 'gbk' ? gb18030Decoder : utf8Decoder).decode(bytes);
+    return gb18030Decoder.decode(bytes);
   } catch {
     return undefined;
   }
@@ -116,15 +126,6 @@ export function parseEncodingName(name: string): TextEncodingName | undefined {
     default:
       return undefined;
   }
-}
-
-function isAscii(bytes: Buffer): boolean {
-  for (const byte of bytes) {
-    if (byte >= 0x80) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** A lead byte at the end that lacks some of its continuation bytes: how many bytes of it there are (0–3). */
