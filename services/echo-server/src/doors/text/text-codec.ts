@@ -76,10 +76,10 @@ export function decodeText(bytes: Buffer, encoding: TextEncodingName): string | 
 
 /** 'gbk' writes GB18030, which has a code for every character. Lone surrogates become U+FFFD in both. */
 export function encodeText(text: string, encoding: TextEncodingName): Buffer {
-  const wellFormed = text.toWellFormed();
   if (encoding === 'utf-8') {
-    return Buffer.from(wellFormed, 'utf8');
+    return Buffer.from(text, 'utf8'); // Buffer writes a lone surrogate as U+FFFD itself: no well-formed copy first
   }
+  const wellFormed = text.toWellFormed();
   if (!GB18030_2022_SPLIT.test(wellFormed)) {
     return iconv.encode(wellFormed, 'gb18030');
   }
