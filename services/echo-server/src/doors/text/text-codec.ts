@@ -5,8 +5,9 @@ import type { EncodingSetting, TextEncodingName } from '../../config/echo-server
 
 export type { EncodingSetting, TextEncodingName };
 
-// A fatal decoder throws on malformed input; without `stream` each call is independent, so it can be shared.
+// Fatal decoders throw on malformed input; without `stream` each call is independent, so they can be shared.
 // `ignoreBOM` keeps a U+FEFF as text: decoding is then the exact inverse of encoding.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const gb18030Decoder = new TextDecoder('gb18030', { fatal: true, ignoreBOM: true });
 
 /**
@@ -50,25 +51,15 @@ export function detectEncoding(bytes: Buffer): 'ascii' | 'utf-8' | 'gbk' | 'inva
     return 'ascii';
   }
   if (isUtf8(bytes)) {
-    return 'utf-8';
+    return 'utf-8'; // checked, not decoded: as strict as the fatal decoder
   }
   return decodeText(bytes, 'gbk') === undefined ? 'invalid' : 'gbk';
 }
 
-/**
- * The text, or undefined when the bytes are not valid in that encoding ('gbk' reads GB18030, its
- * superset). ASCII reads the same in both, and UTF-8 is checked (`isUtf8`, as strict as a fatal
- * TextDecoder) then read by Buffer, which keeps a BOM as text as well: a few times cheaper per line.
- */
+/** The text, or undefined when the bytes are not valid in that encoding ('gbk' reads GB18030, its superset). */
 export function decodeText(bytes: Buffer, encoding: TextEncodingName): string | undefined {
-  if (isAscii(bytes)) {
-    return bytes.toString('latin1');
-  }
-  if (encoding === 'utf-8') {
-    return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
-  }
   try {
-    return gb18030Decoder.decode(bytes);
+    return (encoding === 'gbk' ? gb18030Decoder : utf8Decoder).decode(bytes);
   } catch {
     return undefined;
   }

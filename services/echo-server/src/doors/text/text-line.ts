@@ -1,5 +1,5 @@
 import { ErrorCodes, type RpcErrorEnvelope } from '@echo-pair/common';
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isAscii } from 'node:buffer';
 import { decodeText, detectEncoding, incompleteTailBytes, type EncodingSetting, type TextEncodingName } from './text-codec';
 
 export type DecodedLine =
@@ -11,20 +11,21 @@ export function decodeLine(bytes: Buffer, encoding: EncodingSetting): DecodedLin
   let detected: TextEncodingName | undefined;
   let effective: TextEncodingName = encoding === 'auto' ? 'utf-8' : encoding;
   let text: string | undefined;
-  if (isAscii(bytes)) {
-    text = bytes.toString('latin1'); // the same in every encoding, and decides none
-  } else if (encoding !== 'auto') {
+  if (encoding !== 'auto') {
     text = decodeText(bytes, encoding);
-  } else if (isUtf8(bytes)) {
-    // As `detectEncoding` decides, each check made once.
-    text = bytes.toString('utf8');
-    detected = effective = 'utf-8';
+  } else if (isAscii(bytes)) {
+    text = bytes.toString('latin1'); // ASCII reads the same in both encodings, and decides neither
   } else {
-    text = decodeText(bytes, 'gbk');
+    // As `detectEncoding` decides, but decoding once: UTF-8 if it reads as UTF-8, else GBK.
+    text = decodeText(bytes, 'utf-8');
+    detected = effective = 'utf-8';
     if (text === undefined) {
-      return invalidText('auto', 'the line is neither valid UTF-8 nor valid GBK (GB18030)');
+      text = decodeText(bytes, 'gbk');
+      if (text === undefined) {
+        return invalidText('auto', 'the line is neither valid UTF-8 nor valid GBK (GB18030)');
+      }
+      detected = effective = 'gbk';
     }
-    detected = effective = 'gbk';
   }
   if (text === undefined) {
     const other = effective === 'gbk' ? 'utf-8' : 'gbk';
