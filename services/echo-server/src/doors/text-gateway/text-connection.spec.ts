@@ -159,6 +159,26 @@ describe('TextConnection', () => {
     expect(host.called).toEqual(['a']);
   });
 
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('bug');
+      },
+    ],
+    ['returns a promise that rejects', () => Promise.reject(new Error('bug'))],
+  ])("closes the connection, logged, when a line's handling %s (a bug: errors are outcomes)", async (_label, answer) => {
+    const host = new FakeHost((text) => (text === 'bad' ? answer() : now(text)));
+    const { client, received } = await served(host);
+
+    client.write('a\nbad\nb\n');
+    await once(client, 'close');
+
+    expect(received()).toBe('a\n');
+    expect(host.called).toEqual(['a', 'bad']);
+    expect(host.logger.error).toHaveBeenCalledWith(expect.stringContaining('a line failed: Error: bug'));
+  });
+
   it('writes GBK replies after the line that made an auto connection GBK, and UTF-8 ones before it', async () => {
     const host = new FakeHost(now);
     const { client, reads, writes } = await served(host);

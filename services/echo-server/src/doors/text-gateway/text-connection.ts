@@ -163,15 +163,17 @@ export class TextConnection implements LineReader {
     this.replies.hold();
     // No further line while the replies wait for the peer: what it does not read, it cannot make the server hold.
     while (this.queue.length > 0 && !this.closing && !this.socket.writableNeedDrain) {
-      const later = this.runner.handle(this.queue.shift()!);
+      let later: Promise<void> | undefined;
+      try {
+        later = this.runner.handle(this.queue.shift()!);
+      } catch (error) {
+        return this.broken(error);
+      }
       if (later !== undefined) {
         this.replies.releaseSoon();
         later.then(
           () => this.resume(),
-          (error: unknown) => {
-            this.host.logger.error(`text connection #${this.id}: ${error instanceof Error ? error.message : String(error)}`);
-            this.resume();
-          },
+          (error: unknown) => this.broken(error),
         );
         return;
       }
@@ -193,6 +195,13 @@ export class TextConnection implements LineReader {
   private resume(): void {
     this.busy = false;
     this.pump();
+  }
+
+  /** A line's handling threw (a bug: handlers' errors are outcomes): the replies before it go, and the connection ends. */
+  private broken(error: unknown): void {
+    const detail = error instanceof Error ? error.stack : String(error);
+    this.host.logger.error(`text connection #${this.id} from ${this.peer} closed, a line failed: ${detail}`);
+    this.close();
   }
 
   /** Reads on once the queue is short, no chunk waits to be split and the peer is reading its replies. */
