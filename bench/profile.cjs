@@ -1,5 +1,7 @@
 // `node bench/profile.cjs [servers, e.g. A or ABC] [phase] [top]` (after `npm run build`): profiles each server
 // (servers/probe.cjs, the inspector's sampling profiler as `--cpu-prof` uses, start-up left out) under one phase of the minimal client (default 16x16), stops it, and prints the top of its CPU profile:
+// phases `text` and `udp` drive line-load-client.cjs / udp-load-client.cjs (16 connections or sockets, 16 in flight each)
+// against A's text gateway or UDP port, or C's plain line or UDP server, as run-bench.cjs does.
 // self time by function, and grouped (GC, Nest core/microservices, rxjs, class-validator, node internals,
 // this project's files, …). `node bench/profile.cjs file.cpuprofile [top]` summarizes a profile already made.
 // The profile is kept under bench/results/profiles/.
@@ -11,6 +13,13 @@ const ROOT = join(__dirname, '..');
 const SERVERS = { A: 'project-server.cjs', B: 'stock-nest-server.cjs', C: 'plain-net-server.cjs' };
 /** X: a server script of your own (BENCH_X_SERVER, an absolute path), as in run-bench.cjs. */
 if (process.env.BENCH_X_SERVER) SERVERS.X = process.env.BENCH_X_SERVER;
+
+/** The gateway phases: their load client, the port A reports for them, and the plain server that stands for C. */
+const GATEWAY_PHASES = {
+  text: { client: 'line-load-client.cjs', portOf: (ports) => ports.textPort, plainServer: 'plain-line-server.cjs' },
+  udp: { client: 'udp-load-client.cjs', portOf: (ports) => ports.udpPort, plainServer: 'plain-udp-server.cjs' },
+};
+const GATEWAY_CLIENT_ARGS = ['16', '16'];
 
 /** Which part of the stack a frame belongs to. */
 function groupOf(node) {
@@ -96,22 +105,21 @@ function ask(server, command) {
 
 /** Runs the server with the probe profiling one phase of the minimal client (start-up left out). */
 async function profileServer(name, phase) {
+  const gateway = GATEWAY_PHASES[phase];
+  // C's gateway phases run against its plain line or UDP server rather than its framed one.
+  const script = gateway !== undefined && name === 'C' ? gateway.plainServer : SERVERS[name];
   const dir = join(__dirname, 'results', 'profiles', `${name}-${phase}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { recursive: true });
   const server = spawn(
     process.execPath,
-    [
-      '-r',
-      join(__dirname, 'servers', 'probe.cjs'),
-      SERVERS[name].startsWith('/') ? SERVERS[name] : join(__dirname, 'servers', SERVERS[name]),
-    ],
+    ['-r', join(__dirname, 'servers', 'probe.cjs'), script.startsWith('/') ? script : join(__dirname, 'servers', script)],
     {
       cwd: ROOT,
       env: { ...process.env, BENCH_CPU_PROF_DIR: dir },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     },
   );
-  const { port } = await new Promise((resolve, reject) => {
+  const ports = await new Promise((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (chunk) => {
       out += chunk;
@@ -120,7 +128,11 @@ async function profileServer(name, phase) {
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   await ask(server, 'begin');
-  const client = spawn(process.execPath, [join(__dirname, 'minimal-client.cjs'), String(port), phase], {
+  const clientArgs =
+    gateway === undefined
+      ? [join(__dirname, 'minimal-client.cjs'), String(ports.port), phase]
+      : [join(__dirname, gateway.client), String(name === 'C' ? ports.port : gateway.portOf(ports)), ...GATEWAY_CLIENT_ARGS];
+  const client = spawn(process.execPath, clientArgs, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

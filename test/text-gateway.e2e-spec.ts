@@ -51,6 +51,16 @@ describe('text gateway: framing, limits and bad input', () => {
     expect((await peer.drainFor(100)).lines).toEqual([]);
   });
 
+  it('sends the replies before a slow command at once, and answers the lines after it in order once it ends', async () => {
+    const peer = await connect();
+    const started = performance.now();
+    await peer.write('one\n/sleep 1000\ntwo\n/upper three\n');
+    expect(await peer.readLines(1)).toEqual(['one']);
+    expect(performance.now() - started).toBeLessThan(1000); // not held back by the sleep after it
+    expect(await peer.readLines(3)).toEqual(['slept 1000 ms', 'two', 'THREE']);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+  });
+
   it('takes \\r\\n as a line end, also when the \\r and the \\n arrive apart', async () => {
     const peer = await connect();
     await peer.write('crlf\r\n');

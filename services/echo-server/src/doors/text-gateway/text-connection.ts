@@ -1,43 +1,38 @@
 import type { Socket } from 'node:net';
-import {
-  CLOSE_GRACE_MS,
-  destroyUnlessClosed,
-  ErrorCodes,
-  parseTextLine,
-  Patterns,
-  Transports,
-  type RpcErrorEnvelope,
-  type TextLine,
-} from '@echo-pair/common';
-import { GatewayContext } from '../../core/gateway-context';
+import { CLOSE_GRACE_MS, destroyUnlessClosed, ErrorCodes } from '@echo-pair/common';
 import { TextChatMember } from './text-chat-member';
-import type { ChatReply } from './chat-rooms.service';
-import { encodeText, encodeTextShared, type EncodingSetting } from '../text/text-codec';
-import { isLocalCommand, runLocalCommand } from './local-commands';
-import { parseContractCall } from '../text/contract-call';
-import { decodeLine, errorLine } from '../text/text-line';
+import type { EncodingSetting, TextEncodingName } from '../text/text-codec';
+import { errorLine } from '../text/text-line';
 import type { AdmittedConnection } from '../admission/connection-admission';
 import { LineInput, type LineReader, type QueuedInput } from './line-input';
 import type { TextGatewayHost } from './text-gateway-host';
+import { ReplyWriter } from './reply-writer';
+import { LineRunner } from './line-runner';
 
 /** Lines read ahead of the one being handled; past it the socket is paused (TCP flow control does the rest). */
 const MAX_QUEUED_LINES = 64;
 
 /**
-/**
  * One text-gateway connection: its bytes become lines (`LineInput`), its lines run one at a time
  * through the same handlers as every other transport, no faster than the peer reads the replies,
- * which go back in its own encoding; and it is a chat member (`member`). Its timers: the welcome,
- * and the idle timeout, which only complete lines restart (its door's `place` holds the time of the last).
+ * which go back in its own encoding; and it is a chat member (`member`). The lines of one read run
+ * in one pass, synchronously while the handlers answer synchronously, and their replies leave in
+ * one write (`ReplyWriter`); only a promise (a slow command, a throttled chat room) suspends the
+ * pass until it settles. Its timers: the welcome, and the idle timeout, which only complete lines
+ * restart (its door's `place` holds the time of the last).
  */
 export class TextConnection implements LineReader {
   private readonly member: TextChatMember;
+  private readonly runner: LineRunner;
   private readonly input: LineInput;
   private readonly queue: QueuedInput[] = [];
+  private readonly replies: ReplyWriter;
   private encoding: EncodingSetting;
   private spoken = false;
+  /** A pass over the queue runs, or waits for a promise. */
   private busy = false;
-  private corked = false;
+  /** The input is being split: the lines it queues wait for the pass that follows. */
+  private collecting = false;
   private closing = false;
   private welcomeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -52,20 +47,30 @@ export class TextConnection implements LineReader {
     const { settings } = host;
     this.encoding = settings.encoding;
     this.input = new LineInput(settings, this);
+    // Replies the peer does not read stop the reading: what it does not read, it cannot make the server hold.
+    this.replies = new ReplyWriter(socket, () => socket.pause());
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => {
-      void this.pump();
+      this.pump();
       this.resumeIfReady();
     });
     socket.on('error', () => undefined); // a reset peer; 'close' follows and cleans up
     socket.once('close', () => this.closed());
     this.armIdleTimer(settings.idleTimeoutMs);
     this.member = new TextChatMember(id, socket, settings, host.chat, {
-      write: (line, taken) => this.write(line, taken),
+      write: (line, taken) => this.writeChatLine(line, taken),
       cutOff: (reason) => this.cutOff(reason),
     });
     host.chat.enter(this.member);
+    this.runner = new LineRunner(host, this.member, peer, {
+      encodingNow: () => this.encoding,
+      useEncoding: (encoding) => {
+        this.encoding = encoding;
+      },
+      write: (line) => this.write(line),
+      close: () => this.close(),
+    });
     this.welcomeTimer = setTimeout(() => {
       this.welcomeTimer = undefined;
       if (!this.spoken) {
@@ -100,7 +105,9 @@ export class TextConnection implements LineReader {
 
   enqueue(input: QueuedInput): void {
     this.queue.push(input); // at most MAX_QUEUED_LINES: the input splits no more than `room()` lines
-    void this.pump();
+    if (!this.collecting) {
+      this.pump(); // a flushed partial line, or an incomplete character: on its own
+    }
   }
 
   lineEnded(): void {
@@ -123,35 +130,78 @@ export class TextConnection implements LineReader {
       this.spoken = true;
       clearTimeout(this.welcomeTimer);
     }
-    this.input.push(chunk);
+    this.collect(() => this.input.push(chunk));
     if (this.input.backlogged) {
       this.socket.pause();
     }
   }
 
-  private async pump(): Promise<void> {
+  /** Lets the input split (`split`), then runs the lines it queued in one pass. */
+  private collect(split: () => void): void {
+    const queued = this.queue.length;
+    this.collecting = true;
+    try {
+      split();
+    } finally {
+      this.collecting = false;
+    }
+    if (this.queue.length > queued) {
+      this.pump();
+    }
+  }
+
+  /**
+   * One pass over the queued lines, their replies gathered into one write. It goes on
+   * synchronously while each line is answered there and then; a line answered by a promise
+   * suspends it (`busy` meanwhile) until the promise settles, and the pass then resumes.
+   */
+  private pump(): void {
     if (this.busy) {
       return;
     }
     this.busy = true;
-    try {
-      // No further line while the replies wait for the peer: what it does not read, it cannot make the server hold.
-      while (this.queue.length > 0 && !this.closing && !this.socket.writableNeedDrain) {
-        await this.handle(this.queue.shift()!);
+    this.replies.hold();
+    // No further line while the replies wait for the peer: what it does not read, it cannot make the server hold.
+    while (this.queue.length > 0 && !this.closing && !this.socket.writableNeedDrain) {
+      let later: Promise<void> | undefined;
+      try {
+        later = this.runner.handle(this.queue.shift()!);
+      } catch (error) {
+        return this.broken(error);
       }
-    } finally {
-      this.busy = false;
-      if (this.input.backlogged) {
-        // The rest of a read waits a turn of the event loop: other connections are served between batches of lines.
-        setImmediate(() => {
-          this.input.split();
-          this.resumeIfReady();
-        });
-      } else {
-        this.input.split();
-        this.resumeIfReady();
+      if (later !== undefined) {
+        this.replies.releaseSoon();
+        later.then(
+          () => this.resume(),
+          (error: unknown) => this.broken(error),
+        );
+        return;
       }
     }
+    this.replies.release();
+    this.busy = false;
+    if (this.input.backlogged) {
+      // The rest of a read waits a turn of the event loop: other connections are served between batches of lines.
+      setImmediate(() => {
+        this.collect(() => this.input.split());
+        this.resumeIfReady();
+      });
+    } else {
+      this.collect(() => this.input.split()); // times the line in progress, arms the flush
+      this.resumeIfReady();
+    }
+  }
+
+  private resume(): void {
+    this.busy = false;
+    this.pump();
+  }
+
+  /** A line's handling threw (a bug: handlers' errors are outcomes): the replies before it go, and the connection ends. */
+  private broken(error: unknown): void {
+    const detail = error instanceof Error ? error.stack : String(error);
+    this.host.logger.error(`text connection #${this.id} from ${this.peer} closed, a line failed: ${detail}`);
+    this.close();
   }
 
   /** Reads on once the queue is short, no chunk waits to be split and the peer is reading its replies. */
@@ -162,104 +212,22 @@ export class TextConnection implements LineReader {
     }
   }
 
-  private async handle(input: QueuedInput): Promise<void> {
-    switch (input.kind) {
-      case 'too-long':
-        return this.writeError({
-          code: ErrorCodes.LINE_TOO_LONG,
-          message: `the line is over ${this.host.settings.maxLineBytes} bytes; the rest of it is discarded`,
-        });
-      case 'incomplete':
-        return this.writeError({ code: ErrorCodes.INVALID_TEXT, message: 'the line ended in the middle of a character' });
-      case 'line': {
-        const decoded = decodeLine(input.bytes, this.encoding);
-        if (!decoded.ok) {
-          return this.writeError(decoded.error);
-        }
-        if (decoded.detected !== undefined) {
-          this.encoding = decoded.detected;
-        }
-        const call = parseContractCall(decoded.text);
-        return call === undefined ? this.run(parseTextLine(decoded.text)) : this.write(await this.host.contractCall(call, this.peer));
-      }
+  private write(line: string): undefined {
+    if (!this.closing) {
+      this.replies.write(line, this.outputEncoding());
+    }
+    return undefined;
+  }
+
+  /** A chat line from the connection's room: the member judges its backlog by what the kernel has taken. */
+  private writeChatLine(line: string, taken: (error?: Error | null) => void): void {
+    if (!this.closing) {
+      this.replies.writeShared(line, this.outputEncoding(), taken);
     }
   }
 
-  private async run(line: TextLine): Promise<void> {
-    switch (line.kind) {
-      case 'empty':
-        return;
-      case 'quit':
-        this.write('bye');
-        return this.close();
-      case 'invalid':
-        return this.writeError({ code: ErrorCodes.INVALID_COMMAND_ARGS, message: line.reason });
-      case 'echo':
-        if (this.host.chat.roomOf(this.member) !== undefined) {
-          await this.host.chat.whenClear(this.member); // its room throttles it: meanwhile nothing is read
-          this.host.chat.say(this.member, line.text);
-          return;
-        }
-        return this.call(Patterns.ECHO, { text: line.text });
-      case 'command':
-        if (isLocalCommand(line.name)) {
-          await this.host.chat.whenClear(this.member); // /nick, /join and /leave speak to the room too
-          return this.writeChatReply(
-            runLocalCommand(line.name, line.args, this.member, this.host.chat, this.host.settings.encoding, (encoding) => {
-              this.encoding = encoding;
-            }),
-          );
-        }
-        return this.call(Patterns.COMMAND, { name: line.name, args: line.args });
-    }
-  }
-
-  private async call(pattern: typeof Patterns.ECHO | typeof Patterns.COMMAND, data: object): Promise<void> {
-    const outcome = await this.host.call(pattern, data, new GatewayContext([pattern, Transports.TEXT, this.peer]));
-    // An error: the exception filter counted it.
-    this.write(outcome.ok ? this.host.replyText(pattern, data, outcome.response) : errorLine(outcome.error));
-  }
-
-  private writeChatReply(reply: ChatReply): void {
-    if (reply.ok) {
-      this.write(reply.line);
-    } else {
-      this.writeError(reply.error);
-    }
-  }
-
-  /** An error the gateway itself found (not a handler): counted like the handlers' errors. */
-  private writeError(error: Pick<RpcErrorEnvelope, 'code' | 'message'>): void {
-    this.host.countError(error.code);
-    this.write(errorLine(error));
-  }
-
-  private write(line: string, taken?: (error?: Error | null) => void): void {
-    if (this.closing || this.socket.writableEnded || this.socket.destroyed) {
-      return;
-    }
-    if (!this.corked) {
-      // Replies to lines that arrived together leave in one write rather than one syscall each; a slow
-      // command (sleep) lets the event loop turn, so replies before it are not held back.
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => this.uncork());
-    }
-    const encoding = this.encoding === 'auto' ? 'utf-8' : this.encoding;
-    this.socket.write(taken === undefined ? encodeText(`${line}\n`, encoding) : encodeTextShared(`${line}\n`, encoding), taken);
-    if (taken !== undefined) {
-      this.uncork(); // a chat line: its member is judged by what the kernel has not taken, and corked bytes are not unread
-    }
-    if (this.socket.writableNeedDrain) {
-      this.socket.pause();
-    }
-  }
-
-  private uncork(): void {
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
+  private outputEncoding(): TextEncodingName {
+    return this.encoding === 'auto' ? 'utf-8' : this.encoding;
   }
 
   /** Closes the connection once it has sent no complete line for `idleTimeoutMs` (checked when due, not moved per line). */
@@ -279,10 +247,12 @@ export class TextConnection implements LineReader {
     }, delayMs);
   }
 
-  private close(): void {
+  private close(): undefined {
     this.closing = true;
+    this.replies.flush(); // the replies gathered so far, `bye` among them, go before the end
     this.socket.end();
     void destroyUnlessClosed(this.socket, CLOSE_GRACE_MS);
+    return undefined;
   }
 
   private closed(): void {

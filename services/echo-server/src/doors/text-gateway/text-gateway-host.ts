@@ -27,8 +27,8 @@ export interface TextGatewayHost {
   welcome(): string;
   /** Runs a request through the handlers Nest registered. */
   call(pattern: RequestPattern, data: object, context: GatewayContext): OutcomeNowOrLater;
-  /** Runs a `/call` or `/emit` line through the handlers Nest registered; resolves with its one reply line. */
-  contractCall(call: ContractCall, peer: string): Promise<string>;
+  /** Runs a `/call` or `/emit` line through the handlers Nest registered: its one reply line, there and then or later. */
+  contractCall(call: ContractCall, peer: string): string | Promise<string>;
   /** The text a reply is written back as. */
   replyText(pattern: RequestPattern, request: object, response: unknown): string;
   /** Counts an error the gateway found itself (the exception filter counts the handlers'). */

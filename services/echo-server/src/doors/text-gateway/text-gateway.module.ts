@@ -44,6 +44,7 @@ const TEXT_GATEWAY_SERVER: Provider = {
         lineTimeoutMs: setting('TEXT_LINE_TIMEOUT_MS'),
         chatStallMs: setting('CHAT_STALL_MS'),
         chatMaxBacklogBytes: setting('CHAT_MAX_BACKLOG_BYTES'),
+        fastPath: setting('ECHO_FAST_PATH'),
       },
       chat,
       {

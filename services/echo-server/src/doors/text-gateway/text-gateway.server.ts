@@ -1,5 +1,6 @@
 import { type ErrorCode, type EventPattern, type RequestPattern, type SocketRejection, Transports } from '@echo-pair/common';
 import { Logger } from '@nestjs/common';
+import type { MessageHandler } from '@nestjs/microservices';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AdmissionReport } from '../../core/connection-refusal';
 import { ConnectionGate } from '../admission/connection-gate';
@@ -26,6 +27,8 @@ export interface TextGatewayOptions extends TextGatewaySettings {
   maxConnectionsPerAddress: number;
   /** With PROXY_PROTOCOL: reads the header of trusted proxies' connections; limits and logs then go by the client it names. */
   proxyHeaders?: ProxyHeaderReader;
+  /** ECHO_FAST_PATH (true unless given): false, Nest's own handler lookup (`getHandlerByPattern`) runs. */
+  fastPath?: boolean;
 }
 
 /** What the gateway reports to the rest of the server, without depending on it. */
@@ -52,6 +55,7 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
   private readonly server: NetServer;
   private readonly sockets = new Set<Socket>();
   private readonly gate: ConnectionGate;
+  private readonly fastPath: boolean;
 
   constructor(
     private readonly options: TextGatewayOptions,
@@ -59,8 +63,17 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     private readonly hooks: TextGatewayHooks,
   ) {
     super();
-    const { host: _host, port: _port, maxConnections, maxConnectionsPerAddress, proxyHeaders: _proxyHeaders, ...settings } = options;
+    const {
+      host: _host,
+      port: _port,
+      maxConnections,
+      maxConnectionsPerAddress,
+      proxyHeaders: _proxyHeaders,
+      fastPath,
+      ...settings
+    } = options;
     this.settings = settings;
+    this.fastPath = fastPath ?? true;
     this.server = createServer((socket) => this.accept(socket));
     this.gate = new ConnectionGate({
       transport: 'text',
@@ -115,6 +128,16 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     return this.hooks.welcome();
   }
 
+  /**
+   * The handler of `pattern`. Nest's reads the pattern as JSON first, which for a plain word
+   * (`echo`) throws a SyntaxError, stack trace and all, on every call (a third of this door's CPU
+   * in bench/profile.cjs's text phase); a word that is a handler's route is its own route. Not with
+   * ECHO_FAST_PATH=false.
+   */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    return (this.fastPath ? this.messageHandlers.get(pattern) : undefined) ?? super.getHandlerByPattern(pattern);
+  }
+
   call(pattern: RequestPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater {
     return this.invoke(pattern, data, context);
   }
@@ -123,7 +146,7 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
     return this.deliverEvent(pattern, data, context);
   }
 
-  contractCall(call: ContractCall, peer: string): Promise<string> {
+  contractCall(call: ContractCall, peer: string): string | Promise<string> {
     return answerContractCall(call, this, peer);
   }
 

@@ -80,6 +80,16 @@ describe('answerContractCall', () => {
     expect(target.call).not.toHaveBeenCalled();
     expect(target.emit).not.toHaveBeenCalled();
   });
+
+  it('answers there and then, not with a promise, when the door returns its outcome synchronously', () => {
+    const target = door({ ok: true, response: { text: 'now' } });
+    target.call.mockReturnValue({ ok: true, response: { text: 'now' } });
+    target.emit.mockReturnValue(EVENT_HANDLED);
+
+    expect(answerContractCall(read('/call echo {"text":"now"}'), target, PEER)).toBe('{"text":"now"}');
+    expect(answerContractCall(read('/emit note {"text":"x"}'), target, PEER)).toBe(EMITTED_LINE);
+    expect(answerContractCall(read('/call nope'), target, PEER)).toMatch(/^ERR UNKNOWN_PATTERN /);
+  });
 });
 
 describe('contractReplyLine', () => {

@@ -2,6 +2,7 @@ import { type ErrorCode, type EventPattern, type RequestPattern, type TransportN
 import { GatewayContext } from '../../core/gateway-context';
 import type { CallOutcome, OutcomeNowOrLater } from '../gateway-server';
 import type { ContractCall } from './contract-call';
+import { nowOrLater } from './now-or-later';
 import { errorLine } from './text-line';
 
 /** The reply to an `/emit` whose handlers all ran without error. */
@@ -20,18 +21,19 @@ export interface ContractDoor {
 
 /**
  * The one line a text door answers a `/call` or `/emit` with: the response as one line of JSON,
- * `OK` for an event, or `ERR <CODE> <message>` (a line the door refused, or the handler's error).
+ * `OK` for an event, or `ERR <CODE> <message>` (a line the door refused, or the handler's error):
+ * there and then when the handler's pipeline ran synchronously, else a promise of it.
  */
-export async function answerContractCall(call: ContractCall, door: ContractDoor, peer: string): Promise<string> {
+export function answerContractCall(call: ContractCall, door: ContractDoor, peer: string): string | Promise<string> {
   if (!call.ok) {
     door.countError(call.error.code);
     return errorLine(call.error);
   }
   const context = new GatewayContext([call.pattern, door.transport, peer]);
   if (call.kind === 'event') {
-    return contractReplyLine('event', await door.emit(call.pattern, call.payload, context));
+    return nowOrLater(door.emit(call.pattern, call.payload, context), (outcome) => contractReplyLine('event', outcome));
   }
-  return contractReplyLine('request', await door.call(call.pattern, call.payload, context));
+  return nowOrLater(door.call(call.pattern, call.payload, context), (outcome) => contractReplyLine('request', outcome));
 }
 
 /** A handler's outcome as a reply line; JSON.stringify writes no line break, so it is one line. */

@@ -114,6 +114,13 @@ describe('text codec', () => {
       expect(decodeText(encodeText('a\uDFFFb', 'gbk'), 'gbk')).toBe('a\uFFFDb');
     });
 
+    it('writes UTF-8 as the well-formed text would be: lone surrogates anywhere, pairs kept', () => {
+      for (const text of ['\uD800', '\uDC00x', 'x\uD83D', '\uD83D\uDE00', '\uDE00\uD83D', 'a\uD800\uD800b\uDFFF']) {
+        expect(encodeText(text, 'utf-8')).toEqual(Buffer.from(text.toWellFormed(), 'utf8'));
+        expect(encodeText(text, 'utf-8').toString('hex')).not.toMatch(/^(..)*ed[a-f]/); // no encoded surrogate (ED A0–ED BF)
+      }
+    });
+
     it('gives back, byte for byte, the 2-byte GB18030 codes that GB18030-2022 reassigned', () => {
       const codes = [...range(0xa6d9, 0xa6df), 0xa6ec, 0xa6ed, 0xa6f3, 0xfe59, 0xfe61, 0xfe66, 0xfe67, 0xfe6d, 0xfe7e, 0xfe90, 0xfea0];
       for (const code of codes) {

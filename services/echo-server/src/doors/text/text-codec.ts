@@ -1,4 +1,5 @@
 import iconv from 'iconv-lite';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 import type { EncodingSetting, TextEncodingName } from '../../config/echo-server-environment';
 
@@ -49,8 +50,8 @@ export function detectEncoding(bytes: Buffer): 'ascii' | 'utf-8' | 'gbk' | 'inva
   if (isAscii(bytes)) {
     return 'ascii';
   }
-  if (decodeText(bytes, 'utf-8') !== undefined) {
-    return 'utf-8';
+  if (isUtf8(bytes)) {
+    return 'utf-8'; // checked, not decoded: as strict as the fatal decoder
   }
   return decodeText(bytes, 'gbk') === undefined ? 'invalid' : 'gbk';
 }
@@ -66,10 +67,10 @@ export function decodeText(bytes: Buffer, encoding: TextEncodingName): string | 
 
 /** 'gbk' writes GB18030, which has a code for every character. Lone surrogates become U+FFFD in both. */
 export function encodeText(text: string, encoding: TextEncodingName): Buffer {
-  const wellFormed = text.toWellFormed();
   if (encoding === 'utf-8') {
-    return Buffer.from(wellFormed, 'utf8');
+    return Buffer.from(text, 'utf8'); // Buffer writes a lone surrogate as U+FFFD itself: no well-formed copy first
   }
+  const wellFormed = text.toWellFormed();
   if (!GB18030_2022_SPLIT.test(wellFormed)) {
     return iconv.encode(wellFormed, 'gb18030');
   }
@@ -116,15 +117,6 @@ export function parseEncodingName(name: string): TextEncodingName | undefined {
     default:
       return undefined;
   }
-}
-
-function isAscii(bytes: Buffer): boolean {
-  for (const byte of bytes) {
-    if (byte >= 0x80) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** A lead byte at the end that lacks some of its continuation bytes: how many bytes of it there are (0–3). */

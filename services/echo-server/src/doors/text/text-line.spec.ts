@@ -154,6 +154,13 @@ describe('decodeLine', () => {
       expect(decodeLine(utf8('a\tb ~'), 'auto')).toEqual({ ok: true, text: 'a\tb ~' });
       expect(decodeLine(gbk('你\t好'), 'gbk')).toEqual({ ok: true, text: '你\t好' });
     });
+
+    it('draws the line at the ends of the ranges: U+009F refused; U+0020, U+00A0 and a BOM kept as text', () => {
+      expect(decodeLine(utf8('a\u009f'), 'utf-8').ok).toBe(false);
+      expect(decodeLine(utf8(' \u00a0x'), 'auto')).toEqual({ ok: true, text: ' \u00a0x', detected: 'utf-8' });
+      expect(decodeLine(utf8('\ufeffhi'), 'utf-8')).toEqual({ ok: true, text: '\ufeffhi' });
+      expect(decodeLine(gbk('\ufeff你'), 'gbk')).toEqual({ ok: true, text: '\ufeff你' });
+    });
   });
 });
 
