@@ -2,6 +2,7 @@ import { ErrorCodes, isRpcErrorEnvelope, type RpcErrorEnvelope } from '@echo-pai
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { finalize, isObservable, of, type Observable } from 'rxjs';
 import type { GatewayContext } from '../core/gateway-context';
+import { isPlainPattern } from './plain-pattern';
 
 /** What a handler produced for one request: its reply, or the error envelope the exception filter made. */
 export type CallOutcome = { ok: true; response: unknown } | { ok: false; error: RpcErrorEnvelope };
@@ -33,6 +34,24 @@ export const EVENT_HANDLED: CallOutcome = { ok: true, response: undefined };
  * (the drain's in-flight count) serve them as serve Nest's TCP transport.
  */
 export abstract class GatewayServer extends Server implements CustomTransportStrategy {
+  /**
+   * With `fastPath` (ECHO_FAST_PATH), a plain pattern name is routed without stock's `JSON.parse`
+   * (which throws for `echo`, a stack trace per message), as EchoServerTcp does; without it, stock
+   * routes, decided once here.
+   */
+  constructor(readonly fastPath = true) {
+    super();
+    if (!fastPath) {
+      // An own property in front of the override below: the stock method, with no test per message.
+      this.getRouteFromPattern = (pattern) => super.getRouteFromPattern(pattern);
+    }
+  }
+
+  /** A pattern that cannot be JSON is routed as it is, as stock's `JSON.parse` fallback would; any other, by stock. */
+  protected override getRouteFromPattern(pattern: string): string {
+    return isPlainPattern(pattern) ? this.normalizePattern(pattern) : super.getRouteFromPattern(pattern);
+  }
+
   /**
    * Runs the request handler of `pattern` between the processing hooks, as Nest's `handleRequest`
    * does: its first reply or its error envelope, never a rejection. The outcome itself when the

@@ -4,6 +4,7 @@ import type { PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs
 import type { Socket } from 'node:net';
 import type { AdmittedConnection } from '../admission/connection-admission';
 import { limitConnections } from '../admission/connection-gate';
+import { isPlainPattern } from '../plain-pattern';
 import { LISTEN_BACKLOG, listenWithBacklog } from '../admission/listen-backlog';
 import type { TLSSocket } from 'node:tls';
 import { finalize, isObservable } from 'rxjs';
@@ -11,8 +12,6 @@ import { connectionLimitsOf, framedSocketOf, type EchoServerTcpHooks, type EchoS
 
 export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp-options';
 
-/** Characters a JSON text can begin with: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
-const JSON_START = /^[\s{["\-0-9tfn]/;
 /** What `handleMessage` returns when nothing is pending: a frame rejected, a request answered at once (Nest chains `.catch` on it). */
 const SETTLED = Promise.resolve();
 /** A frame that broke a request rule. */
@@ -73,7 +72,7 @@ export class EchoServerTcp extends ServerTCP {
 
   /** A pattern that cannot begin JSON is routed as it is, as stock's `JSON.parse` fallback would; any other, by stock. */
   protected override getRouteFromPattern(pattern: string): string {
-    return JSON_START.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
+    return isPlainPattern(pattern) ? this.normalizePattern(pattern) : super.getRouteFromPattern(pattern);
   }
 
   /** The request rules, then a request with a handler through `runRequest`; events, requests without one, a custom deserializer: stock. */

@@ -20,26 +20,33 @@ function gateway(fastPath?: boolean): TextGatewayServer {
   return new TextGatewayServer(options, {} as ChatRooms, {} as TextGatewayHooks);
 }
 
-describe('TextGatewayServer.getHandlerByPattern', () => {
+describe('TextGatewayServer handler lookup (GatewayServer route lookup)', () => {
   const handler = Object.assign(() => Promise.resolve('x'), { isEventHandler: false });
+  const structured = Object.assign(() => Promise.resolve('y'), { isEventHandler: false });
 
-  it("finds a word pattern's handler by the word, without Nest's JSON reading of the pattern", () => {
-    const server = gateway();
+  it.each([true, false])('finds the same handlers as stock Nest (fastPath %s)', (fastPath) => {
+    const server = gateway(fastPath);
     server.addHandler('echo', handler);
-    const route = jest.spyOn(server as unknown as { getRouteFromPattern(pattern: string): string }, 'getRouteFromPattern');
-
+    server.addHandler({ cmd: 'x' }, structured);
     expect(server.getHandlerByPattern('echo')).toBe(handler);
-    expect(route).not.toHaveBeenCalled();
-    expect(server.getHandlerByPattern('nope')).toBeNull(); // what Nest's lookup says of the rest
-    expect(route).toHaveBeenCalledWith('nope');
+    expect(server.getHandlerByPattern('{"cmd":"x"}')).toBe(structured);
+    expect(server.getHandlerByPattern(' {"cmd": "x"}')).toBe(structured);
+    expect(server.getHandlerByPattern('nope')).toBeNull();
   });
 
-  it("leaves the lookup to Nest's with ECHO_FAST_PATH=false", () => {
-    const server = gateway(false);
-    server.addHandler('echo', handler);
-    const route = jest.spyOn(server as unknown as { getRouteFromPattern(pattern: string): string }, 'getRouteFromPattern');
-
-    expect(server.getHandlerByPattern('echo')).toBe(handler);
-    expect(route).toHaveBeenCalledWith('echo');
+  it("reads a word pattern without Nest's JSON.parse (a thrown SyntaxError per call); with ECHO_FAST_PATH=false, as Nest does", () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      const fast = gateway();
+      fast.addHandler('echo', handler);
+      fast.getHandlerByPattern('echo');
+      expect(parse).not.toHaveBeenCalled();
+      const stock = gateway(false);
+      stock.addHandler('echo', handler);
+      stock.getHandlerByPattern('echo');
+      expect(parse).toHaveBeenCalledWith('echo');
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -1,6 +1,5 @@
 import { type ErrorCode, type EventPattern, type RequestPattern, type SocketRejection, Transports } from '@echo-pair/common';
 import { Logger } from '@nestjs/common';
-import type { MessageHandler } from '@nestjs/microservices';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AdmissionReport } from '../../core/connection-refusal';
 import { ConnectionGate } from '../admission/connection-gate';
@@ -55,25 +54,23 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
   private readonly server: NetServer;
   private readonly sockets = new Set<Socket>();
   private readonly gate: ConnectionGate;
-  private readonly fastPath: boolean;
 
   constructor(
     private readonly options: TextGatewayOptions,
     readonly chat: ChatRooms,
     private readonly hooks: TextGatewayHooks,
   ) {
-    super();
+    super(options.fastPath ?? true);
     const {
       host: _host,
       port: _port,
       maxConnections,
       maxConnectionsPerAddress,
       proxyHeaders: _proxyHeaders,
-      fastPath,
+      fastPath: _fastPath,
       ...settings
     } = options;
     this.settings = settings;
-    this.fastPath = fastPath ?? true;
     this.server = createServer((socket) => this.accept(socket));
     this.gate = new ConnectionGate({
       transport: 'text',
@@ -126,16 +123,6 @@ export class TextGatewayServer extends GatewayServer implements TextGatewayHost,
 
   welcome(): string {
     return this.hooks.welcome();
-  }
-
-  /**
-   * The handler of `pattern`. Nest's reads the pattern as JSON first, which for a plain word
-   * (`echo`) throws a SyntaxError, stack trace and all, on every call (a third of this door's CPU
-   * in bench/profile.cjs's text phase); a word that is a handler's route is its own route. Not with
-   * ECHO_FAST_PATH=false.
-   */
-  override getHandlerByPattern(pattern: string): MessageHandler | null {
-    return (this.fastPath ? this.messageHandlers.get(pattern) : undefined) ?? super.getHandlerByPattern(pattern);
   }
 
   call(pattern: RequestPattern, data: unknown, context: GatewayContext): OutcomeNowOrLater {

@@ -41,7 +41,6 @@ export interface UdpServerHooks {
 }
 
 /** A pattern that can begin a JSON text: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
-const JSON_START = /^[\s{["\-0-9tfn]/;
 
 /**
  * The UDP endpoint, a Nest custom transport strategy. A datagram holding one Nest packet as JSON
@@ -60,8 +59,6 @@ export class UdpServer extends GatewayServer {
   protected override readonly logger = new Logger('Udp');
   private readonly socket: DgramSocket;
   private readonly kernelDrops: UdpKernelDrops;
-  /** Whether the fast paths run (ECHO_FAST_PATH). */
-  readonly fastPath: boolean;
   /** Each send's callback, one function for all: a failed reply is logged. */
   private readonly afterSend = (error: Error | null): void => {
     if (error) {
@@ -77,8 +74,7 @@ export class UdpServer extends GatewayServer {
     private readonly options: UdpServerOptions,
     private readonly hooks: UdpServerHooks,
   ) {
-    super();
-    this.fastPath = options.fastPath ?? true;
+    super(options.fastPath ?? true);
     const type = isIP(options.host) === 6 ? 'udp6' : 'udp4';
     this.socket = createSocket({ type });
     this.kernelDrops = new UdpKernelDrops(type, () => this.boundPort());
@@ -89,10 +85,6 @@ export class UdpServer extends GatewayServer {
         this.failed(error);
       }
     });
-    if (!this.fastPath) {
-      // An own property in front of the override below: the stock method, with no test per datagram.
-      this.getRouteFromPattern = (pattern) => super.getRouteFromPattern(pattern);
-    }
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -140,11 +132,6 @@ export class UdpServer extends GatewayServer {
   /** Datagrams the kernel dropped for this socket before they were read (its receive buffer full), where Linux tells; read when asked. */
   kernelDroppedDatagrams(): number | undefined {
     return this.kernelDrops.read();
-  }
-
-  /** A pattern that cannot begin JSON is routed as it is, as stock's `JSON.parse` fallback would (without the exception); any other, by stock. */
-  protected override getRouteFromPattern(pattern: string): string {
-    return JSON_START.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
   }
 
   /**
