@@ -1,6 +1,14 @@
-import { framedJsonSocket, type FramedJsonSocketOptions, type SocketRejection, type TlsHandshakeRefusal } from '@echo-pair/common';
+import {
+  describeTlsClientError,
+  framedJsonSocket,
+  TlsPeerMemory,
+  type FramedJsonSocketOptions,
+  type SocketRejection,
+  type TlsHandshakeRefusal,
+} from '@echo-pair/common';
 import type { TcpOptions } from '@nestjs/microservices';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { AdmissionReport } from '../../core/connection-refusal';
 import type { ProxyHeaderReader } from '../proxy-protocol/proxy-header-reader';
 
@@ -62,4 +70,15 @@ export function connectionLimitsOf(options: EchoServerTcpOptions, tls: boolean, 
     proxyHeaders,
     headerRefused: (peer: string, detail: string) => hooks?.rejected({ reason: 'PROXY_HEADER_REFUSED', peer, detail }),
   } as const;
+}
+
+/** Hooks a server's connection events (and, with TLS, its failed handshakes), before it listens. */
+export function reportConnections(server: NetServer, tls: boolean, hooks: EchoServerTcpHooks): void {
+  server.on('connection', (socket: Socket) => hooks.opened(socket));
+  if (tls) {
+    // A failed handshake's socket may have lost its peer address: remembered from the connection.
+    const peers = new TlsPeerMemory();
+    server.on('connection', peers.remember);
+    server.on('tlsClientError', (error: Error, socket: TLSSocket) => hooks.tlsRefused(describeTlsClientError(error, socket, peers.peerOf)));
+  }
 }

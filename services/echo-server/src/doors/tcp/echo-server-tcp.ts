@@ -1,4 +1,4 @@
-import { describeTlsClientError, FramedJsonSocket, TlsPeerMemory } from '@echo-pair/common';
+import { FramedJsonSocket } from '@echo-pair/common';
 import { IncomingRequestDeserializer, ServerTCP, TcpContext, type MessageHandler, type PacketId } from '@nestjs/microservices';
 import type { PacketMetadata, ReadPacket, TcpSocket, WritePacket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
@@ -6,9 +6,14 @@ import type { AdmittedConnection } from '../admission/connection-admission';
 import { limitConnections } from '../admission/connection-gate';
 import { isPlainPattern } from '../plain-pattern';
 import { LISTEN_BACKLOG, listenWithBacklog } from '../admission/listen-backlog';
-import type { TLSSocket } from 'node:tls';
 import { finalize, isObservable } from 'rxjs';
-import { connectionLimitsOf, framedSocketOf, type EchoServerTcpHooks, type EchoServerTcpOptions } from './echo-server-tcp-options';
+import {
+  connectionLimitsOf,
+  framedSocketOf,
+  reportConnections,
+  type EchoServerTcpHooks,
+  type EchoServerTcpOptions,
+} from './echo-server-tcp-options';
 
 export type { EchoServerTcpHooks, EchoServerTcpOptions } from './echo-server-tcp-options';
 
@@ -47,7 +52,7 @@ export class EchoServerTcp extends ServerTCP {
       throw new TypeError('EchoServerTcp: maxInFlight and requirePattern need a FramedJsonSocket as socketClass (framedJsonSocket())');
     }
     if (hooks !== undefined) {
-      this.report(hooks);
+      reportConnections(this.server, this.tlsOptions !== undefined, hooks);
     }
     if (options.maxConnections !== undefined) {
       this.limitConnections(options, hooks);
@@ -250,19 +255,6 @@ export class EchoServerTcp extends ServerTCP {
       this.admitted.set(framed, connection);
     }
     return framed;
-  }
-
-  /** Hooks the server's connection events, before it listens. */
-  private report(hooks: EchoServerTcpHooks): void {
-    this.server.on('connection', (socket: Socket) => hooks.opened(socket));
-    if (this.tlsOptions !== undefined) {
-      // A failed handshake's socket may have lost its peer address: remembered from the connection.
-      const peers = new TlsPeerMemory();
-      this.server.on('connection', peers.remember);
-      this.server.on('tlsClientError', (error: Error, socket: TLSSocket) =>
-        hooks.tlsRefused(describeTlsClientError(error, socket, peers.peerOf)),
-      );
-    }
   }
 
   /** The connection's requests in flight, made with its first request. */
