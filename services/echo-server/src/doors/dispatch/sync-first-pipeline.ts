@@ -1,20 +1,10 @@
 import type { CanActivate, NestInterceptor } from '@nestjs/common';
-import { ExecutionContextHost, FORBIDDEN_MESSAGE, ParamsTokenFactory } from '@nestjs/core/internal';
+import { ExecutionContextHost, FORBIDDEN_MESSAGE } from '@nestjs/core/internal';
 import { RpcException } from '@nestjs/microservices';
-import { catchError, defer, from, isObservable, lastValueFrom, mergeAll, mergeMap, Observable, of } from 'rxjs';
+import { catchError, defer, from, isObservable, lastValueFrom, mergeAll, mergeMap, Observable, of, type ObservableInput } from 'rxjs';
 import { EarlySubscription } from './early-subscription';
+import { isThenable, ParameterPipes } from './parameter-pipes';
 import type { RpcParamOption, StockRpcContextCreator } from './stock-rpc-context-creator';
-
-/** One handler parameter with the pipes that apply to it (the handler's, then the parameter's own). */
-interface PipedParam {
-  readonly index: number;
-  readonly extractValue: (...args: unknown[]) => unknown;
-  readonly pipes: RpcParamOption['pipes'];
-  readonly metatype?: unknown;
-  readonly type: string;
-  readonly data?: unknown;
-  readonly schema?: unknown;
-}
 
 /** What one handler's pipeline is made of, as Nest's `RpcContextCreator.create` gathers it. */
 export interface PipelineParts {
@@ -29,8 +19,6 @@ export interface PipelineParts {
   readonly reportUnhandledErrors: boolean;
 }
 
-const tokens = new ParamsTokenFactory();
-
 /**
  * One handler's guards, pipes, interceptors, method and exception filters, run as Nest's
  * `RpcContextCreator` and `RpcProxy` run them, in the same order with the same arguments, but
@@ -40,13 +28,10 @@ const tokens = new ParamsTokenFactory();
  * error (what the exception filter made). Why: docs/performance.md.
  */
 export class SyncFirstPipeline {
-  private readonly params: readonly PipedParam[] | null;
-  /** Pipe stages: stage 0 extracts a parameter and runs its first pipe, stage k its pipe k (see `applyPipes`). */
-  private readonly stages: number;
+  private readonly pipes: ParameterPipes | null;
 
   constructor(private readonly parts: PipelineParts) {
-    this.params = parts.params?.map((param) => ({ ...param, type: tokens.exchangeEnumForString(param.type as number) })) ?? null;
-    this.stages = Math.max(1, ...(this.params ?? []).map((param) => param.pipes.length));
+    this.pipes = parts.params === null ? null : new ParameterPipes(parts.params);
   }
 
   readonly handle = (...args: unknown[]): unknown => {
@@ -102,8 +87,15 @@ export class SyncFirstPipeline {
       if (i === interceptors.length) {
         return this.innermost(args);
       }
-      const intercepted = interceptors[i].intercept(context, { handle: () => defer(() => at(i + 1)) });
-      return isThenable(intercepted) ? from(intercepted).pipe(mergeAll()) : intercepted;
+      const intercepted: unknown = interceptors[i].intercept(context, { handle: () => defer(() => at(i + 1)) });
+      if (isObservable(intercepted)) {
+        return intercepted;
+      }
+      // As stock's `mergeAll` over what the interceptor returned: a promise awaited, an array spread, a plain value a TypeError.
+      const source: Observable<ObservableInput<unknown>> = isThenable(intercepted)
+        ? from(intercepted as PromiseLike<ObservableInput<unknown>>)
+        : of(intercepted as ObservableInput<unknown>);
+      return source.pipe(mergeAll());
     };
     return at(0);
   }
@@ -135,81 +127,12 @@ export class SyncFirstPipeline {
   /** The pipes, then the method. */
   private invoke(args: unknown[]): unknown {
     const { instance, callback } = this.parts;
-    if (this.params === null) {
+    if (this.pipes === null) {
       return callback.apply(instance, args);
     }
     const callArgs = new Array<unknown>(this.parts.argsLength).fill(undefined);
-    const pending = this.applyPipes(callArgs, args);
+    const pending = this.pipes.apply(callArgs, args);
     return pending === undefined ? callback.apply(instance, callArgs) : pending.then(() => callback.apply(instance, callArgs));
-  }
-
-  /**
-   * Fills the method's arguments through the pipes; a promise only once a pipe (or a parameter
-   * decorator) returned one. Stock starts every parameter's pipes at once and awaits each pipe:
-   * with synchronous pipes that runs stage by stage (each parameter's first pipe, then each one's
-   * second...), and so does this, so pipes with side effects see the same order.
-   */
-  private applyPipes(callArgs: unknown[], args: unknown[]): Promise<void> | undefined {
-    const params = this.params!;
-    const values = new Array<unknown>(params.length);
-    for (let stage = 0; stage < this.stages; stage++) {
-      for (let p = 0; p < params.length; p++) {
-        const value = this.step(params[p], stage, values[p], args);
-        if (isThenable(value)) {
-          return this.pipesLater(callArgs, args, values, stage, p, value);
-        }
-        values[p] = value;
-      }
-    }
-    params.forEach((param, p) => (callArgs[param.index] = values[p]));
-    return undefined;
-  }
-
-  /**
-   * The pipes from where one returned a promise, as stock runs them: one chain per parameter, each
-   * awaiting its every step; the parameters not yet through `stage` take that step now, the others
-   * go on after a tick.
-   */
-  private async pipesLater(
-    callArgs: unknown[],
-    args: unknown[],
-    values: unknown[],
-    stage: number,
-    p: number,
-    pending: PromiseLike<unknown>,
-  ): Promise<void> {
-    const params = this.params!;
-    const chains = params.map((param, q) =>
-      q > p ? this.chain(param, stage, values[q], args, false) : this.chain(param, stage + 1, q === p ? pending : values[q], args, true),
-    );
-    const results = await Promise.all(chains);
-    params.forEach((param, q) => (callArgs[param.index] = results[q]));
-  }
-
-  private async chain(param: PipedParam, from: number, value: unknown, args: unknown[], awaitFirst: boolean): Promise<unknown> {
-    let result = awaitFirst ? await value : value;
-    for (let stage = from; stage < this.stages; stage++) {
-      result = await this.step(param, stage, result, args);
-    }
-    return result;
-  }
-
-  /** Stage 0: the parameter's value (awaited first if its decorator made a promise, as stock does) through its first pipe. */
-  private step(param: PipedParam, stage: number, value: unknown, args: unknown[]): unknown {
-    if (stage > 0) {
-      return stage < param.pipes.length ? param.pipes[stage].transform(value, metadataOf(param)) : value;
-    }
-    const extracted = param.extractValue(...args);
-    if (param.pipes.length === 0) {
-      return extracted;
-    }
-    if (isThenable(extracted)) {
-      return Promise.resolve(extracted).then((resolved): unknown => {
-        const piped: unknown = param.pipes[0].transform(resolved, metadataOf(param));
-        return piped;
-      });
-    }
-    return param.pipes[0].transform(extracted, metadataOf(param));
   }
 
   /**
@@ -261,17 +184,6 @@ export class SyncFirstPipeline {
     context.setType('rpc');
     return context;
   }
-}
-
-/** A pipe's metadata, a new object per call as Nest's `PipesConsumer` makes. */
-function metadataOf({ metatype, type, data, schema }: PipedParam): never {
-  return { metatype, type, data, schema } as never;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /** Nest's `GuardsConsumer.pickResult`. */

@@ -95,7 +95,7 @@ const askArbitrary = (n: number): fc.Arbitrary<Ask> =>
       n: fc.constant(n),
       guard: fc.constantFrom('sync', 'deny', 'promise', 'observable', 'throw', 'truthy'),
       pipe: fc.constantFrom('sync', 'promise', 'throw'),
-      intercept: fc.constantFrom('pass', 'map', 'short', 'promise', 'throw', 'delay', 'catch'),
+      intercept: fc.constantFrom('pass', 'map', 'short', 'promise', 'throw', 'delay', 'catch', 'value', 'array'),
       text: fc.constantFrom('ok', 'throw', 'rpc', 'undefined', 'empty', 'fail', 'delayed'),
     },
     { requiredKeys: ['n'] },
@@ -155,7 +155,7 @@ describe('SyncFirstRpcContextCreator, against stock Nest', () => {
           n: fc.constant(n),
           guard: fc.constantFrom('sync', 'deny', 'throw', 'truthy'),
           pipe: fc.constantFrom('sync', 'throw'),
-          intercept: fc.constantFrom('pass', 'map', 'short', 'throw', 'catch'),
+          intercept: fc.constantFrom('pass', 'map', 'short', 'throw', 'catch', 'value', 'array'),
           text: fc.constantFrom('ok', 'throw', 'rpc', 'undefined', 'empty', 'fail'),
         }),
       })

@@ -1,17 +1,23 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { NestMicroservice } from '@nestjs/microservices';
+import { PATTERN_HANDLER_METADATA } from '@nestjs/microservices/constants';
 import { DEFAULT_CALLBACK_METADATA } from '@nestjs/microservices/context/rpc-metadata-constants';
 import { SyncFirstPipeline } from './sync-first-pipeline';
 import { isStockRpcContextCreator, type StockRpcContextCreator } from './stock-rpc-context-creator';
+
+/** Nest's `PatternHandler.MESSAGE`, as its decorators store it (`@MessagePattern`; events are 2). */
+const MESSAGE_HANDLER = 1;
 
 /** A handler as this creator builds it: its reply itself when its pipeline ran synchronously, else a promise or an observable. */
 type SyncFirstHandler = (...args: unknown[]) => unknown;
 
 /**
- * Builds each handler of a microservice as Nest's `RpcContextCreator` does, from the same guards,
- * pipes, interceptors and exception filters, but as a `SyncFirstPipeline`: no promise while every
- * step answers synchronously. With global pre-request hooks (Nest 12) it leaves the handler to
- * Nest. Installed by `installSyncFirstDispatch` unless ECHO_FAST_PATH=false.
+ * Builds each request handler of a microservice as Nest's `RpcContextCreator` does, from the same
+ * guards, pipes, interceptors and exception filters, but as a `SyncFirstPipeline`: no promise
+ * while every step answers synchronously. Event handlers, and every handler while global
+ * pre-request hooks (Nest 12) are registered, are left to Nest: the handlers of one event are
+ * joined by Nest, and which of them run how far when one fails depends on each being
+ * asynchronous. Installed by `installSyncFirstDispatch` unless ECHO_FAST_PATH=false.
  */
 class SyncFirstRpcContextCreator {
   constructor(private readonly stock: StockRpcContextCreator) {}
@@ -27,7 +33,8 @@ class SyncFirstRpcContextCreator {
     reportUnhandledErrors = false,
   ): SyncFirstHandler {
     const { stock } = this;
-    if ((stock.applicationConfig?.getGlobalPreRequestHooks() ?? []).length > 0) {
+    const isRequestHandler = Reflect.getMetadata(PATTERN_HANDLER_METADATA, callback) === MESSAGE_HANDLER;
+    if (!isRequestHandler || (stock.applicationConfig?.getGlobalPreRequestHooks() ?? []).length > 0) {
       return stock.create(instance, callback, moduleKey, methodName, contextId, inquirerId, defaultCallMetadata, reportUnhandledErrors);
     }
     const { argsLength, paramtypes, getParamsMetadata } = stock.getMetadata(instance, methodName, defaultCallMetadata, 'rpc');

@@ -26,7 +26,7 @@ export interface Ask {
   n: number;
   guard?: 'sync' | 'deny' | 'promise' | 'observable' | 'throw' | 'truthy';
   pipe?: 'sync' | 'promise' | 'throw';
-  intercept?: 'pass' | 'map' | 'short' | 'promise' | 'throw' | 'delay' | 'catch';
+  intercept?: 'pass' | 'map' | 'short' | 'promise' | 'throw' | 'delay' | 'catch' | 'value' | 'array';
   text?: string;
 }
 
@@ -94,6 +94,9 @@ class GlobalPipe implements PipeTransform {
 class ParamPipe implements PipeTransform {
   transform(value: unknown): unknown {
     differentialTrace.push(`param pipe ${JSON.stringify(value)}`);
+    if (value === 3) {
+      throw new RpcException({ code: 'PARAM_PIPE_THREW' }); // the other parameters' pipes still run in stock
+    }
     return typeof value === 'number' ? value + 1 : value;
   }
 }
@@ -118,6 +121,10 @@ class GlobalInterceptor implements NestInterceptor {
         throw new RpcException({ code: 'INTERCEPTOR_THREW' });
       case 'delay':
         return next.handle().pipe(delay(1), after);
+      case 'value':
+        return 42 as never; // not a stream: stock's mergeAll fails on it
+      case 'array':
+        return [1, 2] as never; // stock's mergeAll spreads it
       case 'catch':
         return next.handle().pipe(
           after,
@@ -220,6 +227,15 @@ class DifferentialController {
   @EventPattern('noted')
   noted(@Payload() ask: Ask): void {
     record(ask, 'event handler');
+  }
+
+  /** A second handler of the event: Nest joins both; its stream is subscribed only if Nest subscribes it. */
+  @EventPattern('noted')
+  notedAgain(@Payload() ask: Ask): Observable<number> {
+    return defer(() => {
+      record(ask, 'second event handler subscribed');
+      return of(1);
+    });
   }
 }
 
