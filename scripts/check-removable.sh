@@ -95,22 +95,31 @@ check_module() {
   rm -rf "$copy"
 }
 
-copies=()
-for module in "${MODULES[@]}"; do
-  copy="$WORK/$(echo "$module" | tr -c 'a-zA-Z0-9\n' '-')"
-  copies+=("$copy")
+copy_of() { echo "$WORK/$(echo "$1" | tr -c 'a-zA-Z0-9\n' '-')"; }
+
+# The longest checks start first: a module wired in a file under libs/ has the most related unit
+# tests (every workspace imports libs/common), so those go ahead; the rest keep the table's order.
+wired_in_libs() {
+  printf '%s\n' "${ROWS[@]}" | awk -F'\t' -v module="$1" '$1 == module && $3 ~ /^libs\// { found = 1 } END { exit !found }'
+}
+ORDER=()
+for module in "${MODULES[@]}"; do wired_in_libs "$module" && ORDER+=("$module"); done
+for module in "${MODULES[@]}"; do wired_in_libs "$module" || ORDER+=("$module"); done
+
+for module in "${ORDER[@]}"; do
   while (($(jobs -rp | wc -l) >= JOBS)); do
     wait -n || true
   done
-  check_module "$module" "$copy" &
+  check_module "$module" "$(copy_of "$module")" &
 done
 wait
 
 # The reports in the table's order, once every check is over.
 failed=()
-for i in "${!MODULES[@]}"; do
-  cat "${copies[$i]}.out" 2>/dev/null || echo "check-removable: without ${MODULES[$i]}: no report (the check did not run)"
-  [ -e "${copies[$i]}.ok" ] || failed+=("${MODULES[$i]}")
+for module in "${MODULES[@]}"; do
+  copy=$(copy_of "$module")
+  cat "$copy.out" 2>/dev/null || echo "check-removable: without $module: no report (the check did not run)"
+  [ -e "$copy.ok" ] || failed+=("$module")
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
