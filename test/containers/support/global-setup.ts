@@ -9,6 +9,8 @@ import { IMAGES, RUN_LABEL, recordSetupFailure, runId, startRun } from './test-r
  * The `containers` project's global setup: checks the engine and builds the two
  * images once per run. It never throws (that would abort the other projects too):
  * a failure is recorded, and every container suite then fails with its one line.
+ * ECHO_PAIR_REUSE_IMAGES=true keeps images already under the tags: `npm test` sets it for
+ * its last step, the abuse suite, whose images the Jest run just before built from the same tree.
  */
 export default async function globalSetup(): Promise<void> {
   configureTestcontainers();
@@ -21,6 +23,10 @@ export default async function globalSetup(): Promise<void> {
   await reportEarlierLeftovers(engine.client);
   for (const image of Object.values(IMAGES)) {
     const startedAt = performance.now();
+    if (process.env[REUSE_IMAGES_VARIABLE] === 'true' && (await imageExists(engine.client, image.tag))) {
+      process.stdout.write(`[containers] reusing ${image.tag} (${REUSE_IMAGES_VARIABLE}=true)\n`);
+      continue;
+    }
     try {
       await buildImage(engine.client, image);
     } catch (error) {
@@ -35,6 +41,19 @@ export default async function globalSetup(): Promise<void> {
   // `new EchoServerContainer()` (@echo-pair/testcontainers) then starts this run's build, in
   // the suites of a service too (docs/testcontainers.md); the workers inherit the variable.
   process.env.ECHO_SERVER_IMAGE = IMAGES.echoServer.tag;
+}
+
+/** Set to `true`, the images already under IMAGES' tags are used as they are. */
+const REUSE_IMAGES_VARIABLE = 'ECHO_PAIR_REUSE_IMAGES';
+
+async function imageExists(client: ContainerRuntimeClient, tag: string): Promise<boolean> {
+  return client.container.dockerode
+    .getImage(tag)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 async function buildImage(client: ContainerRuntimeClient, image: { target: string; tag: string }): Promise<void> {
