@@ -4,6 +4,8 @@ import { pollUntil, type LinePeer } from './line-peer';
 /** Where the scenario's members connect and how it reads the server's counters. */
 export interface FloodScenario {
   connect(): Promise<LinePeer>;
+  /** Where the member that never reads connects, if not by `connect` (see the container suite). */
+  connectSilent?(): Promise<LinePeer>;
   readStats(): Promise<ServerStats>;
   /** The server's CHAT_STALL_MS. */
   stallMs: number;
@@ -21,7 +23,11 @@ export interface FloodScenario {
  */
 export async function expectFairFlood(scenario: FloodScenario): Promise<{ floodMs: number; cutOffAfterMs: number; silentLines: number }> {
   const { stallMs, lines: LINES = 10_000, readBoundMs = 30_000 } = scenario;
-  const [flooder, reader, silent] = await Promise.all([0, 1, 2].map(() => scenario.connect()));
+  const [flooder, reader, silent] = await Promise.all([
+    scenario.connect(),
+    scenario.connect(),
+    (scenario.connectSilent ?? scenario.connect).call(scenario),
+  ]);
   await joinRoom('flood', [
     { peer: flooder, nick: 'flooder' },
     { peer: reader, nick: 'reader' },
