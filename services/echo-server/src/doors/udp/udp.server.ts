@@ -14,8 +14,9 @@ import {
 } from '@echo-pair/common';
 import { GatewayContext } from '../../core/gateway-context';
 import { GatewayServer } from '../gateway-server';
-import { parseContractCall, type ContractCall } from '../text/contract-call';
-import { contractReplyLine } from '../text/contract-reply';
+import { parseContractCall } from '../text/contract-call';
+import { answerContractCall, type ContractDoor } from '../text/contract-reply';
+import { nowOrLater } from '../text/now-or-later';
 import { encodeText, type TextEncodingName } from '../text/text-codec';
 import { decodeLine, errorLine } from '../text/text-line';
 import { asPacket, opensLikeJson, peerOf, withoutLineEnd, type NestPacket } from './udp-datagram';
@@ -40,8 +41,6 @@ export interface UdpServerHooks {
   countError(code: ErrorCode): void;
 }
 
-/** A pattern that can begin a JSON text: whitespace, `{`, `[`, `"`, `-`, a digit, or `t`/`f`/`n` of true/false/null. */
-
 /**
  * The UDP endpoint, a Nest custom transport strategy. A datagram holding one Nest packet as JSON
  * (`{"pattern","data","id"}`) gets one JSON reply datagram, as Nest's TCP transport would send it;
@@ -59,6 +58,13 @@ export class UdpServer extends GatewayServer {
   protected override readonly logger = new Logger('Udp');
   private readonly socket: DgramSocket;
   private readonly kernelDrops: UdpKernelDrops;
+  /** What `/call` and `/emit` lines run through: the handlers' Nest pipeline, as for every datagram. */
+  private readonly door: ContractDoor = {
+    transport: Transports.UDP,
+    call: (pattern, data, context) => this.invoke(pattern, data, context),
+    emit: (pattern, data, context) => this.deliverEvent(pattern, data, context),
+    countError: (code) => this.hooks.countError(code),
+  };
   /** Each send's callback, one function for all: a failed reply is logged. */
   private readonly afterSend = (error: Error | null): void => {
     if (error) {
@@ -196,7 +202,7 @@ export class UdpServer extends GatewayServer {
   private runLine(text: string, peer: string): string | undefined | Promise<string> {
     const call = parseContractCall(text);
     if (call !== undefined) {
-      return this.runContractCall(call, peer);
+      return answerContractCall(call, this.door, peer);
     }
     const line = parseTextLine(text);
     switch (line.kind) {
@@ -215,21 +221,7 @@ export class UdpServer extends GatewayServer {
 
   private runRequest(pattern: RequestPattern, request: object, peer: string): string | Promise<string> {
     const outcome = this.invoke(pattern, request, new GatewayContext([pattern, Transports.UDP, peer]));
-    return outcome instanceof Promise
-      ? outcome.then((settled) => textReplyLine(pattern, request, settled))
-      : textReplyLine(pattern, request, outcome);
-  }
-
-  /** `/call` and `/emit`, as `answerContractCall` of the text doors words them, continuing at once on an outcome that is there. */
-  private runContractCall(call: ContractCall, peer: string): string | Promise<string> {
-    if (!call.ok) {
-      return this.gatewayError(call.error);
-    }
-    const context = new GatewayContext([call.pattern, Transports.UDP, peer]);
-    const kind = call.kind;
-    const outcome =
-      kind === 'event' ? this.deliverEvent(call.pattern, call.payload, context) : this.invoke(call.pattern, call.payload, context);
-    return outcome instanceof Promise ? outcome.then((settled) => contractReplyLine(kind, settled)) : contractReplyLine(kind, outcome);
+    return nowOrLater(outcome, (settled) => textReplyLine(pattern, request, settled));
   }
 
   /** An error the endpoint found itself (the exception filter counts the handlers'). */
